@@ -1,0 +1,17 @@
+# Writes MANIFEST_OUT: MANIFEST_IN with "library" and "sha256" set for LIBRARY.
+# Run by psa_add_plugin() after each build; usable by hand with cmake -P.
+foreach(var LIBRARY MANIFEST_IN MANIFEST_OUT)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "psa_stamp_manifest: -D${var}=... is required")
+  endif()
+endforeach()
+file(READ "${MANIFEST_IN}" manifest)
+string(JSON kind ERROR_VARIABLE json_error TYPE "${manifest}")
+if(json_error OR NOT kind STREQUAL "OBJECT")
+  message(FATAL_ERROR "psa_stamp_manifest: ${MANIFEST_IN} is not a JSON object: ${json_error}")
+endif()
+file(SHA256 "${LIBRARY}" digest)
+get_filename_component(library_name "${LIBRARY}" NAME)
+string(JSON manifest SET "${manifest}" library "\"${library_name}\"")
+string(JSON manifest SET "${manifest}" sha256 "\"${digest}\"")
+file(WRITE "${MANIFEST_OUT}" "${manifest}\n")
