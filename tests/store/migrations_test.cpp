@@ -1,0 +1,257 @@
+// Tests of the versioned migration list and how opening a store applies or refuses it.
+// Each test uses a fresh database file in its own temporary folder.
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <set>
+#include <string>
+
+#include "core/log.hpp"
+#include "store/migrations.hpp"
+#include "store/store.hpp"
+
+namespace fs = std::filesystem;
+using psahost::Logger;
+using psahost::LogLevel;
+using psahost::store::ConstraintError;
+using psahost::store::Row;
+using psahost::store::Store;
+using psahost::store::StoreError;
+using psahost::store::StoreOptions;
+using psahost::store::Tx;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device random;
+    path_ = fs::temp_directory_path() /
+            ("psahost-test-" + std::to_string(random()) + std::to_string(random()));
+    fs::create_directories(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  fs::path db() const { return path_ / "psahost.db"; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Runs SQL on a plain sqlite3 connection, bypassing the store, as an older or newer binary would.
+void raw_exec(const fs::path& db, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(handle);
+  INFO(message);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+std::vector<std::string> migration_rows(Store& store) {
+  std::vector<std::string> rows;
+  store.read([&](Tx& tx) {
+    for (const Row& row :
+         tx.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")) {
+      rows.push_back(row.text(0) + "|" + row.text(1) + "|" + row.text(2));
+    }
+  });
+  return rows;
+}
+
+const std::vector<std::string> kFoundationTables = {"tenants",   "api_tokens", "plugin_settings",
+                                                    "plugin_kv", "events",     "subscriber_cursors",
+                                                    "audit_log"};
+
+}  // namespace
+
+TEST_CASE("the migration list runs 1..N without gaps and known_schema_version is its last",
+          "[store][migrations]") {
+  const auto& all = psahost::store::migrations();
+  REQUIRE_FALSE(all.empty());
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    CHECK(all[i].version == static_cast<int>(i) + 1);
+    CHECK_FALSE(all[i].name.empty());
+    CHECK_FALSE(all[i].sql.empty());
+    names.insert(all[i].name);
+  }
+  CHECK(names.size() == all.size());
+  CHECK(all.front().name == "foundation");
+  CHECK(Store::known_schema_version() == all.back().version);
+}
+
+TEST_CASE("a fresh database ends at the known schema version with every table present and STRICT",
+          "[store][migrations]") {
+  TempDir dir;
+  Logger log(LogLevel::error);
+  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+
+  CHECK(store->schema_version() == Store::known_schema_version());
+  const auto rows = migration_rows(*store);
+  REQUIRE(rows.size() == psahost::store::migrations().size());
+  CHECK(rows.front().rfind("1|foundation|", 0) == 0);
+
+  store->read([&](Tx& tx) {
+    for (const auto& table : kFoundationTables) {
+      INFO(table);
+      const auto row = tx.query_one(
+          "SELECT strict FROM pragma_table_list WHERE schema = 'main' AND name = ?", {table});
+      REQUIRE(row.has_value());
+      CHECK(row->integer(0) == 1);
+    }
+    const auto index =
+        tx.query_one("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'");
+    REQUIRE(index.has_value());
+    CHECK(index->text(0).find("(tenant_id, seq)") != std::string::npos);
+    const auto applied_at = tx.query_one("SELECT applied_at FROM schema_migrations");
+    CHECK(applied_at->text(0).size() == 20);  // 2025-01-31T12:00:00Z
+    CHECK(applied_at->text(0).back() == 'Z');
+    CHECK(tx.query_one("PRAGMA journal_mode")->text(0) == "wal");
+  });
+}
+
+TEST_CASE("the writer connection is durable and enforces foreign keys", "[store][migrations]") {
+  TempDir dir;
+  Logger log(LogLevel::error);
+  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  int64_t synchronous = -1;
+  int64_t foreign_keys = -1;
+  store->write([&](Tx& tx) {
+    synchronous = tx.query_one("PRAGMA synchronous")->integer(0);
+    foreign_keys = tx.query_one("PRAGMA foreign_keys")->integer(0);
+  });
+  CHECK(synchronous == 2);  // FULL: the WAL is synced at every commit
+  CHECK(foreign_keys == 1);
+}
+
+TEST_CASE("reopening an up-to-date database applies nothing twice", "[store][migrations]") {
+  TempDir dir;
+  Logger log(LogLevel::error);
+  std::vector<std::string> before;
+  {
+    auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+    store->write([](Tx& tx) {
+      tx.exec("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'Contoso', 'now')");
+    });
+    before = migration_rows(*store);
+  }
+  auto reopened = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  CHECK(migration_rows(*reopened) == before);
+  CHECK(reopened->schema_version() == Store::known_schema_version());
+  reopened->read(
+      [](Tx& tx) { CHECK(tx.query_one("SELECT COUNT(*) FROM tenants")->integer(0) == 1); });
+}
+
+TEST_CASE("a database with a newer schema is refused - naming both versions - and left unchanged",
+          "[store][migrations]") {
+  TempDir dir;
+  Logger log(LogLevel::error);
+  Store::open_sqlite(StoreOptions{dir.db()}, log).reset();
+  const int future = Store::known_schema_version() + 2;
+  raw_exec(dir.db(), "INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
+                         std::to_string(future) + ", 'from the future', '2030-01-01T00:00:00Z')");
+  // A database last used without WAL shows that even the journal-mode switch is held back.
+  raw_exec(dir.db(), "PRAGMA journal_mode = DELETE");
+  const std::string bytes_before = file_bytes(dir.db());
+  REQUIRE_FALSE(bytes_before.empty());
+
+  // Catch2 v2 composes matchers by pointer: keep each part alive as a named variable.
+  const auto names_found = Catch::Matchers::Contains("schema version " + std::to_string(future));
+  const auto names_known =
+      Catch::Matchers::Contains("knows up to " + std::to_string(Store::known_schema_version()));
+  const auto names_path = Catch::Matchers::Contains(dir.db().string());
+  REQUIRE_THROWS_AS(Store::open_sqlite(StoreOptions{dir.db()}, log), StoreError);
+  REQUIRE_THROWS_WITH(Store::open_sqlite(StoreOptions{dir.db()}, log),
+                      names_found && names_known && names_path);
+  StoreOptions read_only{dir.db()};
+  read_only.read_only = true;
+  REQUIRE_THROWS_WITH(Store::open_sqlite(read_only, log), names_found && names_known && names_path);
+
+  CHECK(file_bytes(dir.db()) == bytes_before);
+  CHECK_FALSE(fs::exists(dir.path() / "psahost.db-wal"));
+}
+
+TEST_CASE("a read-only store never migrates an unmigrated database", "[store][migrations]") {
+  TempDir dir;
+  Logger log(LogLevel::error);
+  raw_exec(dir.db(), "CREATE TABLE unrelated (x INTEGER)");
+  const std::string bytes_before = file_bytes(dir.db());
+  StoreOptions options{dir.db()};
+  options.read_only = true;
+  auto store = Store::open_sqlite(options, log);
+  CHECK(store->schema_version() == 0);
+  store->read([](Tx& tx) {
+    CHECK_FALSE(tx.query_one("SELECT 1 FROM sqlite_master WHERE name = 'tenants'").has_value());
+  });
+  store.reset();
+  CHECK(file_bytes(dir.db()) == bytes_before);
+}
+
+TEST_CASE("the foundation schema refuses rows that break its constraints and types",
+          "[store][migrations]") {
+  TempDir dir;
+  Logger log(LogLevel::error);
+  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  store->write([](Tx& tx) {
+    tx.exec("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'Contoso', 'now')");
+  });
+  const auto refused = [&](const std::string& sql) {
+    INFO(sql);
+    CHECK_THROWS_AS(store->write([&](Tx& tx) { tx.exec(sql); }), ConstraintError);
+  };
+  // An unknown role, an unknown tenant, a duplicate name, a missing NOT NULL, a wrong type.
+  refused(
+      "INSERT INTO api_tokens (id, tenant_id, role, token_hash, created_at) "
+      "VALUES ('k1', 't1', 'root', 'h1', 'now')");
+  refused(
+      "INSERT INTO api_tokens (id, tenant_id, role, token_hash, created_at) "
+      "VALUES ('k1', 'nobody', 'admin', 'h1', 'now')");
+  refused("INSERT INTO tenants (id, name, created_at) VALUES ('t2', 'Contoso', 'now')");
+  refused("INSERT INTO tenants (id, name) VALUES ('t3', 'Fabrikam')");
+  refused(
+      "INSERT INTO subscriber_cursors (subscriber, last_seq, updated_at) VALUES "
+      "('s', 'not a number', 'now')");
+  refused("INSERT INTO plugin_settings (plugin_id, enabled, updated_at) VALUES ('p', 2, 'now')");
+
+  store->write([](Tx& tx) {
+    tx.exec(
+        "INSERT INTO api_tokens (id, tenant_id, role, token_hash, created_at) "
+        "VALUES ('k1', 't1', 'admin', 'h1', 'now')");
+    tx.exec("INSERT INTO plugin_settings (plugin_id, updated_at) VALUES ('billing-gate', 'now')");
+  });
+  store->read([](Tx& tx) {
+    const auto row = tx.query_one("SELECT enabled, config, name FROM plugin_settings, api_tokens");
+    REQUIRE(row.has_value());
+    CHECK(row->integer(0) == 1);
+    CHECK(row->text(1) == "{}");
+    CHECK(row->text(2).empty());
+  });
+}
+
+TEST_CASE("opening a database in a missing folder fails with a StoreError naming the path",
+          "[store][migrations]") {
+  TempDir dir;
+  Logger log(LogLevel::error);
+  const fs::path missing = dir.path() / "no-such-folder" / "psahost.db";
+  REQUIRE_THROWS_AS(Store::open_sqlite(StoreOptions{missing}, log), StoreError);
+  REQUIRE_THROWS_WITH(Store::open_sqlite(StoreOptions{missing}, log),
+                      Catch::Matchers::Contains(missing.string()));
+}
