@@ -1,0 +1,93 @@
+// A plugin's or connector's manifest: what it is, which library to load and what it may do.
+// parse_manifest() checks every field and reports each problem by its JSON path.
+#pragma once
+
+#include <json/value.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace psahost::plugins {
+
+// Operations the admission pipeline guards.
+inline const std::vector<std::string> kAdmissionOperations = {
+    "time_entry.approve", "sales_item.create", "sales_item.update",
+    "contract.activate",  "billing_run.start", "invoice.issue"};
+
+// Permissions a manifest may ask for; host calls check them (see HostCalls).
+inline const std::vector<std::string> kPermissions = {
+    "clients:read",       "clients:write",     "billing_info:read",
+    "billing_info:write", "services:read",     "catalog:read",
+    "contracts:read",     "contracts:write",   "tickets:read",
+    "tickets:write",      "time_entries:read", "time_entries:write",
+    "sales_items:read",   "sales_items:write", "invoices:read",
+    "invoices:write",     "numbering:read",    "numbering:write",
+    "events:emit",        "outbox:write",      "kv"};
+
+struct ManifestError {
+  std::string field;    // JSON path of the offending member: "hooks.admission[1]", "sha256"
+  std::string message;  // what was expected
+};
+
+struct Hooks {
+  std::vector<std::string> admission;  // operations reviewed (admission.review)
+  std::vector<std::string> events;     // event types handled (event.handle); "*" for all
+  std::vector<std::string> commands;   // command.<name> hooks exposed on the API
+  bool numbering = false;              // numbering.allocate
+  bool webhook = false;                // webhook.map (connectors)
+  std::vector<std::string> sync;       // event types pushed out (sync.push, connectors)
+
+  // Every hook name these declarations need the library to handle.
+  std::vector<std::string> hook_names() const;
+};
+
+struct Manifest {
+  std::string id;  // ^[a-z][a-z0-9-]{1,62}$
+  std::string name;
+  std::string version;  // semantic version
+  std::string kind;     // plugin | connector
+  std::string publisher;
+  std::string description;
+  std::string sdk;  // "^MAJOR.MINOR": the ABI the plugin was built against
+  int sdk_major = 0;
+  int sdk_minor = 0;
+  std::string library;  // file name, relative to the manifest's folder
+  std::string sha256;   // lower-case hex digest of the library
+  std::optional<std::string> signature;
+  Hooks hooks;
+  std::vector<std::string> permissions;
+  std::vector<std::string> network;  // outbound origins (https://host[:port])
+  Json::Value config_schema = Json::objectValue;
+  Json::Value config_defaults = Json::objectValue;
+  std::string isolation = "in_process";        // in_process | process | remote
+  std::string failure_policy = "fail_closed";  // fail_closed | fail_open
+  int timeout_ms = 1000;                       // 1..60000
+
+  std::filesystem::path manifest_path;  // where it was read from
+  std::filesystem::path library_path() const { return manifest_path.parent_path() / library; }
+  bool has_permission(std::string_view permission) const;
+};
+
+struct ManifestResult {
+  std::optional<Manifest> manifest;  // set only when errors is empty
+  std::vector<ManifestError> errors;
+};
+
+// Checks a parsed document field by field; source names the file in messages.
+ManifestResult parse_manifest(const Json::Value& document, const std::filesystem::path& source);
+
+// Reads and checks a manifest file; unreadable or malformed JSON is reported as field "".
+ManifestResult load_manifest(const std::filesystem::path& path);
+
+// Checks a configuration value against a manifest's config schema (the subset documented in
+// manifests/manifest.schema.json); errors name the path under "config".
+std::vector<ManifestError> check_config(const Json::Value& schema, const Json::Value& value,
+                                        const std::string& path = "config");
+
+// "file: field: message" lines, for logs and the CLI.
+std::string describe(const std::filesystem::path& source, const std::vector<ManifestError>& errors);
+
+}  // namespace psahost::plugins

@@ -1,0 +1,227 @@
+#include "plugins/plugin.hpp"
+
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "store/store.hpp"
+
+#include <json/reader.h>
+#include <json/writer.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+// The host's side of the opaque context handed to a plugin: everything the host API
+// callbacks need to serve that plugin.
+struct psa_host_context {
+  psahost::plugins::Plugin* plugin;
+
+  static constexpr std::size_t kMaxKeyBytes = 256;
+  static constexpr std::size_t kMaxValueBytes = 1 << 20;
+
+  static char* dup(const std::string& s) {
+    char* out = static_cast<char*>(std::malloc(s.size() + 1));
+    if (out) {
+      std::memcpy(out, s.data(), s.size());
+      out[s.size()] = '\0';
+    }
+    return out;
+  }
+
+  static std::string compact(const Json::Value& v) {
+    Json::StreamWriterBuilder b;
+    b["indentation"] = "";
+    b["emitUTF8"] = true;
+    return Json::writeString(b, v);
+  }
+
+  static void log(psa_host_context* ctx, int32_t level, const char* message) {
+    const auto lvl = level <= PSA_LOG_DEBUG  ? psahost::LogLevel::debug
+                     : level == PSA_LOG_INFO ? psahost::LogLevel::info
+                     : level == PSA_LOG_WARN ? psahost::LogLevel::warn
+                                             : psahost::LogLevel::error;
+    Json::Value fields;
+    fields["plugin"] = ctx->plugin->id();
+    ctx->plugin->env_.log.log(lvl, message ? message : "", fields);
+  }
+
+  static int32_t finish(const psahost::plugins::CallResult& r, char** response) {
+    *response = dup(compact(r.body));
+    return r.code;
+  }
+
+  static int32_t call(psa_host_context* ctx, const char* method, const char* request_json,
+                      char** response_json) {
+    using psahost::plugins::CallResult;
+    auto& self = *ctx->plugin;
+    const std::string name = method ? method : "";
+    const auto* entry = self.env_.calls.find(name);
+    if (!entry)
+      return finish(CallResult::error(PSA_NOT_FOUND, "no host call " + name), response_json);
+    if (!entry->permission.empty() && !self.manifest_.has_permission(entry->permission)) {
+      Json::Value f;
+      f["plugin"] = self.id();
+      f["method"] = name;
+      f["permission"] = entry->permission;
+      self.env_.log.warn("plugin host call denied: the manifest lacks the permission", f);
+      return finish(CallResult::error(PSA_DENIED, name + " needs permission " + entry->permission +
+                                                      ", which the manifest does not grant"),
+                    response_json);
+    }
+    Json::Value request;
+    Json::CharReaderBuilder rb;
+    std::string errors;
+    const std::string text = request_json ? request_json : "{}";
+    std::unique_ptr<Json::CharReader> reader(rb.newCharReader());
+    if (!reader->parse(text.data(), text.data() + text.size(), &request, &errors)) {
+      return finish(CallResult::error(PSA_INVALID_ARGUMENT, "malformed request JSON: " + errors),
+                    response_json);
+    }
+    try {
+      return finish(entry->fn({self.id()}, request), response_json);
+    } catch (const std::exception& e) {
+      Json::Value f;
+      f["plugin"] = self.id();
+      f["method"] = name;
+      f["error"] = e.what();
+      self.env_.log.error("host call failed", f);
+      return finish(CallResult::error(PSA_ERROR, name + " failed"), response_json);
+    }
+  }
+
+  static void free_string(psa_host_context*, char* s) { std::free(s); }
+
+  static bool kv_allowed(psa_host_context* ctx, size_t key_len) {
+    auto& self = *ctx->plugin;
+    return self.env_.store && self.manifest_.has_permission("kv") && key_len <= kMaxKeyBytes;
+  }
+
+  static int32_t kv_get(psa_host_context* ctx, const char* key, size_t key_len, char** value,
+                        size_t* value_len) {
+    *value = nullptr;
+    *value_len = 0;
+    if (!kv_allowed(ctx, key_len)) return PSA_DENIED;
+    std::optional<std::string> found;
+    try {
+      ctx->plugin->env_.store->read([&](psahost::store::Tx& tx) {
+        auto row = tx.query_one("SELECT value FROM plugin_kv WHERE plugin_id = ? AND key = ?",
+                                {ctx->plugin->id(), std::string(key, key_len)});
+        if (row) found = row->text(0);
+      });
+    } catch (const std::exception&) {
+      return PSA_ERROR;
+    }
+    if (!found) return PSA_NOT_FOUND;
+    *value = dup(*found);
+    if (!*value) return PSA_ERROR;
+    *value_len = found->size();
+    return PSA_OK;
+  }
+
+  static int32_t kv_put(psa_host_context* ctx, const char* key, size_t key_len, const char* value,
+                        size_t value_len) {
+    if (!kv_allowed(ctx, key_len)) return PSA_DENIED;
+    if (value_len > kMaxValueBytes) return PSA_INVALID_ARGUMENT;
+    try {
+      ctx->plugin->env_.store->write([&](psahost::store::Tx& tx) {
+        tx.exec(
+            "INSERT INTO plugin_kv (plugin_id, key, value, updated_at) VALUES (?, ?, ?, "
+            "strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT (plugin_id, key) DO UPDATE SET "
+            "value = excluded.value, updated_at = excluded.updated_at",
+            {ctx->plugin->id(), std::string(key, key_len), std::string(value, value_len)});
+      });
+    } catch (const std::exception&) {
+      return PSA_ERROR;
+    }
+    return PSA_OK;
+  }
+
+  static int32_t kv_delete(psa_host_context* ctx, const char* key, size_t key_len) {
+    if (!kv_allowed(ctx, key_len)) return PSA_DENIED;
+    try {
+      ctx->plugin->env_.store->write([&](psahost::store::Tx& tx) {
+        tx.exec("DELETE FROM plugin_kv WHERE plugin_id = ? AND key = ?",
+                {ctx->plugin->id(), std::string(key, key_len)});
+      });
+    } catch (const std::exception&) {
+      return PSA_ERROR;
+    }
+    return PSA_OK;
+  }
+};
+
+namespace psahost::plugins {
+
+std::string HookResult::error_message() const {
+  if (body.isObject() && body["error"].isObject()) return body["error"]["message"].asString();
+  return ok() ? "" : "plugin returned error code " + std::to_string(code);
+}
+
+Plugin::Plugin(Manifest manifest, std::shared_ptr<PluginLibrary> library, const Json::Value& config,
+               PluginEnv env)
+    : manifest_(std::move(manifest)), library_(std::move(library)), env_(env) {
+  context_ = std::make_unique<psa_host_context>(psa_host_context{this});
+  host_api_ = std::make_unique<psa_host_api>();
+  host_api_->size = sizeof(psa_host_api);
+  host_api_->ctx = context_.get();
+  host_api_->log = &psa_host_context::log;
+  host_api_->call = &psa_host_context::call;
+  host_api_->free_string = &psa_host_context::free_string;
+  host_api_->kv_get = &psa_host_context::kv_get;
+  host_api_->kv_put = &psa_host_context::kv_put;
+  host_api_->kv_delete = &psa_host_context::kv_delete;
+
+  const std::string config_json = psa_host_context::compact(config);
+  int32_t rc = PSA_ERROR;
+  state_ = library_->api().init(host_api_.get(), config_json.c_str(), &rc);
+  if (rc != PSA_OK) {
+    std::string why = state_ ? library_->api().get_last_error(state_) : "";
+    if (state_) library_->api().destroy(state_);
+    state_ = nullptr;
+    throw LoadError("init", "plugin " + manifest_.id + " refused to start: " +
+                                (why.empty() ? "init returned " + std::to_string(rc) : why));
+  }
+}
+
+Plugin::~Plugin() {
+  if (state_) library_->api().destroy(state_);
+}
+
+HookResult Plugin::call(std::string_view hook, const Json::Value& request) {
+  return call_json(hook, psa_host_context::compact(request));
+}
+
+HookResult Plugin::call_json(std::string_view hook, const std::string& request_json) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string hook_name(hook);
+  char* raw = nullptr;
+  size_t raw_len = 0;
+  HookResult result;
+  result.code = library_->api().handle(state_, hook_name.c_str(), request_json.c_str(),
+                                       request_json.size(), &raw, &raw_len);
+  if (raw) {
+    Json::CharReaderBuilder rb;
+    std::unique_ptr<Json::CharReader> reader(rb.newCharReader());
+    std::string errors;
+    if (!reader->parse(raw, raw + raw_len, &result.body, &errors)) {
+      result.code = PSA_ERROR;
+      result.body = Json::Value();
+      result.body["error"]["message"] =
+          "plugin answered " + hook_name + " with malformed JSON: " + errors;
+    }
+    library_->api().free_response(state_, raw);
+  } else if (result.code == PSA_OK) {
+    result.code = PSA_ERROR;
+    result.body["error"]["message"] = "plugin answered " + hook_name + " with no response";
+  }
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  if (!result.ok()) errors_.fetch_add(1, std::memory_order_relaxed);
+  if (env_.metrics) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    env_.metrics->observe_plugin_call(manifest_.id, hook_name, result.ok(), secs);
+  }
+  return result;
+}
+
+}  // namespace psahost::plugins

@@ -1,0 +1,252 @@
+#include "plugins/registry.hpp"
+
+#include "core/log.hpp"
+#include "store/store.hpp"
+
+#include <json/reader.h>
+
+#include <algorithm>
+#include <mutex>
+#include <sstream>
+
+namespace psahost::plugins {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool handles_event(const Manifest& m, std::string_view type) {
+  return std::any_of(m.hooks.events.begin(), m.hooks.events.end(),
+                     [&](const std::string& e) { return e == "*" || e == type; });
+}
+
+// Defaults first, the partner's settings over them, one member deep (settings are flat).
+Json::Value merge(const Json::Value& defaults, const Json::Value& settings) {
+  Json::Value out = defaults.isObject() ? defaults : Json::Value(Json::objectValue);
+  if (settings.isObject()) {
+    for (const auto& name : settings.getMemberNames()) out[name] = settings[name];
+  }
+  return out;
+}
+
+}  // namespace
+
+PluginRegistry::PluginRegistry(RegistryOptions options, PluginEnv env)
+    : options_(std::move(options)), env_(env) {}
+
+PluginRegistry::~PluginRegistry() {
+  // Plugins are destroyed before their libraries (Plugin holds its library) and before the
+  // registry's own members; nothing else may hold them past this point.
+  std::unique_lock lock(mutex_);
+  entries_.clear();
+}
+
+Json::Value PluginRegistry::config_for(const Manifest& manifest) const {
+  Json::Value settings(Json::objectValue);
+  if (env_.store) {
+    env_.store->read([&](store::Tx& tx) {
+      auto row =
+          tx.query_one("SELECT config FROM plugin_settings WHERE plugin_id = ?", {manifest.id});
+      if (!row) return;
+      Json::CharReaderBuilder rb;
+      std::string errors;
+      std::istringstream in(row->text(0));
+      if (!Json::parseFromStream(rb, in, &settings, &errors)) {
+        throw LoadError("config",
+                        "stored settings for " + manifest.id + " are not JSON: " + errors);
+      }
+    });
+  }
+  return merge(manifest.config_defaults, settings);
+}
+
+std::shared_ptr<Plugin> PluginRegistry::instantiate(const Manifest& manifest) const {
+  if (manifest.isolation != "in_process") {
+    throw LoadError("isolation", "isolation '" + manifest.isolation +
+                                     "' is not supported by this psahost yet; use in_process");
+  }
+  const Json::Value config = config_for(manifest);
+  if (auto errors = check_config(manifest.config_schema, config); !errors.empty()) {
+    std::string msg = "configuration does not match the manifest's config schema:";
+    for (const auto& e : errors) msg += " " + e.field + ": " + e.message + ";";
+    throw LoadError("config", msg);
+  }
+  auto library = PluginLibrary::load(manifest, options_.cache_dir, options_.host_abi);
+  return std::make_shared<Plugin>(manifest, std::move(library), config, env_);
+}
+
+void PluginRegistry::record_failure(Manifest manifest, const std::string& message) {
+  if (manifest.id.empty()) manifest.id = manifest.manifest_path.stem().string();
+  Json::Value f;
+  f["manifest"] = manifest.manifest_path.string();
+  f["plugin"] = manifest.id;
+  f["error"] = message;
+  env_.log.error("plugin not loaded", f);
+  std::unique_lock lock(mutex_);
+  entries_.push_back(Entry{std::move(manifest), nullptr, "failed", message});
+}
+
+bool PluginRegistry::load(const fs::path& manifest_path) {
+  auto parsed = load_manifest(manifest_path);
+  if (!parsed.errors.empty()) {
+    const std::string message = describe(manifest_path, parsed.errors);
+    if (options_.strict) throw LoadError(parsed.errors.front().field, message);
+    Manifest unreadable;
+    unreadable.manifest_path = manifest_path;
+    record_failure(std::move(unreadable), message);
+    return false;
+  }
+  const Manifest& manifest = *parsed.manifest;
+  {
+    std::shared_lock lock(mutex_);
+    for (const auto& e : entries_) {
+      if (e.manifest.id == manifest.id && e.state != "failed") {
+        const std::string message = manifest_path.string() + ": id: plugin '" + manifest.id +
+                                    "' is already loaded from " + e.manifest.manifest_path.string();
+        if (options_.strict) throw LoadError("id", message);
+        record_failure(manifest, message);
+        return false;
+      }
+    }
+  }
+  try {
+    auto plugin = instantiate(manifest);
+    bool enabled = true;
+    if (env_.store) {
+      env_.store->read([&](store::Tx& tx) {
+        auto row =
+            tx.query_one("SELECT enabled FROM plugin_settings WHERE plugin_id = ?", {manifest.id});
+        if (row) enabled = row->integer(0) != 0;
+      });
+    }
+    Json::Value f;
+    f["plugin"] = manifest.id;
+    f["version"] = manifest.version;
+    f["enabled"] = enabled;
+    env_.log.info("plugin loaded", f);
+    std::unique_lock lock(mutex_);
+    entries_.push_back(Entry{manifest, std::move(plugin), enabled ? "loaded" : "disabled", ""});
+    return true;
+  } catch (const LoadError& e) {
+    const std::string message = manifest_path.string() + ": " + e.field() + ": " + e.what();
+    if (options_.strict) throw LoadError(e.field(), message);
+    record_failure(manifest, message);
+    return false;
+  }
+}
+
+void PluginRegistry::load_directory(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    Json::Value f;
+    f["dir"] = dir.string();
+    env_.log.warn("plugin directory not found; no plugins loaded from it", f);
+    return;
+  }
+  std::vector<fs::path> manifests;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json") {
+      manifests.push_back(entry.path());
+    }
+  }
+  std::sort(manifests.begin(), manifests.end());
+  for (const auto& m : manifests) load(m);
+}
+
+VerifyResult PluginRegistry::verify(const fs::path& manifest_path) const {
+  VerifyResult result;
+  result.manifest_path = manifest_path;
+  auto parsed = load_manifest(manifest_path);
+  if (!parsed.errors.empty()) {
+    result.errors = parsed.errors;
+    return result;
+  }
+  result.id = parsed.manifest->id;
+  try {
+    instantiate(*parsed.manifest);
+  } catch (const LoadError& e) {
+    result.errors.push_back({e.field(), e.what()});
+  }
+  return result;
+}
+
+std::vector<PluginInfo> PluginRegistry::list() const {
+  std::shared_lock lock(mutex_);
+  std::vector<PluginInfo> out;
+  for (const auto& e : entries_) {
+    PluginInfo info;
+    info.id = e.manifest.id;
+    info.name = e.manifest.name;
+    info.version = e.manifest.version;
+    info.kind = e.manifest.kind;
+    info.state = e.state;
+    info.last_error = e.last_error;
+    info.manifest_path = e.manifest.manifest_path;
+    info.hooks = e.manifest.hooks.hook_names();
+    if (e.plugin) {
+      info.calls = e.plugin->call_count();
+      info.errors = e.plugin->error_count();
+    }
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+std::shared_ptr<Plugin> PluginRegistry::find(std::string_view id) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& e : entries_) {
+    if (e.manifest.id == id && e.state == "loaded") return e.plugin;
+  }
+  return nullptr;
+}
+
+std::vector<std::shared_ptr<Plugin>> PluginRegistry::reviewers_of(
+    std::string_view operation) const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::shared_ptr<Plugin>> out;
+  for (const auto& e : entries_) {
+    const auto& ops = e.manifest.hooks.admission;
+    if (e.state == "loaded" && std::find(ops.begin(), ops.end(), operation) != ops.end()) {
+      out.push_back(e.plugin);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  return out;
+}
+
+std::vector<std::shared_ptr<Plugin>> PluginRegistry::subscribers_of(std::string_view type) const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::shared_ptr<Plugin>> out;
+  for (const auto& e : entries_) {
+    if (e.state == "loaded" && handles_event(e.manifest, type)) out.push_back(e.plugin);
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<Plugin>> PluginRegistry::all_enabled() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::shared_ptr<Plugin>> out;
+  for (const auto& e : entries_) {
+    if (e.state == "loaded") out.push_back(e.plugin);
+  }
+  return out;
+}
+
+bool PluginRegistry::set_enabled(std::string_view id, bool enabled) {
+  std::unique_lock lock(mutex_);
+  for (auto& e : entries_) {
+    if (e.manifest.id != id || !e.plugin) continue;
+    e.state = enabled ? "loaded" : "disabled";
+    return true;
+  }
+  return false;
+}
+
+void PluginRegistry::record_error(std::string_view id, const std::string& message) {
+  std::unique_lock lock(mutex_);
+  for (auto& e : entries_) {
+    if (e.manifest.id == id) e.last_error = message;
+  }
+}
+
+}  // namespace psahost::plugins
