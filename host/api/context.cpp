@@ -1,0 +1,85 @@
+#include "api/context.hpp"
+
+#include <json/reader.h>
+
+#include <memory>
+
+namespace psahost::api {
+
+std::optional<auth::Principal> ApiContext::authorize(const http::Request& request,
+                                                     auth::Right right,
+                                                     http::Response* refusal) const {
+  if (!ready.load(std::memory_order_acquire)) {
+    *refusal = http::problem(503, "not-ready", "Service Unavailable",
+                             "psahost is starting; try again shortly");
+    refusal->headers.emplace_back("Retry-After", "1");
+    return std::nullopt;
+  }
+  const auto header = request.header("authorization");
+  const auto secret = header ? auth::bearer_secret(*header) : std::string_view{};
+  auto principal = secret.empty() ? std::nullopt : tokens.authenticate(secret);
+  if (!principal) {
+    *refusal = http::problem(401, "unauthorized", "Unauthorized",
+                             header ? "the bearer token is not valid"
+                                    : "send an API token as 'Authorization: Bearer <token>'");
+    refusal->headers.emplace_back("WWW-Authenticate", "Bearer");
+    return std::nullopt;
+  }
+  if (!auth::allows(principal->role, right)) {
+    *refusal = http::problem(
+        403, "forbidden", "Forbidden",
+        "the " + std::string(auth::role_name(principal->role)) + " role may not do this");
+    return std::nullopt;
+  }
+  return principal;
+}
+
+std::optional<Json::Value> json_body(const http::Request& request, http::Response* refusal) {
+  const auto type = request.header("content-type");
+  if (type && type->find("json") == std::string_view::npos) {
+    *refusal = http::problem(415, "unsupported-media-type", "Unsupported Media Type",
+                             "send the body as application/json");
+    return std::nullopt;
+  }
+  Json::CharReaderBuilder builder;
+  builder["rejectDupKeys"] = true;
+  builder["allowComments"] = false;
+  builder["failIfExtra"] = true;
+  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  Json::Value value;
+  std::string errors;
+  const std::string& body = request.body;
+  if (!reader->parse(body.data(), body.data() + body.size(), &value, &errors)) {
+    *refusal = http::problem(400, "malformed-json", "Bad Request",
+                             "the body is not valid JSON: " + errors);
+    return std::nullopt;
+  }
+  if (!value.isObject()) {
+    *refusal =
+        http::problem(400, "malformed-json", "Bad Request", "the body must be a JSON object");
+    return std::nullopt;
+  }
+  return value;
+}
+
+http::Response validation_failed(const Json::Value& errors, std::string_view detail) {
+  Json::Value extra;
+  extra["errors"] = errors;
+  std::string text(detail);
+  if (text.empty()) {
+    for (const auto& e : errors) {
+      text += (text.empty() ? "" : "; ") + e["field"].asString() + ": " + e["message"].asString();
+    }
+  }
+  return http::problem(422, "validation-failed", "Unprocessable Content", text, extra);
+}
+
+http::Response refused(const admission::Verdict& verdict) {
+  Json::Value extra;
+  if (!verdict.prompt.isNull()) extra["prompt"] = verdict.prompt;
+  extra["decided_by"] = verdict.decided_by;
+  return http::problem(409, verdict.type.empty() ? "admission-denied" : verdict.type, "Refused",
+                       verdict.reason, extra);
+}
+
+}  // namespace psahost::api

@@ -1,0 +1,52 @@
+// What every API route needs: the store, the plugins, authentication, and the helpers that turn
+// bodies into JSON and refusals into problem+json responses.
+#pragma once
+
+#include "admission/pipeline.hpp"
+#include "auth/tokens.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "plugins/registry.hpp"
+#include "store/store.hpp"
+
+#include <atomic>
+#include <optional>
+
+namespace psahost {
+class Logger;
+class Metrics;
+}  // namespace psahost
+
+namespace psahost::api {
+
+struct ApiContext {
+  store::Store& store;
+  plugins::PluginRegistry& plugins;
+  admission::Pipeline& admission;
+  auth::Tokens& tokens;
+  Metrics& metrics;
+  Logger& log;
+  const std::atomic<bool>& ready;     // migrations applied and plugins loaded
+  const std::atomic<bool>& draining;  // shutdown has begun: /readyz says so
+
+  // The caller's principal if the request carries a valid token with the right; otherwise
+  // *refusal is set (401 no or bad token, 403 missing right, 503 not ready yet).
+  std::optional<auth::Principal> authorize(const http::Request& request, auth::Right right,
+                                           http::Response* refusal) const;
+};
+
+// Parses a JSON object body. On failure sets *refusal (400 malformed-json, or 415 when the
+// content type is not JSON) and returns nullopt.
+std::optional<Json::Value> json_body(const http::Request& request, http::Response* refusal);
+
+// A 422 problem listing each invalid field: errors is [{"field":..,"message":..}].
+http::Response validation_failed(const Json::Value& errors, std::string_view detail = {});
+
+// The problem for an admission denial: 409 with the plugin's type, reason and prompt.
+http::Response refused(const admission::Verdict& verdict);
+
+void add_ops_routes(http::Router& router, const ApiContext& ctx);
+void add_plugin_routes(http::Router& router, const ApiContext& ctx);
+void add_admission_routes(http::Router& router, const ApiContext& ctx);
+
+}  // namespace psahost::api

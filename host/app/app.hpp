@@ -1,0 +1,47 @@
+// The running host: data directory, store, plugins, API and HTTPS server wired together,
+// serving until SIGTERM or SIGINT, then draining requests and commits before it exits.
+#pragma once
+
+#include "core/log.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace psahost::app {
+
+struct ServeOptions {
+  std::filesystem::path data_dir = "var";
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8443;
+  std::vector<std::filesystem::path> plugin_dirs;  // empty = the bundled plugins
+  bool strict = false;
+  unsigned threads = 0;
+  std::size_t body_limit = 1024 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds shutdown_grace{20'000};
+};
+
+// Where the bundled plugins are: bin/plugins beside the binary in a build tree, or
+// <prefix>/lib/psahost/plugins when installed.
+std::filesystem::path bundled_plugin_dir();
+
+// Files inside a data directory.
+struct DataDir {
+  std::filesystem::path root;
+  std::filesystem::path database() const { return root / "psahost.db"; }
+  std::filesystem::path cert() const { return root / "tls" / "cert.pem"; }
+  std::filesystem::path key() const { return root / "tls" / "key.pem"; }
+  std::filesystem::path plugin_cache() const { return root / "plugin-cache"; }
+  std::filesystem::path address_file() const { return root / "run" / "address"; }
+  // Creates the folders (owner-only) if missing; throws naming the path on failure.
+  void prepare() const;
+};
+
+// Runs `psahost serve`; returns the exit code.
+int serve(const ServeOptions& options, Logger& log);
+
+}  // namespace psahost::app

@@ -1,0 +1,368 @@
+#include "cli/commands.hpp"
+
+#include "app/app.hpp"
+#include "auth/tokens.hpp"
+#include "core/log.hpp"
+#include "plugins/registry.hpp"
+#include "store/store.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace psahost::cli {
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A command-line mistake: printed as "psahost <command>: <message>", exit code 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+constexpr const char* kOverview =
+    "psahost — the billing-automation extension host for PSA/RMM platforms\n"
+    "\n"
+    "Usage: psahost <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  serve              run the HTTPS API with the bundled plugins (default data dir ./var)\n"
+    "  plugins list       list plugins and whether they load\n"
+    "  plugins verify     check manifests and libraries without serving\n"
+    "  tokens create      create an API token (prints it alone on stdout)\n"
+    "  tokens list        list API tokens (never their secrets)\n"
+    "  tokens revoke ID   revoke an API token\n"
+    "  version            print the version\n"
+    "\n"
+    "Every command takes --help. Options can also come from PSAHOST_<OPTION> variables\n"
+    "(PSAHOST_DATA_DIR, PSAHOST_LISTEN, ...) and from a config file of `option = value` lines\n"
+    "(--config FILE, or DATA_DIR/psahost.conf when present); the command line wins, then the\n"
+    "environment, then the file.\n";
+
+po::options_description common_options() {
+  po::options_description d("Common options");
+  d.add_options()("help,h", "show this help")(
+      "data-dir", po::value<std::string>()->default_value("var"),
+      "data directory: database, TLS certificate, plugin cache")(
+      "config", po::value<std::string>(), "config file of `option = value` lines")(
+      "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
+  return d;
+}
+
+// Parses argv, then PSAHOST_* variables, then the config file, into vm (first one wins).
+po::variables_map parse(const std::string& command, const po::options_description& options,
+                        const std::vector<std::string>& args,
+                        const po::positional_options_description* positional = nullptr) {
+  po::variables_map vm;
+  try {
+    auto parser = po::command_line_parser(args).options(options);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    po::store(po::parse_environment(options,
+                                    [&options](const std::string& name) -> std::string {
+                                      if (name.rfind("PSAHOST_", 0) != 0) return "";
+                                      std::string key = name.substr(8);
+                                      for (char& c : key) {
+                                        c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+                                      }
+                                      return options.find_nothrow(key, false) ? key : "";
+                                    }),
+              vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  if (vm.count("help")) return vm;
+  std::optional<fs::path> config;
+  if (vm.count("config")) {
+    config = vm["config"].as<std::string>();
+    if (!fs::exists(*config)) throw UsageError("--config: no file at " + config->string());
+  } else if (vm.count("data-dir")) {
+    const fs::path implicit = fs::path(vm["data-dir"].as<std::string>()) / "psahost.conf";
+    if (fs::exists(implicit)) config = implicit;
+  }
+  if (config) {
+    std::ifstream in(*config);
+    if (!in) throw UsageError("cannot read config file " + config->string());
+    try {
+      po::store(po::parse_config_file(in, options, false), vm);
+    } catch (const po::error& e) {
+      throw UsageError("config file " + config->string() + ": " + e.what());
+    }
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  (void)command;
+  return vm;
+}
+
+LogLevel log_level(const po::variables_map& vm) {
+  const auto level = Logger::parse_level(vm["log-level"].as<std::string>());
+  if (!level) throw UsageError("--log-level: expected debug, info, warn or error");
+  return *level;
+}
+
+std::pair<std::string, uint16_t> parse_listen(const std::string& value) {
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
+    throw UsageError("--listen: expected HOST:PORT (e.g. 127.0.0.1:8443), got '" + value + "'");
+  }
+  std::string host = value.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text = value.substr(colon + 1);
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (*end != '\0' || port < 0 || port > 65535) {
+    throw UsageError("--listen: the port must be a number from 0 to 65535, got '" + port_text +
+                     "'");
+  }
+  return {host, static_cast<uint16_t>(port)};
+}
+
+void print_help(const std::string& usage, const po::options_description& options) {
+  std::cout << usage << "\n\n" << options << "\n";
+}
+
+int cmd_serve(const std::vector<std::string>& args) {
+  po::options_description options = common_options();
+  po::options_description serve("Serve options");
+  serve.add_options()("listen", po::value<std::string>()->default_value("127.0.0.1:8443"),
+                      "address to listen on, HOST:PORT (port 0 picks a free one)")(
+      "plugins-dir", po::value<std::vector<std::string>>()->composing(),
+      "folder of plugin manifests to load (repeatable; default: the bundled plugins)")(
+      "strict", po::bool_switch(), "stop if any plugin fails to load")(
+      "threads", po::value<unsigned>()->default_value(0), "I/O threads (0 = one per core)")(
+      "body-limit", po::value<std::size_t>()->default_value(1024 * 1024),
+      "largest request body in bytes")("header-timeout-ms",
+                                       po::value<unsigned>()->default_value(10000),
+                                       "time a client has to send a request's headers")(
+      "idle-timeout-ms", po::value<unsigned>()->default_value(60000),
+      "time an idle keep-alive connection is kept")(
+      "shutdown-grace-ms", po::value<unsigned>()->default_value(20000),
+      "time given to requests in flight when stopping");
+  options.add(serve);
+  const auto vm = parse("serve", options, args);
+  if (vm.count("help")) {
+    print_help(
+        "Usage: psahost serve [options]\n\nServes the HTTPS API. On first start it creates "
+        "the data directory, a SQLite database, a self-signed TLS certificate and an admin "
+        "token (printed once).",
+        options);
+    return 0;
+  }
+  app::ServeOptions o;
+  o.data_dir = vm["data-dir"].as<std::string>();
+  std::tie(o.listen_host, o.listen_port) = parse_listen(vm["listen"].as<std::string>());
+  if (vm.count("plugins-dir")) {
+    for (const auto& d : vm["plugins-dir"].as<std::vector<std::string>>())
+      o.plugin_dirs.emplace_back(d);
+  }
+  o.strict = vm["strict"].as<bool>();
+  o.threads = vm["threads"].as<unsigned>();
+  o.body_limit = vm["body-limit"].as<std::size_t>();
+  if (o.body_limit == 0) throw UsageError("--body-limit: must be at least 1 byte");
+  o.header_timeout = std::chrono::milliseconds(vm["header-timeout-ms"].as<unsigned>());
+  o.idle_timeout = std::chrono::milliseconds(vm["idle-timeout-ms"].as<unsigned>());
+  o.shutdown_grace = std::chrono::milliseconds(vm["shutdown-grace-ms"].as<unsigned>());
+  if (o.header_timeout.count() == 0) throw UsageError("--header-timeout-ms: must be above 0");
+  Logger log(log_level(vm));
+  return app::serve(o, log);
+}
+
+std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log) {
+  const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  dir.prepare();
+  return store::Store::open_sqlite({dir.database()}, log);
+}
+
+int cmd_plugins(const std::vector<std::string>& args) {
+  po::options_description options = common_options();
+  options.add_options()("action", po::value<std::string>(), "list | verify")(
+      "manifest", po::value<std::vector<std::string>>(), "manifest files to verify")(
+      "plugins-dir", po::value<std::vector<std::string>>()->composing(),
+      "folder of manifests (default: the bundled plugins)")("json", po::bool_switch(),
+                                                            "print JSON instead of a table");
+  po::positional_options_description positional;
+  positional.add("action", 1).add("manifest", -1);
+  const auto vm = parse("plugins", options, args, &positional);
+  if (vm.count("help") || !vm.count("action")) {
+    print_help(
+        "Usage: psahost plugins list [options]\n       psahost plugins verify "
+        "[MANIFEST...] [options]",
+        options);
+    return vm.count("help") ? 0 : 2;
+  }
+  const std::string action = vm["action"].as<std::string>();
+  if (action != "list" && action != "verify") {
+    throw UsageError("unknown action '" + action + "': expected list or verify");
+  }
+  Logger log(LogLevel::error);
+  auto store = open_store(vm, log);
+  plugins::HostCalls calls;
+  const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  plugins::PluginRegistry registry({dir.plugin_cache(), false, {}},
+                                   plugins::PluginEnv{calls, store.get(), log, nullptr});
+  std::vector<fs::path> manifests;
+  if (vm.count("manifest")) {
+    for (const auto& m : vm["manifest"].as<std::vector<std::string>>()) manifests.emplace_back(m);
+  } else {
+    std::vector<fs::path> dirs;
+    if (vm.count("plugins-dir")) {
+      for (const auto& d : vm["plugins-dir"].as<std::vector<std::string>>()) dirs.emplace_back(d);
+    } else {
+      dirs.push_back(app::bundled_plugin_dir());
+    }
+    for (const auto& d : dirs) {
+      std::error_code ec;
+      if (!fs::is_directory(d, ec)) throw UsageError("--plugins-dir: no folder at " + d.string());
+      for (const auto& e : fs::directory_iterator(d)) {
+        if (e.path().extension() == ".json") manifests.push_back(e.path());
+      }
+    }
+    std::sort(manifests.begin(), manifests.end());
+  }
+  if (action == "verify") {
+    int failures = 0;
+    for (const auto& m : manifests) {
+      const auto r = registry.verify(m);
+      if (r.errors.empty()) {
+        std::cout << "ok      " << m.string() << " (" << r.id << ")\n";
+      } else {
+        ++failures;
+        std::cout << "FAILED  " << m.string() << "\n";
+        for (const auto& e : r.errors) {
+          std::cout << "        " << (e.field.empty() ? "" : e.field + ": ") << e.message << "\n";
+        }
+      }
+    }
+    std::cout << manifests.size() - failures << " verified, " << failures << " failed\n";
+    return failures == 0 ? 0 : 1;
+  }
+  for (const auto& m : manifests) registry.load(m);
+  const auto list = registry.list();
+  if (vm["json"].as<bool>()) {
+    Json::Value items(Json::arrayValue);
+    for (const auto& p : list) {
+      Json::Value v;
+      v["id"] = p.id;
+      v["version"] = p.version;
+      v["kind"] = p.kind;
+      v["state"] = p.state;
+      v["last_error"] = p.last_error;
+      v["manifest"] = p.manifest_path.string();
+      items.append(v);
+    }
+    std::cout << items.toStyledString();
+    return 0;
+  }
+  std::printf("%-24s %-10s %-10s %-9s %s\n", "ID", "VERSION", "KIND", "STATE", "DETAIL");
+  for (const auto& p : list) {
+    std::printf("%-24s %-10s %-10s %-9s %s\n", p.id.c_str(), p.version.c_str(), p.kind.c_str(),
+                p.state.c_str(),
+                p.last_error.empty() ? p.manifest_path.string().c_str() : p.last_error.c_str());
+  }
+  return 0;
+}
+
+int cmd_tokens(const std::vector<std::string>& args) {
+  po::options_description options = common_options();
+  options.add_options()("action", po::value<std::string>(), "create | list | revoke")(
+      "id", po::value<std::string>(), "token id (revoke)")("tenant", po::value<std::string>(),
+                                                           "tenant name (create; created if new)")(
+      "role", po::value<std::string>(), "admin, billing, technician or integration (create)")(
+      "name", po::value<std::string>()->default_value(""), "a label for the token (create)");
+  po::positional_options_description positional;
+  positional.add("action", 1).add("id", 1);
+  const auto vm = parse("tokens", options, args, &positional);
+  if (vm.count("help") || !vm.count("action")) {
+    print_help(
+        "Usage: psahost tokens create --tenant NAME --role ROLE [--name LABEL]\n"
+        "       psahost tokens list\n       psahost tokens revoke TOKEN_ID",
+        options);
+    return vm.count("help") ? 0 : 2;
+  }
+  const std::string action = vm["action"].as<std::string>();
+  Logger log(LogLevel::error);
+  if (action == "create") {
+    if (!vm.count("tenant") || vm["tenant"].as<std::string>().empty()) {
+      throw UsageError("--tenant: required (the tenant's name)");
+    }
+    if (!vm.count("role"))
+      throw UsageError("--role: required (admin, billing, technician or integration)");
+    const auto role = auth::parse_role(vm["role"].as<std::string>());
+    if (!role) {
+      throw UsageError("--role: expected admin, billing, technician or integration, got '" +
+                       vm["role"].as<std::string>() + "'");
+    }
+    auto store = open_store(vm, log);
+    auth::Tokens tokens(*store);
+    std::cout << tokens.create(vm["tenant"].as<std::string>(), *role, vm["name"].as<std::string>())
+              << "\n";
+    return 0;
+  }
+  if (action == "list") {
+    auto store = open_store(vm, log);
+    auth::Tokens tokens(*store);
+    std::printf("%-20s %-16s %-12s %-25s %s\n", "ID", "TENANT", "ROLE", "CREATED", "STATE");
+    for (const auto& t : tokens.list()) {
+      std::printf("%-20s %-16s %-12s %-25s %s\n", t.id.c_str(), t.tenant_name.c_str(),
+                  t.role.c_str(), t.created_at.c_str(),
+                  t.revoked_at ? ("revoked " + *t.revoked_at).c_str() : "active");
+    }
+    return 0;
+  }
+  if (action == "revoke") {
+    if (!vm.count("id")) throw UsageError("revoke needs a TOKEN_ID (see psahost tokens list)");
+    auto store = open_store(vm, log);
+    auth::Tokens tokens(*store);
+    if (!tokens.revoke(vm["id"].as<std::string>())) {
+      std::cerr << "psahost tokens: no active token " << vm["id"].as<std::string>() << "\n";
+      return 1;
+    }
+    std::cout << "revoked " << vm["id"].as<std::string>() << "\n";
+    return 0;
+  }
+  throw UsageError("unknown action '" + action + "': expected create, list or revoke");
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kOverview;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "serve") return cmd_serve(args);
+    if (command == "plugins") return cmd_plugins(args);
+    if (command == "tokens") return cmd_tokens(args);
+    if (command == "version" || command == "--version") {
+      std::cout << "psahost " << PSAHOST_VERSION << "\n";
+      return 0;
+    }
+    std::cerr << "psahost: unknown command '" << command << "'\n\n" << kOverview;
+    return 2;
+  } catch (const UsageError& e) {
+    std::cerr << "psahost " << command << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "psahost " << command << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace psahost::cli
