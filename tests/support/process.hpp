@@ -1,0 +1,73 @@
+// Runs the real psahost binary for integration tests: a fresh data directory per test, the
+// server on a free loopback port, its output captured, and a clean or forced stop.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace psahost::test {
+
+// A fresh directory under the system temp folder, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `psahost args...` to completion (stdin closed) and captures its output.
+CliResult run_cli(const std::vector<std::string>& args);
+
+// `psahost serve` on 127.0.0.1 with a free port in data_dir; start() returns once /readyz
+// could be answered (the address file is written after plugins load).
+class Server {
+ public:
+  explicit Server(std::filesystem::path data_dir, std::vector<std::string> extra_args = {});
+  ~Server();  // SIGKILLs the process if still running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Sends sig and waits up to timeout; returns the exit status (128+signal if killed by one),
+  // or -1 if it did not exit in time.
+  int stop(int sig, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  void kill_hard();  // SIGKILL, no waiting for anything but the process itself
+
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
+  std::string stdout_text() const;
+  std::string stderr_text() const;
+  const std::filesystem::path& data_dir() const { return data_dir_; }
+
+ private:
+  std::filesystem::path data_dir_;
+  std::vector<std::string> extra_args_;
+  std::filesystem::path out_file_, err_file_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+// An admin token for tenant in data_dir, made with `psahost tokens create`.
+std::string create_token(const std::filesystem::path& data_dir, const std::string& tenant,
+                         const std::string& role);
+
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace psahost::test
