@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The project's one entry point for people and CI:
+#   tools/dev.sh run [serve options]   install what is missing, build (Release), serve
+#   tools/dev.sh test                  install what is missing, build, check format, run ctest
+#   tools/dev.sh bench [name]          build and run the benchmarks in bench/ (prints figures)
+#   tools/dev.sh deps                  only install the missing system packages
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${PSAHOST_BUILD_DIR:-$root/build}
+jobs=$(nproc)
+
+packages=(g++ cmake ninja-build pkg-config openssl
+  libboost1.81-dev libboost-filesystem1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
+  libjsoncpp-dev libssl-dev libsqlite3-dev libpq-dev catch2)
+test_packages=(clang-format python3-jsonschema)
+bench_packages=(wrk nginx-light)
+
+install_missing() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> installing missing packages: ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+configure_and_build() {
+  if [ ! -f "$build/build.ninja" ]; then
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  fi
+  cmake --build "$build" -j "$jobs"
+}
+
+check_format() {
+  local files
+  files=$(cd "$root" && git ls-files '*.cpp' '*.hpp' '*.h' 2>/dev/null || true)
+  [ -z "$files" ] && files=$(cd "$root" && find host sdk plugins connectors tests bench \
+    \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) 2>/dev/null)
+  echo "==> clang-format check"
+  (cd "$root" && echo "$files" | xargs clang-format --dry-run -Werror)
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  deps)
+    install_missing "${packages[@]}" "${test_packages[@]}" ;;
+  run)
+    install_missing "${packages[@]}"
+    configure_and_build
+    exec "$build/bin/psahost" serve "$@" ;;
+  test)
+    install_missing "${packages[@]}" "${test_packages[@]}"
+    configure_and_build
+    check_format
+    echo "==> ctest"
+    cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300 ;;
+  bench)
+    install_missing "${packages[@]}" "${bench_packages[@]}"
+    configure_and_build
+    exec "$root/bench/run.sh" "$@" ;;
+  *)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2 ;;
+esac
