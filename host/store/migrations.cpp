@@ -78,12 +78,196 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_by_object ON audit_log (tenant_id, object_type, object_id, id);
 )sql";
 
+// The billing picture of every client. Money is INTEGER minor units beside its currency; ids are
+// opaque text; every row carries its tenant so that no query can forget it.
+constexpr const char* kBillingPicture = R"sql(
+CREATE TABLE clients (
+  id                   TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  tenant_id            TEXT NOT NULL REFERENCES tenants(id),
+  name                 TEXT NOT NULL CHECK (name <> ''),
+  type                 TEXT NOT NULL DEFAULT 'customer' CHECK (type IN ('customer', 'prospect', 'partner')),
+  status               TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+  parent_id            TEXT REFERENCES clients(id),
+  self_managed_profile INTEGER NOT NULL DEFAULT 0 CHECK (self_managed_profile IN (0, 1)),
+  external_ids         TEXT NOT NULL DEFAULT '{}',
+  created_at           TEXT NOT NULL,
+  updated_at           TEXT NOT NULL
+) STRICT;
+CREATE INDEX clients_by_tenant ON clients (tenant_id, name);
+
+-- The API document as validated by domain::parse_billing_info; completeness is computed from
+-- it by BillingInfo::is_complete() on read, so there is one definition and no stale flag.
+CREATE TABLE billing_info (
+  client_id   TEXT PRIMARY KEY NOT NULL REFERENCES clients(id),
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+  data        TEXT NOT NULL,
+  debtor_code TEXT,
+  updated_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX billing_info_by_debtor ON billing_info (tenant_id, debtor_code);
+
+CREATE TABLE products (
+  tenant_id      TEXT NOT NULL REFERENCES tenants(id),
+  sku            TEXT NOT NULL CHECK (sku <> ''),
+  name           TEXT NOT NULL CHECK (name <> ''),
+  unit           TEXT NOT NULL DEFAULT 'unit',
+  part_type      TEXT NOT NULL DEFAULT 'default' CHECK (part_type IN ('default', 'ict_services', 'managed_service')),
+  pricing        TEXT NOT NULL CHECK (pricing IN ('fixed', 'per_unit', 'per_hour', 'usage')),
+  prices         TEXT NOT NULL DEFAULT '{}',
+  default_labour INTEGER NOT NULL DEFAULT 0 CHECK (default_labour IN (0, 1)),
+  updated_at     TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, sku)
+) STRICT;
+
+CREATE TABLE service_assignments (
+  tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+  client_id  TEXT NOT NULL REFERENCES clients(id),
+  sku        TEXT NOT NULL CHECK (sku <> ''),
+  quantity   INTEGER NOT NULL CHECK (quantity >= 0),
+  since      TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (client_id, sku)
+) STRICT;
+CREATE INDEX service_assignments_by_tenant ON service_assignments (tenant_id, client_id);
+
+CREATE TABLE tickets (
+  id         TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+  client_id  TEXT NOT NULL REFERENCES clients(id),
+  subject    TEXT NOT NULL CHECK (subject <> ''),
+  status     TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'open', 'responded', 'resolved', 'closed')),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX tickets_by_client ON tickets (tenant_id, client_id);
+
+CREATE TABLE ticket_responses (
+  id         TEXT PRIMARY KEY NOT NULL,
+  ticket_id  TEXT NOT NULL REFERENCES tickets(id),
+  author     TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE time_entries (
+  id              TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  tenant_id       TEXT NOT NULL REFERENCES tenants(id),
+  ticket_id       TEXT NOT NULL REFERENCES tickets(id),
+  client_id       TEXT NOT NULL REFERENCES clients(id),
+  technician      TEXT NOT NULL CHECK (technician <> ''),
+  minutes         INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 1440),
+  billed_minutes  INTEGER CHECK (billed_minutes IS NULL OR billed_minutes >= minutes),
+  billable        INTEGER NOT NULL DEFAULT 1 CHECK (billable IN (0, 1)),
+  rate            INTEGER CHECK (rate IS NULL OR rate >= 0),
+  currency        TEXT,
+  work_type       TEXT NOT NULL DEFAULT '',
+  note            TEXT NOT NULL DEFAULT '',
+  work_date       TEXT NOT NULL,
+  status          TEXT NOT NULL DEFAULT 'submitted' CHECK (status IN ('submitted', 'approved', 'rejected', 'invoiced')),
+  approved_by     TEXT,
+  approved_at     TEXT,
+  rejected_reason TEXT,
+  invoice_id      TEXT,
+  version         INTEGER NOT NULL DEFAULT 1,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL
+) STRICT;
+CREATE INDEX time_entries_by_client ON time_entries (tenant_id, client_id, status);
+CREATE INDEX time_entries_by_ticket ON time_entries (ticket_id);
+
+CREATE TABLE sales_items (
+  id          TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+  client_id   TEXT NOT NULL REFERENCES clients(id),
+  sku         TEXT,
+  description TEXT NOT NULL CHECK (description <> ''),
+  quantity    INTEGER NOT NULL CHECK (quantity > 0),
+  unit_price  INTEGER NOT NULL CHECK (unit_price >= 0),
+  currency    TEXT NOT NULL,
+  item_date   TEXT NOT NULL,
+  status      TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'approved', 'invoiced')),
+  source      TEXT NOT NULL DEFAULT 'manual' CHECK (source IN ('manual', 'integration')),
+  hold_reason TEXT,
+  invoice_id  TEXT,
+  version     INTEGER NOT NULL DEFAULT 1,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX sales_items_by_client ON sales_items (tenant_id, client_id, status);
+)sql";
+
+// Contracts (bootstrapped from assigned services or made by hand) and invoice numbering series.
+constexpr const char* kContractsAndNumbering = R"sql(
+CREATE TABLE contracts (
+  id               TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  tenant_id        TEXT NOT NULL REFERENCES tenants(id),
+  client_id        TEXT NOT NULL REFERENCES clients(id),
+  reference        TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  contact_email    TEXT NOT NULL DEFAULT '',
+  billing_entity   TEXT NOT NULL DEFAULT '',
+  invoice_interval TEXT NOT NULL DEFAULT 'monthly' CHECK (invoice_interval IN ('monthly', 'quarterly', 'semi_annually', 'yearly')),
+  bill_timing      TEXT NOT NULL DEFAULT 'upfront' CHECK (bill_timing IN ('upfront', 'afterwards')),
+  payment_method   TEXT NOT NULL DEFAULT 'manual' CHECK (payment_method IN ('manual', 'direct_debit')),
+  start_date       TEXT NOT NULL,
+  end_date         TEXT CHECK (end_date IS NULL OR end_date >= start_date),
+  invoice_delivery TEXT NOT NULL DEFAULT 'email' CHECK (invoice_delivery IN ('email', 'mail')),
+  currency         TEXT NOT NULL,
+  status           TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'active', 'ended', 'cancelled')),
+  source           TEXT NOT NULL DEFAULT 'manual' CHECK (source IN ('manual', 'bootstrap')),
+  version          INTEGER NOT NULL DEFAULT 1,
+  activated_at     TEXT,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL
+) STRICT;
+CREATE INDEX contracts_by_client ON contracts (tenant_id, client_id, status);
+-- Bootstrapping makes at most one contract per client: a second is impossible, not unlikely.
+CREATE UNIQUE INDEX contracts_one_bootstrap ON contracts (tenant_id, client_id) WHERE source = 'bootstrap';
+
+CREATE TABLE contract_parts (
+  id               TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  contract_id      TEXT NOT NULL REFERENCES contracts(id) ON DELETE CASCADE,
+  tenant_id        TEXT NOT NULL REFERENCES tenants(id),
+  part_type        TEXT NOT NULL DEFAULT 'default' CHECK (part_type IN ('default', 'ict_services', 'managed_service')),
+  sku              TEXT,
+  description      TEXT NOT NULL DEFAULT '',
+  quantity         INTEGER NOT NULL CHECK (quantity >= 0),
+  follows_assignment INTEGER NOT NULL DEFAULT 0 CHECK (follows_assignment IN (0, 1)),
+  price            INTEGER CHECK (price IS NULL OR price >= 0),
+  discount         TEXT NOT NULL DEFAULT '0',
+  start_date       TEXT,
+  end_date         TEXT,
+  trial            INTEGER NOT NULL DEFAULT 0 CHECK (trial IN (0, 1)),
+  sla              TEXT NOT NULL DEFAULT '',
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL
+) STRICT;
+CREATE INDEX contract_parts_by_contract ON contract_parts (contract_id);
+
+CREATE TABLE invoice_series (
+  tenant_id       TEXT NOT NULL REFERENCES tenants(id),
+  billing_entity  TEXT NOT NULL DEFAULT '',
+  prefix          TEXT NOT NULL DEFAULT '',
+  pattern         TEXT NOT NULL,
+  next_number     INTEGER NOT NULL CHECK (next_number >= 1),
+  reset           TEXT NOT NULL DEFAULT 'never' CHECK (reset IN ('never', 'yearly')),
+  owner           TEXT NOT NULL DEFAULT 'psahost' CHECK (owner IN ('psahost', 'accounting')),
+  verified_at     TEXT,
+  verified_by     TEXT,
+  verified_digest TEXT,
+  updated_at      TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, billing_entity)
+) STRICT;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   // Built once on first use and never modified afterwards: constant data, not mutable state.
   static const std::vector<Migration> kAll = {
       {1, "foundation", kFoundation},
+      {2, "billing picture", kBillingPicture},
+      {3, "contracts and numbering", kContractsAndNumbering},
   };
   return kAll;
 }
