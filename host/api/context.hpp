@@ -10,6 +10,7 @@
 #include "store/store.hpp"
 
 #include <atomic>
+#include <functional>
 #include <optional>
 
 namespace psahost {
@@ -28,6 +29,8 @@ struct ApiContext {
   Logger& log;
   const std::atomic<bool>& ready;     // migrations applied and plugins loaded
   const std::atomic<bool>& draining;  // shutdown has begun: /readyz says so
+  // Called after a commit that appended events (wakes the event dispatcher); may be empty.
+  std::function<void()> events_committed;
 
   // The caller's principal if the request carries a valid token with the right; otherwise
   // *refusal is set (401 no or bad token, 403 missing right, 503 not ready yet).
@@ -48,5 +51,9 @@ http::Response refused(const admission::Verdict& verdict);
 void add_ops_routes(http::Router& router, const ApiContext& ctx);
 void add_plugin_routes(http::Router& router, const ApiContext& ctx);
 void add_admission_routes(http::Router& router, const ApiContext& ctx);
+void add_client_routes(http::Router& router, const ApiContext& ctx);
+void add_ticket_routes(http::Router& router, const ApiContext& ctx);
+void add_sales_routes(http::Router& router, const ApiContext& ctx);
+void add_onboarding_routes(http::Router& router, const ApiContext& ctx);
 
 }  // namespace psahost::api

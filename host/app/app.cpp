@@ -2,6 +2,7 @@
 
 #include "admission/pipeline.hpp"
 #include "api/context.hpp"
+#include "api/host_services.hpp"
 #include "auth/tokens.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
@@ -40,15 +41,6 @@ void DataDir::prepare() const {
 }
 
 namespace {
-
-// Host services every plugin may call, whatever its permissions.
-void register_base_calls(plugins::HostCalls& calls) {
-  calls.add("clock.now", "", [](const plugins::CallerInfo&, const Json::Value&) {
-    Json::Value v;
-    v["now"] = now_rfc3339();
-    return plugins::CallResult::ok(v);
-  });
-}
 
 void write_address_file(const DataDir& dir, const std::string& url) {
   const fs::path tmp = dir.address_file().string() + ".tmp";
@@ -110,13 +102,13 @@ int serve(const ServeOptions& options, Logger& log) {
     admin_token = tokens.create("default", auth::Role::admin, "first start");
 
   plugins::HostCalls calls;
-  register_base_calls(calls);
+  api::register_host_services(calls, *store);
   plugins::PluginRegistry registry({dir.plugin_cache(), options.strict, {}},
                                    plugins::PluginEnv{calls, store.get(), log, &metrics});
   admission::Pipeline pipeline(registry, log);
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
-  api::ApiContext ctx{*store, registry, pipeline, tokens, metrics, log, ready, draining};
+  api::ApiContext ctx{*store, registry, pipeline, tokens, metrics, log, ready, draining, {}};
 
   http::Router router;
   router.on_handler_error = [&log](const std::string& route, const std::string& what) {
@@ -128,6 +120,10 @@ int serve(const ServeOptions& options, Logger& log) {
   api::add_ops_routes(router, ctx);
   api::add_plugin_routes(router, ctx);
   api::add_admission_routes(router, ctx);
+  api::add_client_routes(router, ctx);
+  api::add_ticket_routes(router, ctx);
+  api::add_sales_routes(router, ctx);
+  api::add_onboarding_routes(router, ctx);
 
   http::ServerOptions server_options;
   server_options.host = options.listen_host;

@@ -1,5 +1,7 @@
 #include "cli/commands.hpp"
 
+#include "cli/options.hpp"
+
 #include "app/app.hpp"
 #include "auth/tokens.hpp"
 #include "core/log.hpp"
@@ -24,11 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A command-line mistake: printed as "psahost <command>: <message>", exit code 2.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 constexpr const char* kOverview =
     "psahost — the billing-automation extension host for PSA/RMM platforms\n"
     "\n"
@@ -41,98 +38,14 @@ constexpr const char* kOverview =
     "  tokens create      create an API token (prints it alone on stdout)\n"
     "  tokens list        list API tokens (never their secrets)\n"
     "  tokens revoke ID   revoke an API token\n"
+    "  onboarding status  clients missing billing info or contracts; numbering verified?\n"
+    "  demo seed          load a sample partner with existing clients to try things on\n"
     "  version            print the version\n"
     "\n"
     "Every command takes --help. Options can also come from PSAHOST_<OPTION> variables\n"
     "(PSAHOST_DATA_DIR, PSAHOST_LISTEN, ...) and from a config file of `option = value` lines\n"
     "(--config FILE, or DATA_DIR/psahost.conf when present); the command line wins, then the\n"
     "environment, then the file.\n";
-
-po::options_description common_options() {
-  po::options_description d("Common options");
-  d.add_options()("help,h", "show this help")(
-      "data-dir", po::value<std::string>()->default_value("var"),
-      "data directory: database, TLS certificate, plugin cache")(
-      "config", po::value<std::string>(), "config file of `option = value` lines")(
-      "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
-  return d;
-}
-
-// Parses argv, then PSAHOST_* variables, then the config file, into vm (first one wins).
-po::variables_map parse(const std::string& command, const po::options_description& options,
-                        const std::vector<std::string>& args,
-                        const po::positional_options_description* positional = nullptr) {
-  po::variables_map vm;
-  try {
-    auto parser = po::command_line_parser(args).options(options);
-    if (positional) parser.positional(*positional);
-    po::store(parser.run(), vm);
-    po::store(po::parse_environment(options,
-                                    [&options](const std::string& name) -> std::string {
-                                      if (name.rfind("PSAHOST_", 0) != 0) return "";
-                                      std::string key = name.substr(8);
-                                      for (char& c : key) {
-                                        c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
-                                      }
-                                      return options.find_nothrow(key, false) ? key : "";
-                                    }),
-              vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
-  if (vm.count("help")) return vm;
-  std::optional<fs::path> config;
-  if (vm.count("config")) {
-    config = vm["config"].as<std::string>();
-    if (!fs::exists(*config)) throw UsageError("--config: no file at " + config->string());
-  } else if (vm.count("data-dir")) {
-    const fs::path implicit = fs::path(vm["data-dir"].as<std::string>()) / "psahost.conf";
-    if (fs::exists(implicit)) config = implicit;
-  }
-  if (config) {
-    std::ifstream in(*config);
-    if (!in) throw UsageError("cannot read config file " + config->string());
-    try {
-      po::store(po::parse_config_file(in, options, false), vm);
-    } catch (const po::error& e) {
-      throw UsageError("config file " + config->string() + ": " + e.what());
-    }
-  }
-  try {
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
-  (void)command;
-  return vm;
-}
-
-LogLevel log_level(const po::variables_map& vm) {
-  const auto level = Logger::parse_level(vm["log-level"].as<std::string>());
-  if (!level) throw UsageError("--log-level: expected debug, info, warn or error");
-  return *level;
-}
-
-std::pair<std::string, uint16_t> parse_listen(const std::string& value) {
-  const auto colon = value.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
-    throw UsageError("--listen: expected HOST:PORT (e.g. 127.0.0.1:8443), got '" + value + "'");
-  }
-  std::string host = value.substr(0, colon);
-  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string port_text = value.substr(colon + 1);
-  char* end = nullptr;
-  const long port = std::strtol(port_text.c_str(), &end, 10);
-  if (*end != '\0' || port < 0 || port > 65535) {
-    throw UsageError("--listen: the port must be a number from 0 to 65535, got '" + port_text +
-                     "'");
-  }
-  return {host, static_cast<uint16_t>(port)};
-}
-
-void print_help(const std::string& usage, const po::options_description& options) {
-  std::cout << usage << "\n\n" << options << "\n";
-}
 
 int cmd_serve(const std::vector<std::string>& args) {
   po::options_description options = common_options();
@@ -178,12 +91,6 @@ int cmd_serve(const std::vector<std::string>& args) {
   if (o.header_timeout.count() == 0) throw UsageError("--header-timeout-ms: must be above 0");
   Logger log(log_level(vm));
   return app::serve(o, log);
-}
-
-std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log) {
-  const app::DataDir dir{vm["data-dir"].as<std::string>()};
-  dir.prepare();
-  return store::Store::open_sqlite({dir.database()}, log);
 }
 
 int cmd_plugins(const std::vector<std::string>& args) {
@@ -350,6 +257,8 @@ int run(int argc, char** argv) {
     if (command == "serve") return cmd_serve(args);
     if (command == "plugins") return cmd_plugins(args);
     if (command == "tokens") return cmd_tokens(args);
+    if (command == "onboarding") return cmd_onboarding(args);
+    if (command == "demo") return cmd_demo(args);
     if (command == "version" || command == "--version") {
       std::cout << "psahost " << PSAHOST_VERSION << "\n";
       return 0;

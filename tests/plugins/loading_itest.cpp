@@ -138,10 +138,15 @@ TEST_CASE("a plugin gets only the host calls its manifest permits", "[plugins]")
   const auto& w = verdict["warnings"];
   REQUIRE(w.size() == 5);
   CHECK(w[0].asString() == "call clock.now: ok");
-  CHECK(w[1].asString() == "call billing_info.status: error 2");  // not registered here: NOT_FOUND
+  CHECK(w[1].asString() ==
+        "call billing_info.status: error 3");  // PSA_DENIED: no billing_info:read
   CHECK(w[2].asString() == "call no.such.call: error 2");
   CHECK(w[3].asString() == "kv_put ok");
   CHECK(w[4].asString() == "kv_get v1");
+  // The denial is logged with the plugin, the method and the missing permission.
+  const std::string log = server.stderr_text();
+  CHECK(log.find("plugin host call denied") != std::string::npos);
+  CHECK(log.find("\"permission\":\"billing_info:read\"") != std::string::npos);
 }
 
 TEST_CASE("a plugin that throws or answers garbage is handled by its failure policy",

@@ -1,0 +1,44 @@
+// Reads of clients, billing information, services and products shared by the routes, the
+// onboarding status and the host calls plugins make. All take the tenant: none can leak across.
+#pragma once
+
+#include "domain/billing_info.hpp"
+#include "store/store.hpp"
+
+#include <json/value.h>
+
+#include <optional>
+#include <string>
+
+namespace psahost::api {
+
+struct ClientRecord {
+  std::string id;
+  std::string name;
+  std::string type;
+  std::string status;
+  std::optional<domain::BillingInfo> billing;  // absent when none was ever given
+};
+
+std::optional<ClientRecord> load_client(store::Tx& tx, const std::string& tenant_id,
+                                        const std::string& client_id);
+
+// The client as the API shows it, with "billing_info": {"complete","missing"}.
+Json::Value client_json(store::Tx& tx, const std::string& tenant_id, const std::string& client_id);
+Json::Value services_json(store::Tx& tx, const std::string& tenant_id,
+                          const std::string& client_id);
+std::optional<Json::Value> product_json(store::Tx& tx, const std::string& tenant_id,
+                                        const std::string& sku);
+
+// {"exists","complete","missing":[...],"name"}: what the billing gate asks before it allows.
+Json::Value billing_status(store::Tx& tx, const std::string& tenant_id,
+                           const std::string& client_id);
+
+// Billing info as stored: the API document without the derived "complete" and "missing".
+std::string stored_billing(const domain::BillingInfo& info);
+
+std::string to_text(const Json::Value& v);
+Json::Value from_text(const std::string& text);
+std::string today();  // YYYY-MM-DD, UTC
+
+}  // namespace psahost::api

@@ -1,0 +1,32 @@
+// Writes from API handlers: the change runs in the group-commit writer and the client hears
+// 2xx only after the commit; a refusal thrown inside rolls the change back, so nothing is written.
+#pragma once
+
+#include "api/context.hpp"
+
+#include <exception>
+#include <functional>
+
+namespace psahost::api {
+
+// An expected refusal (404, 409, 422) raised inside a write: its savepoint is rolled back and
+// this response is sent instead.
+struct Refusal : std::exception {
+  explicit Refusal(http::Response r) : response(std::move(r)) {}
+  const char* what() const noexcept override { return "refused"; }
+  http::Response response;
+};
+
+[[noreturn]] inline void refuse(http::Response response) {
+  throw Refusal(std::move(response));
+}
+
+// Runs change in the writer; responds with what it returned once durable, with a Refusal's
+// response, with 409 on a uniqueness conflict, or 500 (logged) on anything else.
+void commit(const ApiContext& ctx, http::Responder respond,
+            std::function<http::Response(store::Tx&)> change);
+
+// A 404 problem for an object of this tenant that does not exist (or belongs to another).
+http::Response not_found(std::string_view what, std::string_view id);
+
+}  // namespace psahost::api

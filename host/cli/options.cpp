@@ -1,0 +1,105 @@
+#include "cli/options.hpp"
+
+#include "app/app.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+namespace psahost::cli {
+namespace fs = std::filesystem;
+
+po::options_description common_options() {
+  po::options_description d("Common options");
+  d.add_options()("help,h", "show this help")(
+      "data-dir", po::value<std::string>()->default_value("var"),
+      "data directory: database, TLS certificate, plugin cache")(
+      "config", po::value<std::string>(), "config file of `option = value` lines")(
+      "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
+  return d;
+}
+
+// Parses argv, then PSAHOST_* variables, then the config file, into vm (first one wins).
+po::variables_map parse(const std::string& command, const po::options_description& options,
+                        const std::vector<std::string>& args,
+                        const po::positional_options_description* positional) {
+  po::variables_map vm;
+  try {
+    auto parser = po::command_line_parser(args).options(options);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    po::store(po::parse_environment(options,
+                                    [&options](const std::string& name) -> std::string {
+                                      if (name.rfind("PSAHOST_", 0) != 0) return "";
+                                      std::string key = name.substr(8);
+                                      for (char& c : key) {
+                                        c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+                                      }
+                                      return options.find_nothrow(key, false) ? key : "";
+                                    }),
+              vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  if (vm.count("help")) return vm;
+  std::optional<fs::path> config;
+  if (vm.count("config")) {
+    config = vm["config"].as<std::string>();
+    if (!fs::exists(*config)) throw UsageError("--config: no file at " + config->string());
+  } else if (vm.count("data-dir")) {
+    const fs::path implicit = fs::path(vm["data-dir"].as<std::string>()) / "psahost.conf";
+    if (fs::exists(implicit)) config = implicit;
+  }
+  if (config) {
+    std::ifstream in(*config);
+    if (!in) throw UsageError("cannot read config file " + config->string());
+    try {
+      po::store(po::parse_config_file(in, options, false), vm);
+    } catch (const po::error& e) {
+      throw UsageError("config file " + config->string() + ": " + e.what());
+    }
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  (void)command;
+  return vm;
+}
+
+LogLevel log_level(const po::variables_map& vm) {
+  const auto level = Logger::parse_level(vm["log-level"].as<std::string>());
+  if (!level) throw UsageError("--log-level: expected debug, info, warn or error");
+  return *level;
+}
+
+std::pair<std::string, uint16_t> parse_listen(const std::string& value) {
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
+    throw UsageError("--listen: expected HOST:PORT (e.g. 127.0.0.1:8443), got '" + value + "'");
+  }
+  std::string host = value.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text = value.substr(colon + 1);
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (*end != '\0' || port < 0 || port > 65535) {
+    throw UsageError("--listen: the port must be a number from 0 to 65535, got '" + port_text +
+                     "'");
+  }
+  return {host, static_cast<uint16_t>(port)};
+}
+
+void print_help(const std::string& usage, const po::options_description& options) {
+  std::cout << usage << "\n\n" << options << "\n";
+}
+
+std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log) {
+  const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  dir.prepare();
+  return store::Store::open_sqlite({dir.database()}, log);
+}
+
+}  // namespace psahost::cli
