@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Runs psahost's benchmarks on loopback and prints figures beside the peer baselines.
+#   bench/run.sh [healthz|admission|hook|all] [SECONDS] [CONNECTIONS]
+# Needs a Release build in build/ (tools/dev.sh bench does it), wrk and nginx.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${PSAHOST_BUILD_DIR:-$root/build}
+peers=${PSAHOST_PEERS_DIR:-$root/../shared/bench/peers}
+what=${1:-all}; secs=${2:-8}; conns=${3:-32}
+psahost=$build/bin/psahost
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# wrk's summary as "req/s N  p50 X  p99 Y  non2xx Z".
+measure() { # URL [wrk args...]
+  local url=$1; shift
+  wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" "$url" | awk '
+    /Requests\/sec/{r=$2} /^ +50%/{p50=$2} /^ +99%/{p99=$2} /Non-2xx/{e=$NF}
+    END{printf "req/s %s  p50 %s  p99 %s  non2xx %s\n", r, p50, p99, (e==""?0:e)}'
+}
+rate() { sed -E 's/^req\/s ([0-9.]+).*/\1/'; }
+
+start_psahost() { # DATA_DIR PORT [args...]
+  local data=$1 port=$2; shift 2
+  "$psahost" serve --data-dir "$data" --listen "127.0.0.1:$port" --log-level warn "$@" \
+    >"$work/psahost.out" 2>"$work/psahost.err" &
+  for _ in $(seq 100); do [ -f "$data/run/address" ] && return 0; sleep 0.1; done
+  echo "psahost did not start: $(cat "$work/psahost.err")" >&2; exit 1
+}
+stop_psahost() { kill -TERM "$1"; wait "$1" 2>/dev/null || true; }
+
+bench_healthz() {
+  echo "== GET /healthz over keep-alive HTTPS, ${conns} connections, ${secs}s (wrk -t1)"
+  start_psahost "$work/healthz" 9701; local pid=$!
+  sleep 1; local ours; ours=$(measure https://127.0.0.1:9701/healthz); stop_psahost $pid
+  printf '%-16s %s\n' psahost "$ours"
+  "$peers/nginx-204.sh" 9702 1 >/dev/null 2>&1 & local npid=$!
+  sleep 1; local nginx; nginx=$(measure https://127.0.0.1:9702/); kill $npid; wait $npid 2>/dev/null || true
+  printf '%-16s %s\n' nginx-204-w1 "$nginx"
+  awk -v a="$(echo "$ours" | rate)" -v b="$(echo "$nginx" | rate)" \
+    'BEGIN{printf "ratio psahost/nginx: %.2f\n", a/b}'
+}
+
+bench_admission() {
+  echo "== POST /v1/admission (billing gate loaded), ${conns} connections, ${secs}s"
+  local data=$work/admission
+  start_psahost "$data" 9703; local pid=$!
+  local token; token=$(grep -o 'psa_[A-Za-z0-9_-]*' "$work/psahost.out" | head -1)
+  local api=(-sk -H "Authorization: Bearer $token" -H 'Content-Type: application/json')
+  local client; client=$(curl "${api[@]}" -d '{"name":"Bench client"}' https://127.0.0.1:9703/v1/clients |
+    sed -E 's/.*"id":"([^"]+)".*/\1/')
+  curl "${api[@]}" -X PUT -o /dev/null https://127.0.0.1:9703/v1/clients/$client/billing-info -d \
+    '{"business_name":"Bench BV","email":"b@bench.example","address":{"street":"Main","number":"1",
+      "city":"Utrecht","zip":"3511AA","country":"NL"},"currency":"EUR","tax_rate":"21.00",
+      "payment_terms_days":30,"invoice_delivery":"email"}'
+  cat >"$work/admission.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.body = '{"uid":"bench","operation":"time_entry.approve","object":{"client_id":"$client","minutes":20}}'
+LUA
+  sleep 0.5
+  printf '%-16s %s\n' psahost "$(measure https://127.0.0.1:9703/v1/admission -s "$work/admission.lua")"
+  stop_psahost $pid
+}
+
+bench_hook() {
+  echo "== one in-process admission.review hook call into the billing gate"
+  "$build/bin/psahost_bench_hook" "$build/bin/plugins"
+}
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+echo "machine: $(nproc) cores, $(uname -r); psahost $("$psahost" version)"
+case "$what" in
+  healthz) bench_healthz ;;
+  admission) bench_admission ;;
+  hook) bench_hook ;;
+  all) bench_healthz; echo; bench_admission; echo; bench_hook ;;
+  *) echo "unknown benchmark '$what': healthz, admission, hook or all" >&2; exit 2 ;;
+esac
