@@ -47,6 +47,14 @@ void Router::add_sync(std::string method, std::string pattern, SyncHandler handl
       });
 }
 
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& route : routes_) {
+    for (const auto& [method, _] : route.by_method) out.emplace_back(method, route.pattern);
+  }
+  return out;
+}
+
 void Router::dispatch(const Request& request, Responder respond, std::string* route) const {
   const auto segments = split_path(request.path);
   const Route* path_match = nullptr;

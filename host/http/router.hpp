@@ -28,6 +28,9 @@ class Router {
   // answered 500 without detail; the exception text goes to the error callback.
   void dispatch(const Request& request, Responder respond, std::string* route) const;
 
+  // Every (method, pattern) registered, for documentation checks.
+  std::vector<std::pair<std::string, std::string>> routes() const;
+
   std::function<void(const std::string& route, const std::string& what)> on_handler_error;
 
  private:
