@@ -1,7 +1,6 @@
 #include "api/client_queries.hpp"
 
-#include <json/reader.h>
-#include <json/writer.h>
+#include <psa/sdk.hpp>
 
 #include <chrono>
 #include <ctime>
@@ -10,18 +9,13 @@
 namespace psahost::api {
 
 std::string to_text(const Json::Value& v) {
-  Json::StreamWriterBuilder b;
-  b["indentation"] = "";
-  b["emitUTF8"] = true;
-  return Json::writeString(b, v);
+  return psa::json::write(v);
 }
 
 Json::Value from_text(const std::string& text) {
-  Json::CharReaderBuilder b;
-  std::unique_ptr<Json::CharReader> reader(b.newCharReader());
   Json::Value v;
   std::string errors;
-  if (!reader->parse(text.data(), text.data() + text.size(), &v, &errors)) {
+  if (!psa::json::reader().parse(text.data(), text.data() + text.size(), &v, &errors)) {
     throw store::StoreError("stored JSON is malformed: " + errors);
   }
   return v;

@@ -41,11 +41,14 @@ std::optional<Json::Value> json_body(const http::Request& request, http::Respons
                              "send the body as application/json");
     return std::nullopt;
   }
-  Json::CharReaderBuilder builder;
-  builder["rejectDupKeys"] = true;
-  builder["allowComments"] = false;
-  builder["failIfExtra"] = true;
-  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  // Strict: duplicate keys and trailing garbage are errors, not silently resolved.
+  thread_local std::unique_ptr<Json::CharReader> reader = [] {
+    Json::CharReaderBuilder builder;
+    builder["rejectDupKeys"] = true;
+    builder["allowComments"] = false;
+    builder["failIfExtra"] = true;
+    return std::unique_ptr<Json::CharReader>(builder.newCharReader());
+  }();
   Json::Value value;
   std::string errors;
   const std::string& body = request.body;

@@ -2,7 +2,7 @@
 
 #include "core/clock.hpp"
 
-#include <json/writer.h>
+#include <psa/sdk.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -64,10 +64,7 @@ void Logger::log(LogLevel level, std::string_view message, const Json::Value& fi
   line["ts"] = now_rfc3339();
   line["level"] = level_name(level);
   line["msg"] = std::string(message);
-  Json::StreamWriterBuilder builder;
-  builder["indentation"] = "";
-  builder["emitUTF8"] = true;
-  const std::string text = Json::writeString(builder, line) + "\n";
+  const std::string text = psa::json::write(line) + "\n";
   std::lock_guard lock(mutex_);
   std::fwrite(text.data(), 1, text.size(), out_);
   std::fflush(out_);

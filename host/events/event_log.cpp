@@ -2,8 +2,7 @@
 
 #include "core/clock.hpp"
 
-#include <json/reader.h>
-#include <json/writer.h>
+#include <psa/sdk.hpp>
 
 #include <memory>
 
@@ -11,18 +10,13 @@ namespace psahost::events {
 namespace {
 
 std::string compact(const Json::Value& v) {
-  Json::StreamWriterBuilder b;
-  b["indentation"] = "";
-  b["emitUTF8"] = true;
-  return Json::writeString(b, v);
+  return psa::json::write(v);
 }
 
 Json::Value parse(const std::string& text) {
-  Json::CharReaderBuilder b;
-  std::unique_ptr<Json::CharReader> reader(b.newCharReader());
   Json::Value v;
   std::string errors;
-  if (!reader->parse(text.data(), text.data() + text.size(), &v, &errors)) {
+  if (!psa::json::reader().parse(text.data(), text.data() + text.size(), &v, &errors)) {
     throw store::StoreError("event payload is not JSON: " + errors);
   }
   return v;

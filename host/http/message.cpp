@@ -1,6 +1,6 @@
 #include "http/message.hpp"
 
-#include <json/writer.h>
+#include <psa/sdk.hpp>
 
 namespace psahost::http {
 namespace {
@@ -35,10 +35,7 @@ std::string percent_decode(std::string_view in, bool plus_is_space) {
 namespace {
 
 std::string compact(const Json::Value& v) {
-  Json::StreamWriterBuilder builder;
-  builder["indentation"] = "";
-  builder["emitUTF8"] = true;
-  return Json::writeString(builder, v);
+  return psa::json::write(v);
 }
 
 }  // namespace

@@ -4,8 +4,7 @@
 #include "core/metrics.hpp"
 #include "store/store.hpp"
 
-#include <json/reader.h>
-#include <json/writer.h>
+#include <psa/sdk.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -28,12 +27,7 @@ struct psa_host_context {
     return out;
   }
 
-  static std::string compact(const Json::Value& v) {
-    Json::StreamWriterBuilder b;
-    b["indentation"] = "";
-    b["emitUTF8"] = true;
-    return Json::writeString(b, v);
-  }
+  static std::string compact(const Json::Value& v) { return psa::json::write(v); }
 
   static void log(psa_host_context* ctx, int32_t level, const char* message) {
     const auto lvl = level <= PSA_LOG_DEBUG  ? psahost::LogLevel::debug
@@ -69,11 +63,9 @@ struct psa_host_context {
                     response_json);
     }
     Json::Value request;
-    Json::CharReaderBuilder rb;
     std::string errors;
-    const std::string text = request_json ? request_json : "{}";
-    std::unique_ptr<Json::CharReader> reader(rb.newCharReader());
-    if (!reader->parse(text.data(), text.data() + text.size(), &request, &errors)) {
+    const std::string_view text = request_json ? request_json : "{}";
+    if (!psa::json::reader().parse(text.data(), text.data() + text.size(), &request, &errors)) {
       return finish(CallResult::error(PSA_INVALID_ARGUMENT, "malformed request JSON: " + errors),
                     response_json);
     }
@@ -200,10 +192,8 @@ HookResult Plugin::call_json(std::string_view hook, const std::string& request_j
   result.code = library_->api().handle(state_, hook_name.c_str(), request_json.c_str(),
                                        request_json.size(), &raw, &raw_len);
   if (raw) {
-    Json::CharReaderBuilder rb;
-    std::unique_ptr<Json::CharReader> reader(rb.newCharReader());
     std::string errors;
-    if (!reader->parse(raw, raw + raw_len, &result.body, &errors)) {
+    if (!psa::json::reader().parse(raw, raw + raw_len, &result.body, &errors)) {
       result.code = PSA_ERROR;
       result.body = Json::Value();
       result.body["error"]["message"] =

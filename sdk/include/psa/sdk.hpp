@@ -5,6 +5,7 @@
 #include <json/json.h>
 #include <psa/plugin_api.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -39,23 +40,124 @@ class HookError : public std::runtime_error {
 
 namespace json {
 
+// A reader per thread: building one per call costs more than parsing a small document.
+inline Json::CharReader& reader() {
+  thread_local std::unique_ptr<Json::CharReader> reader = [] {
+    Json::CharReaderBuilder builder;
+    builder["collectComments"] = false;
+    return std::unique_ptr<Json::CharReader>(builder.newCharReader());
+  }();
+  return *reader;
+}
+
 inline Json::Value parse(std::string_view text) {
-  Json::CharReaderBuilder builder;
-  builder["collectComments"] = false;
-  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
   Json::Value value;
   std::string errors;
-  if (!reader->parse(text.data(), text.data() + text.size(), &value, &errors)) {
+  if (!reader().parse(text.data(), text.data() + text.size(), &value, &errors)) {
     throw HookError(PSA_INVALID_ARGUMENT, "malformed JSON: " + errors);
   }
   return value;
 }
 
+namespace detail {
+
+inline void write_string(std::string& out, const char* begin, const char* end) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char* p = begin; p != end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xF];
+        } else {
+          out += static_cast<char>(c);  // UTF-8 passes through unchanged
+        }
+    }
+  }
+  out += '"';
+}
+
+inline void write_value(std::string& out, const Json::Value& v) {
+  switch (v.type()) {
+    case Json::nullValue:
+      out += "null";
+      break;
+    case Json::booleanValue:
+      out += v.asBool() ? "true" : "false";
+      break;
+    case Json::intValue:
+      out += std::to_string(v.asLargestInt());
+      break;
+    case Json::uintValue:
+      out += std::to_string(v.asLargestUInt());
+      break;
+    case Json::realValue: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", v.asDouble());
+      out += buf;
+      break;
+    }
+    case Json::stringValue: {
+      const char* begin = nullptr;
+      const char* end = nullptr;
+      v.getString(&begin, &end);
+      write_string(out, begin, end);
+      break;
+    }
+    case Json::arrayValue: {
+      out += '[';
+      for (Json::ArrayIndex i = 0; i < v.size(); ++i) {
+        if (i) out += ',';
+        write_value(out, v[i]);
+      }
+      out += ']';
+      break;
+    }
+    case Json::objectValue: {
+      out += '{';
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        const char* end = nullptr;
+        const char* begin = it.memberName(&end);
+        write_string(out, begin, end);
+        out += ':';
+        write_value(out, *it);
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+}  // namespace detail
+
+// Compact JSON with UTF-8 kept as is; equivalent to jsoncpp's writer with indentation "" but
+// without building a writer and a stream for every document.
 inline std::string write(const Json::Value& value) {
-  Json::StreamWriterBuilder builder;
-  builder["indentation"] = "";
-  builder["emitUTF8"] = true;
-  return Json::writeString(builder, value);
+  std::string out;
+  out.reserve(256);
+  detail::write_value(out, value);
+  return out;
 }
 
 inline Json::Value error(const std::string& message) {
