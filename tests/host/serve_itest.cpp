@@ -106,6 +106,15 @@ TEST_CASE("the API refuses requests without a valid token", "[serve]") {
   CHECK(client.get("/v1/plugins", auth(tech)).status == 200);
   const auto forbidden = client.post("/v1/plugins/billing-gate/disable", "{}", auth(tech));
   CHECK(forbidden.status == 403);
+
+  // A revoked token stops working at once.
+  const auto list = run_cli({"tokens", "list", "--data-dir", server.data_dir().string()});
+  const auto last = list.out.rfind("tok_");
+  REQUIRE(last != std::string::npos);
+  REQUIRE(run_cli({"tokens", "revoke", list.out.substr(last, list.out.find(' ', last) - last),
+                   "--data-dir", server.data_dir().string()})
+              .exit_code == 0);
+  CHECK(client.get("/v1/plugins", auth(tech)).status == 401);
 }
 
 TEST_CASE("TLS 1.1 and older are refused; 1.2 and 1.3 are served", "[serve][tls]") {
