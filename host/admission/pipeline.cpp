@@ -1,6 +1,7 @@
 #include "admission/pipeline.hpp"
 
 #include "core/log.hpp"
+#include "http/message.hpp"
 
 #include <chrono>
 
@@ -11,7 +12,7 @@ Json::Value Verdict::to_json(const std::string& uid) const {
   out["uid"] = uid;
   out["allowed"] = allowed;
   if (!allowed) {
-    out["type"] = type;
+    out["type"] = std::string(http::kProblemTypePrefix) + type;
     out["reason"] = reason;
     if (!prompt.isNull()) out["prompt"] = prompt;
   }

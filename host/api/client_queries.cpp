@@ -1,5 +1,8 @@
 #include "api/client_queries.hpp"
 
+#include "core/clock.hpp"
+#include "events/event_log.hpp"
+
 #include <psa/sdk.hpp>
 
 #include <chrono>
@@ -70,6 +73,36 @@ Json::Value billing_status(store::Tx& tx, const std::string& tenant_id,
     for (const auto& m : client->billing->missing()) out["missing"].append(m);
   }
   return out;
+}
+
+std::optional<Json::Value> save_billing_info(store::Tx& tx, const auth::Principal& who,
+                                             const std::string& client_id,
+                                             const domain::BillingInfo& info) {
+  auto client = load_client(tx, who.tenant_id, client_id);
+  if (!client) return std::nullopt;
+  const Json::Value before = client->billing ? client->billing->to_json() : Json::Value();
+  const Json::Value after = info.to_json();
+  const std::string now = now_rfc3339();
+  tx.exec(
+      "INSERT INTO billing_info (client_id, tenant_id, data, debtor_code, updated_at) VALUES "
+      "(?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET data = excluded.data, "
+      "debtor_code = excluded.debtor_code, updated_at = excluded.updated_at",
+      {client_id, who.tenant_id, stored_billing(info),
+       info.debtor_code.empty() ? store::Value(nullptr) : store::Value(info.debtor_code), now});
+  if (before != after) {
+    tx.exec(
+        "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
+        "created_at) VALUES (?, ?, 'billing_info.update', 'client', ?, ?, ?, ?)",
+        {who.tenant_id, who.token_id, client_id,
+         before.isNull() ? store::Value(nullptr) : store::Value(to_text(before)), to_text(after),
+         now});
+    Json::Value payload = after;
+    payload["client_id"] = client_id;
+    payload["was_complete"] = client->billing && client->billing->is_complete();
+    events::append(tx, {who.tenant_id, "billing_info.updated", "client", client_id, payload,
+                        who.token_id, ""});
+  }
+  return after;
 }
 
 Json::Value client_json(store::Tx& tx, const std::string& tenant_id, const std::string& client_id) {

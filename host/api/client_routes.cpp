@@ -39,10 +39,10 @@ struct ClientFields {
 ClientFields read_client_fields(Fields& f, const Json::Value& body, bool create) {
   f.only({"name", "type", "status", "parent_id", "self_managed_profile", "external_ids"});
   ClientFields c;
-  c.name = f.text("name", create);
+  c.name = f.non_empty("name", create);
   c.type = f.one_of("type", false, kClientTypes);
   c.status = f.one_of("status", false, kClientStatuses);
-  c.parent_id = f.text("parent_id", false, 100);
+  c.parent_id = f.non_empty("parent_id", false, 100);
   c.self_managed_profile = f.boolean("self_managed_profile", false);
   if (body.isMember("external_ids")) {
     const auto& ids = body["external_ids"];
@@ -237,33 +237,12 @@ void add_billing_info(http::Router& router, const ApiContext& ctx) {
                  }
                  return respond(validation_failed(errors));
                }
-               commit(
-                   ctx, respond,
-                   [who = *who, info = *parsed.info, id = params.at("id")](store::Tx& tx) {
-                     auto client = load_client(tx, who.tenant_id, id);
-                     if (!client) refuse(not_found("client", id));
-                     const Json::Value before =
-                         client->billing ? client->billing->to_json() : Json::Value();
-                     const Json::Value after = info.to_json();
-                     tx.exec(
-                         "INSERT INTO billing_info (client_id, tenant_id, data, debtor_code, "
-                         "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET "
-                         "data = excluded.data, debtor_code = excluded.debtor_code, "
-                         "updated_at = excluded.updated_at",
-                         {id, who.tenant_id, stored_billing(info),
-                          info.debtor_code.empty() ? store::Value(nullptr)
-                                                   : store::Value(info.debtor_code),
-                          now_rfc3339()});
-                     if (before != after) {
-                       audit(tx, who, "billing_info.update", "client", id, before, after);
-                       Json::Value payload = after;
-                       payload["client_id"] = id;
-                       payload["was_complete"] = client->billing && client->billing->is_complete();
-                       events::append(tx, {who.tenant_id, "billing_info.updated", "client", id,
-                                           payload, who.token_id, ""});
-                     }
-                     return http::Response::json(200, after);
-                   });
+               commit(ctx, respond,
+                      [who = *who, info = *parsed.info, id = params.at("id")](store::Tx& tx) {
+                        const auto after = save_billing_info(tx, who, id, info);
+                        if (!after) refuse(not_found("client", id));
+                        return http::Response::json(200, *after);
+                      });
              });
 }
 
@@ -303,6 +282,10 @@ void add_services(http::Router& router, const ApiContext& ctx) {
                if (!(*body)["items"].isArray()) top.error("items", "expected an array");
                const Json::Value& list = (*body)["items"];
                for (Json::ArrayIndex i = 0; list.isArray() && i < list.size(); ++i) {
+                 if (!list[i].isObject()) {
+                   top.error("items[" + std::to_string(i) + "]", "expected an object");
+                   continue;
+                 }
                  Fields f(list[i], "items[" + std::to_string(i) + "]");
                  f.only({"sku", "quantity", "since"});
                  auto sku = f.text("sku", true, 100);
@@ -389,6 +372,10 @@ void add_catalog(http::Router& router, const ApiContext& ctx) {
         const Json::Value& list = (*body)["items"];
         for (Json::ArrayIndex i = 0; list.isArray() && i < list.size(); ++i) {
           const std::string at = "items[" + std::to_string(i) + "]";
+          if (!list[i].isObject()) {
+            top.error(at, "expected an object");
+            continue;
+          }
           Fields f(list[i], at);
           f.only({"sku", "name", "unit", "part_type", "pricing", "prices", "default_labour"});
           Json::Value p;

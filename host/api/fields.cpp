@@ -84,6 +84,16 @@ std::optional<std::string> Fields::text(std::string_view name, bool required, st
   return s;
 }
 
+std::optional<std::string> Fields::non_empty(std::string_view name, bool required,
+                                             std::size_t max) {
+  auto s = text(name, required, max);
+  if (s && s->empty()) {
+    error(name, "must not be empty");
+    return std::nullopt;
+  }
+  return s;
+}
+
 std::optional<std::string> Fields::one_of(std::string_view name, bool required,
                                           const std::vector<std::string>& allowed) {
   auto s = text(name, required);

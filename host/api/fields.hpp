@@ -20,6 +20,9 @@ class Fields {
   // A trimmed string of 1..max characters without control characters; nullopt when absent
   // (an error too if required).
   std::optional<std::string> text(std::string_view name, bool required, std::size_t max = 200);
+  // Like text(), but a member that is present must not be empty even when it is optional
+  // (a PATCH may leave a name out, but not blank it).
+  std::optional<std::string> non_empty(std::string_view name, bool required, std::size_t max = 200);
   // One of the allowed values.
   std::optional<std::string> one_of(std::string_view name, bool required,
                                     const std::vector<std::string>& allowed);

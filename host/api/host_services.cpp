@@ -2,6 +2,7 @@
 
 #include "api/client_queries.hpp"
 #include "core/clock.hpp"
+#include "events/event_log.hpp"
 
 namespace psahost::api {
 namespace {
@@ -17,6 +18,36 @@ plugins::CallResult missing_field(const char* name) {
 }
 
 }  // namespace
+
+// Sales items an integration synced while the client had no billing info wait as drafts with
+// hold_reason 'billing-info-required'; once the info is complete they become billable.
+int64_t release_held_sales_items(store::Store& store, const std::string& tenant_id,
+                                 const std::string& client_id, const std::string& actor) {
+  int64_t released = 0;
+  store.write([&](store::Tx& tx) {
+    const auto status = billing_status(tx, tenant_id, client_id);
+    if (!status["complete"].asBool()) return;  // checked again inside the write: no race
+    const std::string now = now_rfc3339();
+    for (const auto& row : tx.query(
+             "SELECT id FROM sales_items WHERE tenant_id = ? AND client_id = ? AND status = "
+             "'draft' AND hold_reason = 'billing-info-required' ORDER BY id",
+             {tenant_id, client_id})) {
+      tx.exec(
+          "UPDATE sales_items SET status = 'approved', hold_reason = NULL, version = version + 1, "
+          "updated_at = ? WHERE id = ?",
+          {now, row.text(0)});
+      Json::Value payload;
+      payload["id"] = row.text(0);
+      payload["client_id"] = client_id;
+      payload["status"] = "approved";
+      payload["released_from"] = "billing-info-required";
+      events::append(tx, {tenant_id, "sales_item.updated", "sales_item", row.text(0), payload,
+                          actor, ""});
+      ++released;
+    }
+  });
+  return released;
+}
 
 void register_host_services(plugins::HostCalls& calls, store::Store& store) {
   calls.add("clock.now", "", [](const plugins::CallerInfo&, const Json::Value&) {
@@ -47,6 +78,19 @@ void register_host_services(plugins::HostCalls& calls, store::Store& store) {
               Json::Value out;
               store.read([&](store::Tx& tx) { out = client_json(tx, *tenant, *client); });
               if (out.isNull()) return plugins::CallResult::error(PSA_NOT_FOUND, "no such client");
+              return plugins::CallResult::ok(out);
+            });
+
+  // {"tenant_id","client_id"} -> {"released": n}
+  calls.add("sales_items.release_held", "sales_items:write",
+            [&store](const plugins::CallerInfo& caller, const Json::Value& request) {
+              const auto tenant = required(request, "tenant_id");
+              if (!tenant) return missing_field("tenant_id");
+              const auto client = required(request, "client_id");
+              if (!client) return missing_field("client_id");
+              Json::Value out;
+              out["released"] = static_cast<Json::Int64>(
+                  release_held_sales_items(store, *tenant, *client, caller.plugin_id));
               return plugins::CallResult::ok(out);
             });
 }

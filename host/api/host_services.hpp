@@ -5,8 +5,15 @@
 #include "plugins/host_calls.hpp"
 #include "store/store.hpp"
 
+#include <string>
+
 namespace psahost::api {
 
 void register_host_services(plugins::HostCalls& calls, store::Store& store);
+
+// Makes a client's held integration sales items billable once its billing info is complete;
+// returns how many were released (0 while the info is still incomplete).
+int64_t release_held_sales_items(store::Store& store, const std::string& tenant_id,
+                                 const std::string& client_id, const std::string& actor);
 
 }  // namespace psahost::api

@@ -69,6 +69,8 @@ void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
                  std::string(enable ? "loaded" : "disabled"), now_rfc3339()});
           });
           ctx.plugins.set_enabled(id, enable);
+          // A plugin enabled again picks up the events it missed.
+          if (ctx.events_committed) ctx.events_committed();
           Json::Value f;
           f["plugin"] = id;
           f["by"] = who->token_id;

@@ -51,9 +51,9 @@ ItemFields read_item_fields(Fields& f, bool create) {
   f.only(
       {"client_id", "sku", "description", "quantity", "unit_price", "currency", "date", "status"});
   ItemFields i;
-  i.client_id = f.text("client_id", create, 100);
-  i.sku = f.text("sku", false, 100);
-  i.description = f.text("description", create, 1000);
+  i.client_id = f.non_empty("client_id", create, 100);
+  i.sku = f.non_empty("sku", false, 100);
+  i.description = f.non_empty("description", create, 1000);
   i.quantity = f.integer("quantity", create, 1, 1'000'000);
   i.unit_price = f.integer("unit_price", create, 0, 1'000'000'000'000);
   i.currency = f.currency("currency", create);
@@ -183,6 +183,7 @@ void add_update(http::Router& router, const ApiContext& ctx) {
               "description = COALESCE(?, description), quantity = COALESCE(?, quantity), "
               "unit_price = COALESCE(?, unit_price), currency = COALESCE(?, currency), "
               "item_date = COALESCE(?, item_date), status = COALESCE(?, status), "
+              "hold_reason = CASE WHEN ? = 'approved' THEN NULL ELSE hold_reason END, "
               "version = version + 1, updated_at = ? WHERE id = ? AND tenant_id = ?",
               {change.client_id ? store::Value(*change.client_id) : nullptr,
                change.sku ? store::Value(*change.sku) : nullptr,
@@ -191,6 +192,7 @@ void add_update(http::Router& router, const ApiContext& ctx) {
                change.unit_price ? store::Value(*change.unit_price) : nullptr,
                change.currency ? store::Value(*change.currency) : nullptr,
                change.date ? store::Value(*change.date) : nullptr,
+               change.status ? store::Value(*change.status) : nullptr,
                change.status ? store::Value(*change.status) : nullptr, now_rfc3339(), id,
                who.tenant_id});
           const Json::Value after = *load_item(tx, who.tenant_id, id);

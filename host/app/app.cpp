@@ -6,6 +6,7 @@
 #include "auth/tokens.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "events/dispatcher.hpp"
 #include "http/server.hpp"
 #include "http/tls.hpp"
 #include "plugins/registry.hpp"
@@ -108,7 +109,11 @@ int serve(const ServeOptions& options, Logger& log) {
   admission::Pipeline pipeline(registry, log);
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
-  api::ApiContext ctx{*store, registry, pipeline, tokens, metrics, log, ready, draining, {}};
+  // Declared after the registry and the store, so it stops before either goes away.
+  events::Dispatcher dispatcher(*store, registry, log);
+  api::ApiContext ctx{*store,   registry, pipeline, tokens,
+                      metrics,  log,      ready,    draining,
+                      [&dispatcher] { dispatcher.notify(); }};
 
   http::Router router;
   router.on_handler_error = [&log](const std::string& route, const std::string& what) {
@@ -151,6 +156,7 @@ int serve(const ServeOptions& options, Logger& log) {
     std::cerr << "psahost: " << e.what() << "\n";
     return 1;
   }
+  dispatcher.start();
   ready.store(true, std::memory_order_release);
 
   const std::string host = options.listen_host.find(':') != std::string::npos
@@ -172,6 +178,7 @@ int serve(const ServeOptions& options, Logger& log) {
   // Requests in flight still complete; only /readyz turns away new traffic.
   draining.store(true, std::memory_order_release);
   server.shutdown(options.shutdown_grace);
+  dispatcher.stop();
   store->close();
   std::error_code ec;
   fs::remove(dir.address_file(), ec);

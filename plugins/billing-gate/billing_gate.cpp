@@ -15,10 +15,30 @@ class BillingGate final : public psa::Plugin {
 
   Json::Value handle(std::string_view hook, const Json::Value& request) override {
     if (hook == "admission.review") return review(request);
+    if (hook == "event.handle") return on_event(request);
     throw psa::HookError(PSA_NOT_FOUND, "billing-gate does not handle " + std::string(hook));
   }
 
  private:
+  // Usage synced while billing info was missing waits as held drafts; when the info becomes
+  // complete, those drafts become billable without anyone having to find them.
+  Json::Value on_event(const Json::Value& event) const {
+    Json::Value done;
+    done["ok"] = true;
+    if (event["type"].asString() != "billing_info.updated" || !event["data"]["complete"].asBool()) {
+      return done;
+    }
+    Json::Value release;
+    release["tenant_id"] = event["tenant_id"];
+    release["client_id"] = event["data"]["client_id"];
+    const Json::Value result = host_->call("sales_items.release_held", release);
+    if (result["released"].asInt64() > 0) {
+      host_->info("released " + result["released"].asString() + " held sales item(s) of " +
+                  event["data"]["client_id"].asString());
+    }
+    return done;
+  }
+
   Json::Value review(const Json::Value& request) const {
     const std::string operation = request["operation"].asString();
     const Json::Value& object = request["object"];
@@ -26,10 +46,14 @@ class BillingGate final : public psa::Plugin {
     const std::string client_id = object["client_id"].asString();
 
     if (operation == "invoice.issue" && !gate_invoices_) return allow();
-    // Editing a sales item is gated only when it moves to another client; other edits pass.
-    if (operation == "sales_item.update" &&
-        (!object.isMember("client_id") || object["client_id"] == old_object["client_id"])) {
-      return allow();
+    // Editing a sales item is gated when it moves to another client or becomes billable
+    // (approved); other edits pass.
+    if (operation == "sales_item.update") {
+      const bool moves =
+          object.isMember("client_id") && object["client_id"] != old_object["client_id"];
+      const bool becomes_billable = object["status"].asString() == "approved" &&
+                                    old_object["status"].asString() != "approved";
+      if (!moves && !becomes_billable) return allow();
     }
     if (client_id.empty()) {
       return deny("invalid-object", "The " + operation + " request names no client_id.",
@@ -59,7 +83,7 @@ class BillingGate final : public psa::Plugin {
   static std::string describe(const std::string& operation) {
     if (operation == "time_entry.approve") return "approving its ticket time";
     if (operation == "sales_item.create") return "creating a sales item for it";
-    if (operation == "sales_item.update") return "moving a sales item to it";
+    if (operation == "sales_item.update") return "billing a sales item to it";
     if (operation == "contract.activate") return "activating its contract";
     if (operation == "invoice.issue") return "invoicing it";
     return operation;
@@ -87,4 +111,4 @@ class BillingGate final : public psa::Plugin {
 
 }  // namespace
 
-PSA_PLUGIN(BillingGate, R"({"id":"billing-gate","version":"1.0.0","hooks":["admission.review"]})")
+PSA_PLUGIN(BillingGate, R"({"id":"billing-gate","version":"1.0.0","hooks":["admission.review","event.handle"]})")

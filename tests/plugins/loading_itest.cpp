@@ -167,7 +167,7 @@ TEST_CASE("a plugin that throws or answers garbage is handled by its failure pol
         auth(token));
     REQUIRE(r.status == 200);
     CHECK_FALSE(r.json()["allowed"].asBool());  // the probe is fail_closed
-    CHECK(r.json()["type"].asString() == "admission-review-failed");
+    CHECK(r.json()["type"].asString() == "urn:psahost:problem:admission-review-failed");
   }
   CHECK(client.get("/healthz").status == 200);
   const auto list = client.get("/v1/plugins", auth(token)).json();

@@ -658,7 +658,7 @@ TEST_CASE("the billing-gate manifest template is valid once the build stamps lib
   CHECK(m.kind == "plugin");
   CHECK(m.sdk_major == 1);
   CHECK(m.sdk_minor == 0);
-  CHECK(m.hooks.hook_names() == std::vector<std::string>{"admission.review"});
+  CHECK(m.hooks.hook_names() == std::vector<std::string>{"admission.review", "event.handle"});
   CHECK(m.hooks.admission.size() == 5);
   CHECK(m.failure_policy == "fail_closed");
   CHECK(m.timeout_ms == 250);

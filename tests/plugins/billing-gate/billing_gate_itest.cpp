@@ -248,3 +248,40 @@ TEST_CASE("the demo partner shows the seed's situation", "[onboarding][demo]") {
   CHECK(json["missing_billing_info"]["count"].asInt() > 5);
   CHECK(json["without_contract"]["count"].asInt() > 10);
 }
+
+TEST_CASE("a held sales item cannot be approved by hand while billing info is missing",
+          "[billing-gate]") {
+  ApiSession api;
+  const std::string client = api.create_client("Bellows College", false);
+  const std::string integration = create_token(api.server().data_dir(), "default", "integration");
+  const auto held = api.call_as(integration, "POST", "/v1/sales-items",
+                                R"({"client_id":")" + client +
+                                    R"(","description":"Usage","quantity":3,"unit_price":100,
+      "currency":"EUR"})");
+  REQUIRE(held.status == 201);
+  const std::string id = held.json()["id"].asString();
+  require_billing_refusal(api.patch("/v1/sales-items/" + id, R"({"status":"approved"})"), client);
+  CHECK(api.get("/v1/sales-items/" + id).json()["status"].asString() == "draft");
+  // Other edits of the held item are fine.
+  CHECK(api.patch("/v1/sales-items/" + id, R"({"quantity":4})").status == 200);
+}
+
+TEST_CASE("blank names and malformed list items are refused naming the field", "[billing-gate]") {
+  ApiSession api;
+  const std::string client = api.create_client("School of Fine Art", true);
+  const auto blank = api.patch("/v1/clients/" + client, R"({"name":"  "})");
+  REQUIRE(blank.status == 422);
+  CHECK(blank.json()["errors"][0]["field"].asString() == "name");
+  CHECK(api.get("/v1/clients/" + client).json()["name"].asString() == "School of Fine Art");
+
+  const auto services = api.put("/v1/clients/" + client + "/services", R"({"items":[1]})");
+  REQUIRE(services.status == 422);
+  CHECK(services.json()["errors"][0]["field"].asString() == "items[0]");
+  const auto products = api.put("/v1/catalog/products", R"({"items":["x"]})");
+  REQUIRE(products.status == 422);
+  CHECK(products.json()["errors"][0]["field"].asString() == "items[0]");
+  const auto unknown = api.put("/v1/clients/" + client + "/services",
+                               R"({"items":[{"sku":"NOPE","quantity":1}]})");
+  REQUIRE(unknown.status == 422);
+  CHECK(unknown.json()["errors"][0]["field"].asString() == "items[0].sku");
+}

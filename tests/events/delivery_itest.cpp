@@ -1,0 +1,119 @@
+// Event delivery as the running host does it: plugins get the events they subscribe to after
+// the commit, a plugin that was off catches up, and nothing is lost across a restart.
+#include "support/api_session.hpp"
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <thread>
+
+using namespace psahost::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reads the recorder plugin's key/value entry straight from the host's database file.
+std::string recorder_kv(const fs::path& data_dir, const std::string& key) {
+  sqlite3* db = nullptr;
+  std::string value;
+  if (sqlite3_open_v2((data_dir / "psahost.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "SELECT value FROM plugin_kv WHERE plugin_id = 'recorder' AND key = ?",
+                       -1, &stmt, nullptr);
+    sqlite3_bind_text(stmt, 1, key.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return value;
+}
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::seconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
+
+void copy_plugin(const fs::path& from, const std::string& id, const fs::path& to) {
+  fs::create_directories(to);
+  fs::permissions(to, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                          fs::perms::others_read | fs::perms::others_exec);
+  fs::copy_file(from / (id + ".json"), to / (id + ".json"));
+  fs::copy_file(from / (id + ".so"), to / (id + ".so"));
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    const auto comma = s.find(',', start);
+    out.push_back(s.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("usage an integration syncs for a client without billing info is held then released",
+          "[events][billing-gate]") {
+  ApiSession api;
+  const std::string client = api.create_client("Wide World Importers", false);
+  const std::string integration =
+      create_token(api.server().data_dir(), "default", "integration");
+  const auto synced = api.call_as(integration, "POST", "/v1/sales-items",
+                                  R"({"client_id":")" + client +
+                                      R"(","description":"Backup usage November","quantity":42,
+      "unit_price":450,"currency":"EUR"})");
+  INFO(synced.body);
+  REQUIRE(synced.status == 201);
+  const std::string id = synced.json()["id"].asString();
+  CHECK(synced.json()["status"].asString() == "draft");
+  CHECK(synced.json()["hold_reason"].asString() == "billing-info-required");
+
+  // A person creating the same item is still refused.
+  CHECK(api.post("/v1/sales-items", R"({"client_id":")" + client +
+                                        R"(","description":"Router","quantity":1,"unit_price":1,
+      "currency":"EUR"})")
+            .status == 409);
+
+  api.complete_billing(client);
+  CHECK(eventually([&] {
+    const auto item = api.get("/v1/sales-items/" + id).json();
+    return item["status"].asString() == "approved" && item["hold_reason"].isNull();
+  }));
+}
+
+TEST_CASE("events appended while a plugin was off are delivered after it recovers and a restart",
+          "[events]") {
+  TempDir plugins;
+  copy_plugin(PSAHOST_TEST_PLUGIN_DIR, "recorder", plugins.path());
+  ApiSession api({"--plugins-dir", plugins.path().string()});
+  const fs::path data = api.server().data_dir();
+
+  const std::string client = api.create_client("Trey Research", false);
+  REQUIRE(eventually([&] { return !recorder_kv(data, "seen").empty(); }));
+  const auto before = split(recorder_kv(data, "seen"));
+
+  REQUIRE(api.post("/v1/plugins/recorder/disable").status == 200);
+  api.create_ticket(client, "First while off");
+  api.create_ticket(client, "Second while off");
+  api.restart();  // the plugin stays disabled across the restart
+  CHECK(api.get("/v1/plugins").body.find("\"disabled\"") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(split(recorder_kv(data, "seen")).size() == before.size());
+
+  REQUIRE(api.post("/v1/plugins/recorder/enable").status == 200);
+  REQUIRE(eventually([&] { return split(recorder_kv(data, "seen")).size() == before.size() + 2; }));
+  const auto seen = split(recorder_kv(data, "seen"));
+  // In order, and each event once.
+  for (std::size_t i = 1; i < seen.size(); ++i) CHECK(std::stoll(seen[i - 1]) < std::stoll(seen[i]));
+}
