@@ -28,10 +28,10 @@ int64_t release_held_sales_items(store::Store& store, const std::string& tenant_
     const auto status = billing_status(tx, tenant_id, client_id);
     if (!status["complete"].asBool()) return;  // checked again inside the write: no race
     const std::string now = now_rfc3339();
-    for (const auto& row : tx.query(
-             "SELECT id FROM sales_items WHERE tenant_id = ? AND client_id = ? AND status = "
-             "'draft' AND hold_reason = 'billing-info-required' ORDER BY id",
-             {tenant_id, client_id})) {
+    for (const auto& row :
+         tx.query("SELECT id FROM sales_items WHERE tenant_id = ? AND client_id = ? AND status = "
+                  "'draft' AND hold_reason = 'billing-info-required' ORDER BY id",
+                  {tenant_id, client_id})) {
       tx.exec(
           "UPDATE sales_items SET status = 'approved', hold_reason = NULL, version = version + 1, "
           "updated_at = ? WHERE id = ?",
@@ -41,8 +41,8 @@ int64_t release_held_sales_items(store::Store& store, const std::string& tenant_
       payload["client_id"] = client_id;
       payload["status"] = "approved";
       payload["released_from"] = "billing-info-required";
-      events::append(tx, {tenant_id, "sales_item.updated", "sales_item", row.text(0), payload,
-                          actor, ""});
+      events::append(
+          tx, {tenant_id, "sales_item.updated", "sales_item", row.text(0), payload, actor, ""});
       ++released;
     }
   });

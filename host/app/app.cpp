@@ -3,6 +3,7 @@
 #include "admission/pipeline.hpp"
 #include "api/context.hpp"
 #include "api/host_services.hpp"
+#include "api/time_services.hpp"
 #include "auth/tokens.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
@@ -104,6 +105,7 @@ int serve(const ServeOptions& options, Logger& log) {
 
   plugins::HostCalls calls;
   api::register_host_services(calls, *store);
+  api::register_time_host_calls(calls, *store);
   plugins::PluginRegistry registry({dir.plugin_cache(), options.strict, {}},
                                    plugins::PluginEnv{calls, store.get(), log, &metrics});
   admission::Pipeline pipeline(registry, log);
@@ -111,9 +113,9 @@ int serve(const ServeOptions& options, Logger& log) {
   std::atomic<bool> draining{false};
   // Declared after the registry and the store, so it stops before either goes away.
   events::Dispatcher dispatcher(*store, registry, log);
-  api::ApiContext ctx{*store,   registry, pipeline, tokens,
-                      metrics,  log,      ready,    draining,
-                      [&dispatcher] { dispatcher.notify(); }};
+  api::ApiContext ctx{*store, registry, pipeline,
+                      tokens, metrics,  log,
+                      ready,  draining, [&dispatcher] { dispatcher.notify(); }};
 
   http::Router router;
   router.on_handler_error = [&log](const std::string& route, const std::string& what) {

@@ -111,4 +111,5 @@ class BillingGate final : public psa::Plugin {
 
 }  // namespace
 
-PSA_PLUGIN(BillingGate, R"({"id":"billing-gate","version":"1.0.0","hooks":["admission.review","event.handle"]})")
+PSA_PLUGIN(BillingGate,
+           R"({"id":"billing-gate","version":"1.0.0","hooks":["admission.review","event.handle"]})")

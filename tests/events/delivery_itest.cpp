@@ -2,8 +2,8 @@
 // the commit, a plugin that was off catches up, and nothing is lost across a restart.
 #include "support/api_session.hpp"
 
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
+#include <catch2/catch.hpp>
 
 #include <thread>
 
@@ -67,8 +67,7 @@ TEST_CASE("usage an integration syncs for a client without billing info is held 
           "[events][billing-gate]") {
   ApiSession api;
   const std::string client = api.create_client("Wide World Importers", false);
-  const std::string integration =
-      create_token(api.server().data_dir(), "default", "integration");
+  const std::string integration = create_token(api.server().data_dir(), "default", "integration");
   const auto synced = api.call_as(integration, "POST", "/v1/sales-items",
                                   R"({"client_id":")" + client +
                                       R"(","description":"Backup usage November","quantity":42,
@@ -115,5 +114,6 @@ TEST_CASE("events appended while a plugin was off are delivered after it recover
   REQUIRE(eventually([&] { return split(recorder_kv(data, "seen")).size() == before.size() + 2; }));
   const auto seen = split(recorder_kv(data, "seen"));
   // In order, and each event once.
-  for (std::size_t i = 1; i < seen.size(); ++i) CHECK(std::stoll(seen[i - 1]) < std::stoll(seen[i]));
+  for (std::size_t i = 1; i < seen.size(); ++i)
+    CHECK(std::stoll(seen[i - 1]) < std::stoll(seen[i]));
 }

@@ -28,10 +28,20 @@ void require_billing_refusal(const HttpResponse& r, const std::string& client_id
   CHECK_FALSE(body["detail"].asString().empty());
 }
 
+// Billable time is approved only at a labour rate (the time-approval plugin's rule): these
+// tests are about billing info, so every client here has one from the catalog.
+void put_default_labour(ApiSession& api) {
+  const auto r = api.put("/v1/catalog/products", R"({"items":[{"sku":"LABOUR","name":"Support",
+      "unit":"hour","pricing":"per_hour","prices":{"EUR":9000},"default_labour":true}]})");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+}
+
 }  // namespace
 
 TEST_CASE("time entry approval is refused while the client has no billing info", "[billing-gate]") {
   ApiSession api;
+  put_default_labour(api);
   const std::string client = api.create_client("Contoso", false);
   const std::string ticket = api.create_ticket(client);
   const std::string entry = api.register_time(ticket, 7);  // registering is never refused
@@ -117,6 +127,7 @@ TEST_CASE("tickets are never refused for missing billing info", "[billing-gate]"
 
 TEST_CASE("the platform's admission review gives the same verdict as the API", "[billing-gate]") {
   ApiSession api;
+  put_default_labour(api);
   const std::string client = api.create_client("Proseware", false);
   const std::string review = R"({"uid":"rev-1","operation":"time_entry.approve",
       "object":{"client_id":")" +
@@ -179,6 +190,7 @@ TEST_CASE("another tenant's objects are 404 and roles without the right get 403"
 
 TEST_CASE("two approvals of one entry at once leave exactly one approval", "[billing-gate]") {
   ApiSession api;
+  put_default_labour(api);
   const std::string client = api.create_client("Alpine Ski House", true);
   const std::string entry = api.register_time(api.create_ticket(client), 21);
   std::vector<int> statuses(8);
@@ -280,8 +292,8 @@ TEST_CASE("blank names and malformed list items are refused naming the field", "
   const auto products = api.put("/v1/catalog/products", R"({"items":["x"]})");
   REQUIRE(products.status == 422);
   CHECK(products.json()["errors"][0]["field"].asString() == "items[0]");
-  const auto unknown = api.put("/v1/clients/" + client + "/services",
-                               R"({"items":[{"sku":"NOPE","quantity":1}]})");
+  const auto unknown =
+      api.put("/v1/clients/" + client + "/services", R"({"items":[{"sku":"NOPE","quantity":1}]})");
   REQUIRE(unknown.status == 422);
   CHECK(unknown.json()["errors"][0]["field"].asString() == "items[0].sku");
 }
