@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs psahost's benchmarks on loopback and prints figures beside the peer baselines.
-#   bench/run.sh [healthz|admission|hook|all] [SECONDS] [CONNECTIONS]
+#   bench/run.sh [healthz|admission|hook|bootstrap|all] [SECONDS] [CONNECTIONS]
 # Needs a Release build in build/ (tools/dev.sh bench does it), wrk and nginx.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,12 +68,18 @@ bench_hook() {
   "$build/bin/psahost_bench_hook" "$build/bin/plugins"
 }
 
+bench_bootstrap() {
+  echo "== bootstrap 10,000 clients x 5 services through the contract-bootstrap plugin (SQLite)"
+  "$build/bin/psahost_bench_bootstrap" "$build/bin/plugins"
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(uname -r); psahost $("$psahost" version)"
 case "$what" in
   healthz) bench_healthz ;;
   admission) bench_admission ;;
   hook) bench_hook ;;
-  all) bench_healthz; echo; bench_admission; echo; bench_hook ;;
-  *) echo "unknown benchmark '$what': healthz, admission, hook or all" >&2; exit 2 ;;
+  bootstrap) bench_bootstrap ;;
+  all) bench_healthz; echo; bench_admission; echo; bench_hook; echo; bench_bootstrap ;;
+  *) echo "unknown benchmark '$what': healthz, admission, hook, bootstrap or all" >&2; exit 2 ;;
 esac

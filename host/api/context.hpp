@@ -55,5 +55,6 @@ void add_client_routes(http::Router& router, const ApiContext& ctx);
 void add_ticket_routes(http::Router& router, const ApiContext& ctx);
 void add_sales_routes(http::Router& router, const ApiContext& ctx);
 void add_onboarding_routes(http::Router& router, const ApiContext& ctx);
+void add_contract_routes(http::Router& router, const ApiContext& ctx);
 
 }  // namespace psahost::api

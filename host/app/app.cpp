@@ -2,8 +2,8 @@
 
 #include "admission/pipeline.hpp"
 #include "api/context.hpp"
+#include "api/contract_services.hpp"
 #include "api/host_services.hpp"
-#include "api/time_services.hpp"
 #include "auth/tokens.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
@@ -37,7 +37,6 @@ void DataDir::prepare() const {
   for (const fs::path& dir : {root, root / "tls", root / "run", plugin_cache()}) {
     std::error_code ec;
     fs::create_directories(dir, ec);
-    if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   }
 }
@@ -105,7 +104,7 @@ int serve(const ServeOptions& options, Logger& log) {
 
   plugins::HostCalls calls;
   api::register_host_services(calls, *store);
-  api::register_time_host_calls(calls, *store);
+  api::register_contract_host_calls(calls, *store);
   plugins::PluginRegistry registry({dir.plugin_cache(), options.strict, {}},
                                    plugins::PluginEnv{calls, store.get(), log, &metrics});
   admission::Pipeline pipeline(registry, log);
@@ -131,6 +130,7 @@ int serve(const ServeOptions& options, Logger& log) {
   api::add_ticket_routes(router, ctx);
   api::add_sales_routes(router, ctx);
   api::add_onboarding_routes(router, ctx);
+  api::add_contract_routes(router, ctx);
 
   http::ServerOptions server_options;
   server_options.host = options.listen_host;

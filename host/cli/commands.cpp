@@ -39,6 +39,7 @@ constexpr const char* kOverview =
     "  tokens list        list API tokens (never their secrets)\n"
     "  tokens revoke ID   revoke an API token\n"
     "  onboarding status  clients missing billing info or contracts; numbering verified?\n"
+    "  contracts bootstrap  draft contracts for clients with services and none (--all)\n"
     "  demo seed          load a sample partner with existing clients to try things on\n"
     "  version            print the version\n"
     "\n"
@@ -259,6 +260,7 @@ int run(int argc, char** argv) {
     if (command == "tokens") return cmd_tokens(args);
     if (command == "onboarding") return cmd_onboarding(args);
     if (command == "demo") return cmd_demo(args);
+    if (command == "contracts") return cmd_contracts(args);
     if (command == "version" || command == "--version") {
       std::cout << "psahost " << PSAHOST_VERSION << "\n";
       return 0;

@@ -40,5 +40,6 @@ std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& lo
 // The commands beyond serve/plugins/tokens, each in its own file.
 int cmd_onboarding(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
+int cmd_contracts(const std::vector<std::string>& args);
 
 }  // namespace psahost::cli

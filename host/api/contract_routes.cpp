@@ -1,0 +1,783 @@
+// Contracts: made by hand or bootstrapped from assigned services by the contract-bootstrap
+// plugin, edited while draft (the wizard's steps), activated through the admission pipeline.
+#include "api/client_queries.hpp"
+#include "api/commit.hpp"
+#include "api/contract_services.hpp"
+#include "api/fields.hpp"
+#include "core/clock.hpp"
+#include "domain/contract.hpp"
+#include "events/event_log.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace psahost::api {
+namespace {
+
+constexpr std::size_t kMaxBootstrapIds = 10'000;
+
+Json::Value field_error(const std::string& field, const std::string& message) {
+  Json::Value errors(Json::arrayValue);
+  Json::Value e;
+  e["field"] = field;
+  e["message"] = message;
+  errors.append(e);
+  return errors;
+}
+
+[[noreturn]] void refuse_field(const std::string& field, const std::string& message) {
+  refuse(validation_failed(field_error(field, message)));
+}
+
+http::Response not_draft(const Json::Value& contract) {
+  return http::problem(409, "contract-not-draft", "Conflict",
+                       "contract " + contract["id"].asString() + " is " +
+                           contract["status"].asString() +
+                           "; only a draft's fields and parts can change");
+}
+
+// A member that is present with null means "clear it"; absent means "leave it".
+bool given_null(const Json::Value& body, const char* name) {
+  return body.isMember(name) && body[name].isNull();
+}
+
+struct PartFields {
+  std::optional<std::string> type, sku, description, discount, sla;
+  std::optional<int64_t> quantity;
+  std::optional<bool> follows_assignment, trial;
+  bool price_given = false;
+  std::optional<int64_t> price;  // given as null: the part becomes unpriced
+  bool start_given = false;
+  std::optional<std::string> start_date;  // given as null: follows the contract's start
+  bool end_given = false;
+  std::optional<std::string> end_date;  // given as null: billed for as long as the contract runs
+};
+
+PartFields read_part(Fields& f, const Json::Value& body, bool with_id) {
+  std::vector<std::string> allowed = {
+      "type",  "sku",      "description", "quantity", "follows_assignment",
+      "price", "discount", "start_date",  "end_date", "trial",
+      "sla"};
+  if (with_id) allowed.emplace_back("id");
+  f.only(allowed);
+  PartFields p;
+  p.type = f.one_of("type", false, domain::kPartTypes);
+  p.sku = f.text("sku", false, 100);
+  p.description = f.text("description", false, 1000);
+  p.quantity = f.integer("quantity", false, 0, domain::kMaxPartQuantity);
+  p.follows_assignment = f.boolean("follows_assignment", false);
+  p.price_given = body.isMember("price");
+  p.price = f.integer("price", false, 0, domain::kMaxPrice);
+  if (body.isMember("discount")) {
+    const Json::Value& d = body["discount"];
+    const auto parsed = d.isString() ? domain::parse_discount(d.asString()) : std::nullopt;
+    if (!parsed) {
+      f.error("discount", "expected a percentage from 0 to 100 as a decimal string, like \"12.5\"");
+    } else {
+      p.discount = parsed->text;
+    }
+  }
+  p.start_given = body.isMember("start_date");
+  p.start_date = f.date("start_date", false);
+  p.end_given = body.isMember("end_date");
+  p.end_date = f.date("end_date", false);
+  p.trial = f.boolean("trial", false);
+  p.sla = f.text("sla", false, 200);
+  return p;
+}
+
+// Parts of one request, checked against the catalog, the assignment and the contract's dates
+// inside the write; a problem refuses the whole request naming the field (path is "" or
+// "parts[i]").
+NewPart complete_part(store::Tx& tx, const std::string& tenant, const std::string& client_id,
+                      const std::string& contract_start, const PartFields& p,
+                      const std::string& path) {
+  const auto at = [&path](const char* name) {
+    return path.empty() ? std::string(name) : path + "." + name;
+  };
+  NewPart part;
+  std::optional<Json::Value> product;
+  if (p.sku && !p.sku->empty()) {
+    product = product_json(tx, tenant, *p.sku);
+    if (!product) refuse_field(at("sku"), "no product " + *p.sku + " in the catalog");
+    part.sku = p.sku;
+  }
+  part.type = p.type.value_or(product ? (*product)["part_type"].asString() : "default");
+  part.description = p.description.value_or(product ? (*product)["name"].asString() : "");
+  part.follows_assignment = p.follows_assignment.value_or(false);
+  if (part.follows_assignment && !part.sku) {
+    refuse_field(at("follows_assignment"), "a part that follows the assignment needs a sku");
+  }
+  if (p.quantity) {
+    part.quantity = *p.quantity;
+  } else if (part.follows_assignment) {
+    const auto row = tx.query_one(
+        "SELECT quantity FROM service_assignments WHERE tenant_id = ? AND client_id = ? AND "
+        "sku = ?",
+        {tenant, client_id, *part.sku});
+    part.quantity = row ? std::min(row->integer(0), domain::kMaxPartQuantity) : 0;
+  } else {
+    part.quantity = 1;
+  }
+  part.price = p.price;
+  part.discount = p.discount.value_or("0.00");
+  part.start_date = p.start_date;
+  part.end_date = p.end_date;
+  part.trial = p.trial.value_or(false);
+  part.sla = p.sla.value_or("");
+  if (part.end_date && *part.end_date < part.start_date.value_or(contract_start)) {
+    refuse_field(at("end_date"), "must not be before the part's start date");
+  }
+  return part;
+}
+
+struct ContractFields {
+  std::optional<std::string> client_id, name, reference, contact_email, billing_entity,
+      invoice_interval, when_to_bill, payment_method, start_date, invoice_delivery, currency,
+      status;
+  bool end_given = false;
+  std::optional<std::string> end_date;  // given as null: bill forever
+  std::vector<PartFields> parts;
+  std::vector<std::optional<std::string>> part_ids;  // PATCH: the part each entry edits
+};
+
+ContractFields read_contract(Fields& f, const Json::Value& body, bool create) {
+  std::vector<std::string> allowed = {
+      "name",         "reference_number", "contact_email", "billing_entity", "invoice_interval",
+      "when_to_bill", "payment_method",   "start_date",    "end_date",       "invoice_delivery",
+      "parts"};
+  if (create) {
+    allowed.insert(allowed.end(), {"client_id", "currency"});
+  } else {
+    allowed.emplace_back("status");
+  }
+  f.only(allowed);
+  ContractFields c;
+  if (create) {
+    c.client_id = f.text("client_id", true, 100);
+    c.currency = f.currency("currency", false);
+  } else {
+    c.status = f.one_of("status", false, {"ended", "cancelled"});
+  }
+  // A draft may be nameless for a while: the wizard's contract_info step asks for it.
+  c.name = f.text("name", false);
+  c.reference = f.non_empty("reference_number", false, 50);
+  c.contact_email = f.text("contact_email", false, 254);
+  if (c.contact_email && !c.contact_email->empty() && !domain::is_email(*c.contact_email)) {
+    f.error("contact_email", "expected an email address");
+  }
+  c.billing_entity = f.text("billing_entity", false, 200);
+  c.invoice_interval = f.one_of("invoice_interval", false, domain::kInvoiceIntervals);
+  c.when_to_bill = f.one_of("when_to_bill", false, domain::kBillTimings);
+  c.payment_method = f.one_of("payment_method", false, domain::kPaymentMethods);
+  c.invoice_delivery = f.one_of("invoice_delivery", false, domain::kInvoiceDeliveries);
+  if (given_null(body, "start_date")) f.error("start_date", "a contract needs a start date");
+  c.start_date = f.date("start_date", false);
+  c.end_given = body.isMember("end_date");
+  c.end_date = f.date("end_date", false);
+  if (body.isMember("parts")) {
+    const Json::Value& parts = body["parts"];
+    if (!parts.isArray()) f.error("parts", "expected an array");
+    for (Json::ArrayIndex i = 0; parts.isArray() && i < parts.size(); ++i) {
+      const std::string at = "parts[" + std::to_string(i) + "]";
+      if (!parts[i].isObject()) {
+        f.error(at, "expected an object");
+        continue;
+      }
+      Fields pf(parts[i], at);
+      c.parts.push_back(read_part(pf, parts[i], !create));
+      c.part_ids.push_back(create ? std::nullopt : pf.text("id", false, 100));
+      for (const auto& e : pf.errors()) f.error(e["field"].asString(), e["message"].asString());
+    }
+  }
+  return c;
+}
+
+// A reference number given by hand must not be one another contract of the tenant carries.
+void check_reference(store::Tx& tx, const std::string& tenant, const std::string& reference,
+                     const std::string& self) {
+  if (tx.query_one("SELECT 1 FROM contracts WHERE tenant_id = ? AND reference = ? AND id <> ?",
+                   {tenant, reference, self})) {
+    refuse_field("reference_number", "another contract already has reference " + reference);
+  }
+}
+
+void add_create(http::Router& router, const ApiContext& ctx) {
+  router.add(
+      "POST", "/v1/contracts",
+      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
+        if (!who) return respond(refusal);
+        auto body = json_body(req, &refusal);
+        if (!body) return respond(refusal);
+        Fields f(*body);
+        const auto c = read_contract(f, *body, true);
+        if (!f.ok()) return respond(validation_failed(f.errors()));
+        if (c.start_date && c.end_date && *c.end_date < *c.start_date) {
+          return respond(
+              validation_failed(field_error("end_date", "must not be before start_date")));
+        }
+        commit(ctx, respond, [who = *who, c](store::Tx& tx) {
+          const auto client = load_client(tx, who.tenant_id, *c.client_id);
+          if (!client) refuse(not_found("client", *c.client_id));
+          NewContract n;
+          n.client_id = *c.client_id;
+          n.currency = c.currency.value_or(client->billing ? client->billing->currency : "");
+          if (n.currency.empty()) {
+            refuse_field("currency", "is required while the client's billing info names none");
+          }
+          if (c.reference) check_reference(tx, who.tenant_id, *c.reference, "");
+          n.name = c.name.value_or("");
+          n.reference = c.reference;
+          n.contact_email = c.contact_email.value_or(client->billing ? client->billing->email : "");
+          n.billing_entity = c.billing_entity.value_or("");
+          n.invoice_interval = c.invoice_interval.value_or("monthly");
+          n.when_to_bill = c.when_to_bill.value_or("upfront");
+          n.payment_method = c.payment_method.value_or(
+              client->billing && client->billing->direct_debit ? "direct_debit" : "manual");
+          n.start_date = c.start_date.value_or(today());
+          n.end_date = c.end_date;
+          if (n.end_date && *n.end_date < n.start_date) {
+            refuse_field("end_date", "must not be before start_date");
+          }
+          n.invoice_delivery = c.invoice_delivery.value_or(
+              client->billing && !client->billing->invoice_delivery.empty()
+                  ? client->billing->invoice_delivery
+                  : "email");
+          for (std::size_t i = 0; i < c.parts.size(); ++i) {
+            n.parts.push_back(complete_part(tx, who.tenant_id, n.client_id, n.start_date,
+                                            c.parts[i], "parts[" + std::to_string(i) + "]"));
+          }
+          ReferenceNumbers references(tx, who.tenant_id);
+          const auto inserted = insert_contract(tx, who.tenant_id, who.token_id, n, references);
+          if (!inserted) {
+            refuse(http::problem(409, "conflict", "Conflict",
+                                 "the contract could not be stored; retry"));
+          }
+          const Json::Value created = contract_json(tx, who.tenant_id, inserted->id);
+          auto r = http::Response::json(201, created);
+          r.headers.emplace_back("Location", "/v1/contracts/" + inserted->id);
+          return r;
+        });
+      });
+}
+
+void add_read(http::Router& router, const ApiContext& ctx) {
+  router.add_sync("GET", "/v1/contracts", [&ctx](const http::Request& req, const http::Params&) {
+    http::Response refusal;
+    auto who = ctx.authorize(req, auth::Right::read, &refusal);
+    if (!who) return refusal;
+    const auto client_id = req.query_param("client_id");
+    const auto status = req.query_param("status");
+    if (status && std::find(domain::kContractStatuses.begin(), domain::kContractStatuses.end(),
+                            *status) == domain::kContractStatuses.end()) {
+      return validation_failed(
+          field_error("status", "expected one of draft, active, ended, cancelled"));
+    }
+    int64_t limit = 100;
+    if (auto l = req.query_param("limit")) {
+      try {
+        limit = std::stoll(*l);
+      } catch (const std::exception&) {
+        limit = 0;
+      }
+      if (limit < 1 || limit > 1000)
+        return validation_failed(field_error("limit", "must be from 1 to 1000"));
+    }
+    const std::string after = req.query_param("after").value_or("");
+    std::string sql = "SELECT id FROM contracts WHERE tenant_id = ? AND id > ?";
+    std::vector<store::Value> params = {who->tenant_id, after};
+    if (client_id) {
+      sql += " AND client_id = ?";
+      params.emplace_back(*client_id);
+    }
+    if (status) {
+      sql += " AND status = ?";
+      params.emplace_back(*status);
+    }
+    sql += " ORDER BY id LIMIT ?";
+    params.emplace_back(limit);
+    Json::Value body;
+    body["items"] = Json::Value(Json::arrayValue);
+    ctx.store.read([&](store::Tx& tx) {
+      const auto ids = tx.query(sql, params);
+      for (const auto& row : ids) {
+        body["items"].append(contract_json(tx, who->tenant_id, row.text(0)));
+      }
+      if (static_cast<int64_t>(ids.size()) == limit) body["next_after"] = ids.back().text(0);
+    });
+    return http::Response::json(200, body);
+  });
+
+  router.add_sync(
+      "GET", "/v1/contracts/{id}", [&ctx](const http::Request& req, const http::Params& params) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::read, &refusal);
+        if (!who) return refusal;
+        const std::string id = params.at("id");
+        Json::Value contract;
+        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who->tenant_id, id); });
+        return contract.isNull() ? not_found("contract", id) : http::Response::json(200, contract);
+      });
+}
+
+// Applies one part edit inside a write; returns the part before and after.
+std::pair<Json::Value, Json::Value> edit_part(store::Tx& tx, const std::string& tenant,
+                                              const Json::Value& contract,
+                                              const std::string& part_id, const PartFields& p,
+                                              const std::string& path) {
+  const auto at = [&path](const char* name) {
+    return path.empty() ? std::string(name) : path + "." + name;
+  };
+  const std::string contract_id = contract["id"].asString();
+  const std::string contract_start = contract["start_date"].asString();
+  const Json::Value before = part_json(tx, contract_id, part_id, contract_start);
+  if (before.isNull()) {
+    refuse(http::problem(404, "not-found", "Not Found",
+                         "contract " + contract_id + " has no part " + part_id));
+  }
+  std::optional<std::string> sku =
+      before["sku"].isNull() ? std::nullopt : std::optional(before["sku"].asString());
+  if (p.sku) {
+    if (!p.sku->empty() && !product_json(tx, tenant, *p.sku)) {
+      refuse_field(at("sku"), "no product " + *p.sku + " in the catalog");
+    }
+    sku = p.sku->empty() ? std::nullopt : p.sku;
+  }
+  const bool follows = p.follows_assignment.value_or(before["follows_assignment"].asBool());
+  if (follows && !sku) {
+    refuse_field(at("follows_assignment"), "a part that follows the assignment needs a sku");
+  }
+  const std::optional<std::string> start = p.start_given ? p.start_date
+                                           : before["follows_contract_start"].asBool()
+                                               ? std::nullopt
+                                               : std::optional(before["start_date"].asString());
+  const std::optional<std::string> end =
+      p.end_given ? p.end_date
+                  : (before["end_date"].isNull() ? std::nullopt
+                                                 : std::optional(before["end_date"].asString()));
+  if (end && *end < start.value_or(contract_start)) {
+    refuse_field(at("end_date"), "must not be before the part's start date");
+  }
+  // A store value rather than an optional<int64_t>: GCC 12 at -O3 takes the optional's payload
+  // for uninitialised (-Wmaybe-uninitialized) on its way into the variant.
+  store::Value price = nullptr;
+  if (p.price_given) {
+    if (p.price) price = *p.price;
+  } else if (!before["price"].isNull()) {
+    price = static_cast<int64_t>(before["price"].asInt64());
+  }
+  tx.exec(
+      "UPDATE contract_parts SET part_type = ?, sku = ?, description = ?, quantity = ?, "
+      "follows_assignment = ?, price = ?, discount = ?, start_date = ?, end_date = ?, trial = ?, "
+      "sla = ?, updated_at = ? WHERE id = ? AND contract_id = ?",
+      {p.type.value_or(before["type"].asString()), sku ? store::Value(*sku) : store::Value(nullptr),
+       p.description.value_or(before["description"].asString()),
+       p.quantity.value_or(before["quantity"].asInt64()), int64_t{follows ? 1 : 0}, price,
+       p.discount.value_or(before["discount"].asString()),
+       start ? store::Value(*start) : store::Value(nullptr),
+       end ? store::Value(*end) : store::Value(nullptr),
+       int64_t{p.trial.value_or(before["trial"].asBool()) ? 1 : 0},
+       p.sla.value_or(before["sla"].asString()), now_rfc3339(), part_id, contract_id});
+  return {before, part_json(tx, contract_id, part_id, contract_start)};
+}
+
+// Loads the tenant's contract for a write: 404 if there is none, 409 unless it is a draft.
+Json::Value draft_for_write(store::Tx& tx, const std::string& tenant, const std::string& id) {
+  Json::Value contract = contract_json(tx, tenant, id);
+  if (contract.isNull()) refuse(not_found("contract", id));
+  if (contract["status"].asString() != "draft") refuse(not_draft(contract));
+  return contract;
+}
+
+void touch(store::Tx& tx, const std::string& contract_id) {
+  tx.exec("UPDATE contracts SET version = version + 1, updated_at = ? WHERE id = ?",
+          {now_rfc3339(), contract_id});
+}
+
+// Money fields of a part, for the audit log.
+Json::Value money_of(const Json::Value& part) {
+  if (part.isNull()) return part;
+  Json::Value m;
+  for (const char* k : {"id", "sku", "quantity", "price", "discount", "start_date", "end_date",
+                        "trial", "follows_assignment"}) {
+    m[k] = part[k];
+  }
+  return m;
+}
+
+void record_part_change(store::Tx& tx, const auth::Principal& who, const std::string& contract_id,
+                        const std::string& event_type, const Json::Value& before,
+                        const Json::Value& after) {
+  const Json::Value& part = after.isNull() ? before : after;
+  audit(tx, who.tenant_id, who.token_id, event_type, "contract_part", part["id"].asString(),
+        money_of(before), money_of(after));
+  Json::Value payload;
+  payload["contract_id"] = contract_id;
+  payload["part_id"] = part["id"];
+  payload["before"] = before;
+  payload["part"] = after;
+  events::append(tx,
+                 {who.tenant_id, event_type, "contract", contract_id, payload, who.token_id, ""});
+}
+
+void add_update(http::Router& router, const ApiContext& ctx) {
+  router.add(
+      "PATCH", "/v1/contracts/{id}",
+      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
+        if (!who) return respond(refusal);
+        auto body = json_body(req, &refusal);
+        if (!body) return respond(refusal);
+        Fields f(*body);
+        const auto c = read_contract(f, *body, false);
+        if (!f.ok()) return respond(validation_failed(f.errors()));
+        const bool status_only = body->size() == 1 && c.status;
+        commit(ctx, respond, [who = *who, c, status_only, id = params.at("id")](store::Tx& tx) {
+          Json::Value before = contract_json(tx, who.tenant_id, id);
+          if (before.isNull()) refuse(not_found("contract", id));
+          const std::string status = before["status"].asString();
+          if (c.status) {
+            // draft -> cancelled, active -> ended | cancelled; activation has its own route.
+            const bool allowed = (status == "draft" && *c.status == "cancelled") ||
+                                 (status == "active" && status_only);
+            if (!allowed) {
+              refuse(http::problem(409, "contract-status", "Conflict",
+                                   "contract " + id + " is " + status + " and cannot become " +
+                                       *c.status + (status_only ? "" : " with other changes")));
+            }
+          }
+          if (!status_only && status != "draft") refuse(not_draft(before));
+
+          const std::string start = c.start_date.value_or(before["start_date"].asString());
+          const std::optional<std::string> end =
+              c.end_given
+                  ? c.end_date
+                  : (before["end_date"].isNull() ? std::nullopt
+                                                 : std::optional(before["end_date"].asString()));
+          if (end && *end < start) {
+            refuse_field(c.end_given ? "end_date" : "start_date",
+                         c.end_given ? "must not be before start_date"
+                                     : "must not be after the end date " + *end);
+          }
+          if (c.reference) check_reference(tx, who.tenant_id, *c.reference, id);
+          tx.exec(
+              "UPDATE contracts SET name = COALESCE(?, name), reference = COALESCE(?, reference), "
+              "contact_email = COALESCE(?, contact_email), billing_entity = COALESCE(?, "
+              "billing_entity), invoice_interval = COALESCE(?, invoice_interval), bill_timing = "
+              "COALESCE(?, bill_timing), payment_method = COALESCE(?, payment_method), "
+              "start_date = ?, end_date = ?, invoice_delivery = COALESCE(?, invoice_delivery), "
+              "status = COALESCE(?, status), version = version + 1, updated_at = ? "
+              "WHERE id = ? AND tenant_id = ?",
+              {c.name ? store::Value(*c.name) : nullptr,
+               c.reference ? store::Value(*c.reference) : nullptr,
+               c.contact_email ? store::Value(*c.contact_email) : nullptr,
+               c.billing_entity ? store::Value(*c.billing_entity) : nullptr,
+               c.invoice_interval ? store::Value(*c.invoice_interval) : nullptr,
+               c.when_to_bill ? store::Value(*c.when_to_bill) : nullptr,
+               c.payment_method ? store::Value(*c.payment_method) : nullptr, start,
+               end ? store::Value(*end) : nullptr,
+               c.invoice_delivery ? store::Value(*c.invoice_delivery) : nullptr,
+               c.status ? store::Value(*c.status) : nullptr, now_rfc3339(), id, who.tenant_id});
+
+          // Parts: an entry with an id edits that part, one without adds a part.
+          Json::Value contract = contract_json(tx, who.tenant_id, id);
+          for (std::size_t i = 0; i < c.parts.size(); ++i) {
+            const std::string path = "parts[" + std::to_string(i) + "]";
+            if (c.part_ids[i]) {
+              const auto [was, now] =
+                  edit_part(tx, who.tenant_id, contract, *c.part_ids[i], c.parts[i], path);
+              record_part_change(tx, who, id, "contract.part_updated", was, now);
+            } else {
+              const NewPart part = complete_part(
+                  tx, who.tenant_id, contract["client_id"].asString(), start, c.parts[i], path);
+              const std::string part_id = insert_part(tx, who.tenant_id, id, part);
+              record_part_change(tx, who, id, "contract.part_added", Json::Value(),
+                                 part_json(tx, id, part_id, start));
+            }
+          }
+          // Parts whose start follows the contract must still end on or after it.
+          if (c.start_date) {
+            if (tx.query_one("SELECT 1 FROM contract_parts WHERE contract_id = ? AND start_date "
+                             "IS NULL AND end_date IS NOT NULL AND end_date < ?",
+                             {id, start})) {
+              refuse_field("start_date", "a part that starts with the contract ends before it");
+            }
+          }
+          const Json::Value after = contract_json(tx, who.tenant_id, id);
+          audit(tx, who.tenant_id, who.token_id, "contract.update", "contract", id, before, after);
+          events::append(
+              tx, {who.tenant_id, "contract.updated", "contract", id, after, who.token_id, ""});
+          return http::Response::json(200, after);
+        });
+      });
+}
+
+void add_parts(http::Router& router, const ApiContext& ctx) {
+  router.add("POST", "/v1/contracts/{id}/parts",
+             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+               http::Response refusal;
+               auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
+               if (!who) return respond(refusal);
+               auto body = json_body(req, &refusal);
+               if (!body) return respond(refusal);
+               Fields f(*body);
+               const auto p = read_part(f, *body, false);
+               if (!f.ok()) return respond(validation_failed(f.errors()));
+               commit(ctx, respond, [who = *who, p, id = params.at("id")](store::Tx& tx) {
+                 const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
+                 const std::string start = contract["start_date"].asString();
+                 const NewPart part = complete_part(tx, who.tenant_id,
+                                                    contract["client_id"].asString(), start, p, "");
+                 const std::string part_id = insert_part(tx, who.tenant_id, id, part);
+                 touch(tx, id);
+                 const Json::Value created = part_json(tx, id, part_id, start);
+                 record_part_change(tx, who, id, "contract.part_added", Json::Value(), created);
+                 auto r = http::Response::json(201, created);
+                 r.headers.emplace_back("Location", "/v1/contracts/" + id + "/parts/" + part_id);
+                 return r;
+               });
+             });
+
+  router.add(
+      "PATCH", "/v1/contracts/{id}/parts/{part_id}",
+      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
+        if (!who) return respond(refusal);
+        auto body = json_body(req, &refusal);
+        if (!body) return respond(refusal);
+        Fields f(*body);
+        const auto p = read_part(f, *body, false);
+        if (!f.ok()) return respond(validation_failed(f.errors()));
+        commit(
+            ctx, respond,
+            [who = *who, p, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
+              const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
+              const auto [before, after] = edit_part(tx, who.tenant_id, contract, part_id, p, "");
+              touch(tx, id);
+              record_part_change(tx, who, id, "contract.part_updated", before, after);
+              return http::Response::json(200, after);
+            });
+      });
+
+  router.add(
+      "DELETE", "/v1/contracts/{id}/parts/{part_id}",
+      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
+        if (!who) return respond(refusal);
+        commit(
+            ctx, respond,
+            [who = *who, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
+              const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
+              const Json::Value before =
+                  part_json(tx, id, part_id, contract["start_date"].asString());
+              if (before.isNull()) {
+                refuse(http::problem(404, "not-found", "Not Found",
+                                     "contract " + id + " has no part " + part_id));
+              }
+              tx.exec("DELETE FROM contract_parts WHERE id = ? AND contract_id = ?", {part_id, id});
+              touch(tx, id);
+              record_part_change(tx, who, id, "contract.part_deleted", before, Json::Value());
+              return http::Response::empty(204);
+            });
+      });
+}
+
+void add_activate(http::Router& router, const ApiContext& ctx) {
+  router.add(
+      "POST", "/v1/contracts/{id}/activate",
+      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
+        if (!who) return respond(refusal);
+        const std::string id = params.at("id");
+        Json::Value contract;
+        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who->tenant_id, id); });
+        if (contract.isNull()) return respond(not_found("contract", id));
+        if (contract["status"].asString() != "draft") {
+          return respond(http::problem(409, "contract-not-draft", "Conflict",
+                                       "contract " + id + " is " + contract["status"].asString() +
+                                           "; only a draft can be activated"));
+        }
+        if (contract["parts"].empty()) {
+          Json::Value extra;
+          extra["prompt"]["action"] = "add_parts";
+          extra["prompt"]["contract_id"] = id;
+          return respond(http::problem(409, "contract-has-no-parts", "Refused",
+                                       "contract " + id + " has no parts to bill", extra));
+        }
+        Json::Value unpriced(Json::arrayValue);
+        for (const auto& part : contract["parts"]) {
+          if (part["unpriced"].asBool()) unpriced.append(part["id"]);
+        }
+        if (!unpriced.empty()) {
+          Json::Value extra;
+          extra["prompt"]["action"] = "set_part_prices";
+          extra["prompt"]["contract_id"] = id;
+          extra["prompt"]["part_ids"] = unpriced;
+          return respond(
+              http::problem(409, "contract-parts-unpriced", "Refused",
+                            "contract " + id + " has " + std::to_string(unpriced.size()) +
+                                " part(s) without a price; set their prices before activating it",
+                            extra));
+        }
+        admission::Review review{auth::new_id("adm"), who->tenant_id, "contract.activate", contract,
+                                 Json::nullValue,     Json::nullValue};
+        review.user["token_id"] = who->token_id;
+        const auto verdict = ctx.admission.review(review);
+        if (!verdict.allowed) return respond(refused(verdict));
+
+        const int64_t seen_version = contract["version"].asInt64();
+        commit(ctx, respond, [who = *who, id, seen_version](store::Tx& tx) {
+          const Json::Value before = draft_for_write(tx, who.tenant_id, id);
+          // What was reviewed must be what is activated.
+          if (before["version"].asInt64() != seen_version) {
+            refuse(http::problem(409, "conflict", "Conflict",
+                                 "contract " + id + " changed meanwhile; retry"));
+          }
+          const std::string now = now_rfc3339();
+          tx.exec(
+              "UPDATE contracts SET status = 'active', activated_at = ?, version = version + 1, "
+              "updated_at = ? WHERE id = ? AND tenant_id = ? AND status = 'draft'",
+              {now, now, id, who.tenant_id});
+          const Json::Value after = contract_json(tx, who.tenant_id, id);
+          Json::Value was;
+          was["status"] = "draft";
+          Json::Value is;
+          is["status"] = "active";
+          is["activated_at"] = now;
+          is["net_amount"] = after["net_amount"];
+          is["currency"] = after["currency"];
+          audit(tx, who.tenant_id, who.token_id, "contract.activate", "contract", id, was, is);
+          events::append(
+              tx, {who.tenant_id, "contract.activated", "contract", id, after, who.token_id, ""});
+          return http::Response::json(200, after);
+        });
+      });
+}
+
+// The wizard's billing-info step: the billing info is the client's, so it is saved there,
+// exactly as PUT /v1/clients/{id}/billing-info would save it.
+void add_billing_info(http::Router& router, const ApiContext& ctx) {
+  router.add("PUT", "/v1/contracts/{id}/billing-info",
+             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+               http::Response refusal;
+               auto who = ctx.authorize(req, auth::Right::manage_clients, &refusal);
+               if (!who) return respond(refusal);
+               auto body = json_body(req, &refusal);
+               if (!body) return respond(refusal);
+               auto parsed = domain::parse_billing_info(*body);
+               if (!parsed.info) {
+                 Json::Value errors(Json::arrayValue);
+                 for (const auto& e : parsed.errors) {
+                   Json::Value v;
+                   v["field"] = e.field;
+                   v["message"] = e.message;
+                   errors.append(v);
+                 }
+                 return respond(validation_failed(errors));
+               }
+               commit(ctx, respond,
+                      [who = *who, info = *parsed.info, id = params.at("id")](store::Tx& tx) {
+                        const Json::Value contract = contract_json(tx, who.tenant_id, id);
+                        if (contract.isNull()) refuse(not_found("contract", id));
+                        const auto saved =
+                            save_billing_info(tx, who, contract["client_id"].asString(), info);
+                        if (!saved) refuse(not_found("client", contract["client_id"].asString()));
+                        Json::Value out = contract_json(tx, who.tenant_id, id);
+                        out["billing_info"] = *saved;
+                        return http::Response::json(200, out);
+                      });
+             });
+}
+
+void add_bootstrap(http::Router& router, const ApiContext& ctx) {
+  router.add_sync(
+      "POST", "/v1/contracts/bootstrap", [&ctx](const http::Request& req, const http::Params&) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
+        if (!who) return refusal;
+        auto body = json_body(req, &refusal);
+        if (!body) return refusal;
+        Fields f(*body);
+        f.only({"client_ids", "all", "dry_run"});
+        const auto all = f.boolean("all", false);
+        const auto dry_run = f.boolean("dry_run", false);
+        if (all && !*all) f.error("all", "must be true when given; name clients in client_ids");
+        Json::Value request;
+        request["tenant_id"] = who->tenant_id;
+        request["actor"] = who->token_id;
+        request["dry_run"] = dry_run.value_or(false);
+        // Through a const reference: a non-const operator[] would add the member it looks for.
+        const Json::Value& given = *body;
+        const Json::Value& listed = given["client_ids"];
+        if (body->isMember("client_ids") == all.value_or(false)) {
+          f.error("client_ids", "give either client_ids or \"all\": true");
+        } else if (body->isMember("client_ids")) {
+          if (!listed.isArray() || listed.empty() || listed.size() > kMaxBootstrapIds) {
+            f.error("client_ids", "expected an array of 1 to " + std::to_string(kMaxBootstrapIds) +
+                                      " client ids");
+          } else {
+            request["client_ids"] = Json::Value(Json::arrayValue);
+            std::unordered_set<std::string> seen;
+            for (Json::ArrayIndex i = 0; i < listed.size(); ++i) {
+              const Json::Value& id = listed[i];
+              if (!id.isString() || id.asString().empty() || id.asString().size() > 100) {
+                f.error("client_ids[" + std::to_string(i) + "]", "expected a client id");
+              } else if (seen.insert(id.asString()).second) {
+                request["client_ids"].append(id);
+              }
+            }
+          }
+        } else {
+          request["all"] = true;
+        }
+        if (!f.ok()) return validation_failed(f.errors());
+
+        auto result = call_bootstrap(ctx.plugins, request);
+        if (result.status != 200) {
+          return http::problem(result.status, result.error,
+                               result.status == 500 ? "Internal Server Error" : "Unavailable",
+                               result.detail);
+        }
+        // The drafts were committed by the plugin's host calls: wake the event dispatcher.
+        if (!result.body["created"].empty() && !request["dry_run"].asBool() &&
+            ctx.events_committed) {
+          ctx.events_committed();
+        }
+        Json::Value out;
+        out["created"] = std::move(result.body["created"]);
+        out["skipped"] = std::move(result.body["skipped"]);
+        out["dry_run"] = request["dry_run"];
+        Json::Value summary;
+        summary["created"] = out["created"].size();
+        summary["skipped"] = Json::Value(Json::objectValue);
+        Json::UInt unpriced = 0;
+        for (const auto& c : out["created"]) unpriced += c["unpriced_parts"].size();
+        for (const auto& s : out["skipped"]) {
+          const std::string reason = s["reason"].asString();
+          summary["skipped"][reason] = summary["skipped"].get(reason, 0).asUInt() + 1;
+        }
+        summary["unpriced_parts"] = unpriced;
+        out["summary"] = summary;
+        return http::Response::json(200, out);
+      });
+}
+
+}  // namespace
+
+void add_contract_routes(http::Router& router, const ApiContext& ctx) {
+  add_bootstrap(router, ctx);
+  add_create(router, ctx);
+  add_read(router, ctx);
+  add_update(router, ctx);
+  add_parts(router, ctx);
+  add_activate(router, ctx);
+  add_billing_info(router, ctx);
+}
+
+}  // namespace psahost::api
