@@ -227,16 +227,7 @@ void add_billing_info(http::Router& router, const ApiContext& ctx) {
                auto body = json_body(req, &refusal);
                if (!body) return respond(refusal);
                auto parsed = domain::parse_billing_info(*body);
-               if (!parsed.info) {
-                 Json::Value errors(Json::arrayValue);
-                 for (const auto& e : parsed.errors) {
-                   Json::Value v;
-                   v["field"] = e.field;
-                   v["message"] = e.message;
-                   errors.append(v);
-                 }
-                 return respond(validation_failed(errors));
-               }
+               if (!parsed.info) return respond(validation_failed(parsed.errors));
                commit(ctx, respond,
                       [who = *who, info = *parsed.info, id = params.at("id")](store::Tx& tx) {
                         const auto after = save_billing_info(tx, who, id, info);

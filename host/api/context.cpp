@@ -77,6 +77,17 @@ http::Response validation_failed(const Json::Value& errors, std::string_view det
   return http::problem(422, "validation-failed", "Unprocessable Content", text, extra);
 }
 
+http::Response validation_failed(const std::vector<domain::FieldError>& errors) {
+  Json::Value list(Json::arrayValue);
+  for (const auto& e : errors) {
+    Json::Value v;
+    v["field"] = e.field;
+    v["message"] = e.message;
+    list.append(v);
+  }
+  return validation_failed(list);
+}
+
 http::Response refused(const admission::Verdict& verdict) {
   Json::Value extra;
   if (!verdict.prompt.isNull()) extra["prompt"] = verdict.prompt;

@@ -4,6 +4,7 @@
 
 #include "admission/pipeline.hpp"
 #include "auth/tokens.hpp"
+#include "domain/billing_info.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "plugins/registry.hpp"
@@ -44,6 +45,8 @@ std::optional<Json::Value> json_body(const http::Request& request, http::Respons
 
 // A 422 problem listing each invalid field: errors is [{"field":..,"message":..}].
 http::Response validation_failed(const Json::Value& errors, std::string_view detail = {});
+// The same from a domain parser's field errors.
+http::Response validation_failed(const std::vector<domain::FieldError>& errors);
 
 // The problem for an admission denial: 409 with the plugin's type, reason and prompt.
 http::Response refused(const admission::Verdict& verdict);
