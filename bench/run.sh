@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs psahost's benchmarks on loopback and prints figures beside the peer baselines.
-#   bench/run.sh [healthz|admission|hook|bootstrap|all] [SECONDS] [CONNECTIONS]
+#   bench/run.sh [healthz|admission|hook|bootstrap|time-approval|all] [SECONDS] [CONNECTIONS]
 # Needs a Release build in build/ (tools/dev.sh bench does it), wrk and nginx.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,6 +73,11 @@ bench_bootstrap() {
   "$build/bin/psahost_bench_bootstrap" "$build/bin/plugins"
 }
 
+bench_time_approval() {
+  echo "== bulk approval of 100,000 time entries across 1,000 clients (SQLite, in-process plugins)"
+  "$build/bin/psahost_bench_time_approval" "$build/bin/plugins"
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(uname -r); psahost $("$psahost" version)"
 case "$what" in
@@ -80,6 +85,7 @@ case "$what" in
   admission) bench_admission ;;
   hook) bench_hook ;;
   bootstrap) bench_bootstrap ;;
-  all) bench_healthz; echo; bench_admission; echo; bench_hook; echo; bench_bootstrap ;;
-  *) echo "unknown benchmark '$what': healthz, admission, hook, bootstrap or all" >&2; exit 2 ;;
+  time-approval) bench_time_approval ;;
+  all) bench_healthz; echo; bench_admission; echo; bench_hook; echo; bench_bootstrap; echo; bench_time_approval ;;
+  *) echo "unknown benchmark '$what': healthz, admission, hook, bootstrap, time-approval or all" >&2; exit 2 ;;
 esac

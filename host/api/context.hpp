@@ -56,6 +56,7 @@ void add_plugin_routes(http::Router& router, const ApiContext& ctx);
 void add_admission_routes(http::Router& router, const ApiContext& ctx);
 void add_client_routes(http::Router& router, const ApiContext& ctx);
 void add_ticket_routes(http::Router& router, const ApiContext& ctx);
+void add_time_approval_routes(http::Router& router, const ApiContext& ctx);
 void add_sales_routes(http::Router& router, const ApiContext& ctx);
 void add_onboarding_routes(http::Router& router, const ApiContext& ctx);
 void add_contract_routes(http::Router& router, const ApiContext& ctx);

@@ -1,5 +1,5 @@
 // Tickets and the time registered on them. Tickets and time registration are never gated by
-// billing information; approving time is a guarded operation (time_entry.approve).
+// billing information; approving time is in time_approval_routes.cpp.
 #include "api/client_queries.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
@@ -253,75 +253,13 @@ void add_time_registration(http::Router& router, const ApiContext& ctx) {
       });
 }
 
-void add_time_approval(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "POST", "/v1/time-entries/{id}/approve",
-      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::approve_time, &refusal);
-        if (!who) return respond(refusal);
-        const std::string id = params.at("id");
-        std::optional<Json::Value> entry;
-        ctx.store.read([&](store::Tx& tx) { entry = load_entry(tx, who->tenant_id, id); });
-        if (!entry) return respond(not_found("time entry", id));
-
-        // Ask the plugins first; a denial writes nothing.
-        admission::Review review{auth::new_id("adm"), who->tenant_id, "time_entry.approve", *entry,
-                                 Json::nullValue,     Json::nullValue};
-        review.user["token_id"] = who->token_id;
-        const auto verdict = ctx.admission.review(review);
-        if (!verdict.allowed) return respond(refused(verdict));
-
-        commit(ctx, respond, [who = *who, id](store::Tx& tx) {
-          auto current = load_entry(tx, who.tenant_id, id);
-          if (!current) refuse(not_found("time entry", id));
-          const std::string status = (*current)["status"].asString();
-          if (status == "approved") {
-            Json::Value body = *current;
-            body["changed"] = false;
-            body["detail"] = "time entry " + id + " was already approved";
-            return http::Response::json(200, body);
-          }
-          if (status != "submitted") {
-            refuse(http::problem(409, "invalid-transition", "Conflict",
-                                 "time entry " + id + " is " + status + " and cannot be approved"));
-          }
-          auto client = load_client(tx, who.tenant_id, (*current)["client_id"].asString());
-          const int roundup = client && client->billing ? client->billing->roundup_minutes : 10;
-          const bool billable = (*current)["billable"].asBool();
-          const int minutes = (*current)["minutes"].asInt();
-          const std::string now = now_rfc3339();
-          // The status guard makes a concurrent second approval change nothing.
-          const auto changed = tx.exec(
-              "UPDATE time_entries SET status = 'approved', billed_minutes = ?, approved_by = ?, "
-              "approved_at = ?, version = version + 1, updated_at = ? WHERE id = ? AND "
-              "tenant_id = ? AND status = 'submitted'",
-              {billable ? store::Value(int64_t{domain::round_up_minutes(minutes, roundup)})
-                        : store::Value(nullptr),
-               who.token_id, now, now, id, who.tenant_id});
-          if (changed != 1) {
-            refuse(http::problem(409, "conflict", "Conflict",
-                                 "time entry " + id + " changed meanwhile"));
-          }
-          Json::Value after = *load_entry(tx, who.tenant_id, id);
-          tx.exec(
-              "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, "
-              "after, created_at) VALUES (?, ?, 'time_entry.approve', 'time_entry', ?, ?, ?, ?)",
-              {who.tenant_id, who.token_id, id, to_text(*current), to_text(after), now});
-          events::append(tx, {who.tenant_id, "time_entry.approved", "time_entry", id, after,
-                              who.token_id, "ticket:" + after["ticket_id"].asString()});
-          after["changed"] = true;
-          return http::Response::json(200, after);
-        });
-      });
-}
-
 }  // namespace
 
 void add_ticket_routes(http::Router& router, const ApiContext& ctx) {
   add_ticket_crud(router, ctx);
   add_time_registration(router, ctx);
-  add_time_approval(router, ctx);
+  // Here rather than in app.cpp, so that whoever builds the route table gets approval too.
+  add_time_approval_routes(router, ctx);
 }
 
 }  // namespace psahost::api

@@ -4,6 +4,7 @@
 #include "api/context.hpp"
 #include "api/contract_services.hpp"
 #include "api/host_services.hpp"
+#include "api/time_services.hpp"
 #include "auth/tokens.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
@@ -37,6 +38,7 @@ void DataDir::prepare() const {
   for (const fs::path& dir : {root, root / "tls", root / "run", plugin_cache()}) {
     std::error_code ec;
     fs::create_directories(dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   }
 }
@@ -104,6 +106,7 @@ int serve(const ServeOptions& options, Logger& log) {
 
   plugins::HostCalls calls;
   api::register_host_services(calls, *store);
+  api::register_time_host_calls(calls, *store);
   api::register_contract_host_calls(calls, *store);
   plugins::PluginRegistry registry({dir.plugin_cache(), options.strict, {}},
                                    plugins::PluginEnv{calls, store.get(), log, &metrics});
@@ -165,12 +168,13 @@ int serve(const ServeOptions& options, Logger& log) {
                                ? "[" + options.listen_host + "]"
                                : options.listen_host;
   const std::string url = "https://" + host + ":" + std::to_string(server.port());
-  write_address_file(dir, url);
   Json::Value f;
   f["url"] = url;
   f["schema_version"] = store->schema_version();
   log.info("ready", f);
   print_banner(url, dir, registry, admin_token);
+  // Written last: whoever waits for this file (scripts, tests) finds the banner complete.
+  write_address_file(dir, url);
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

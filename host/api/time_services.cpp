@@ -1,0 +1,689 @@
+#include "api/time_services.hpp"
+
+#include "api/client_queries.hpp"
+#include "auth/tokens.hpp"
+#include "core/clock.hpp"
+#include "events/event_log.hpp"
+#include "http/message.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace psahost::api {
+namespace {
+
+constexpr const char* kPluginId = "time-approval";
+// Entries per command.approve call: large enough that a call's fixed costs are shared, small
+// enough that one answer stays a small document.
+constexpr std::size_t kBatch = 1000;
+// Approvals per commit: each commit costs a sync of the WAL, and 5,000 approvals hold the writer
+// for about a tenth of a second (bench/time_approval.cpp), short enough for other requests.
+constexpr std::size_t kWriteRows = 5000;
+// Ids per lookup; short lists are padded so one prepared statement serves every lookup.
+constexpr std::size_t kLookup = 250;
+constexpr std::size_t kMaxContextClients = 5000;
+
+constexpr const char* kColumns =
+    "id, ticket_id, client_id, technician, minutes, billed_minutes, billable, rate, currency, "
+    "work_type, note, work_date, status, approved_by, approved_at, rejected_reason, invoice_id, "
+    "version, created_at, updated_at";
+
+Json::Value optional_json(const std::optional<std::string>& v) {
+  return v ? Json::Value(*v) : Json::Value();
+}
+
+Json::Value optional_json(const std::optional<int64_t>& v) {
+  return v ? Json::Value(static_cast<Json::Int64>(*v)) : Json::Value();
+}
+
+store::Value optional_value(const std::optional<int64_t>& v) {
+  return v ? store::Value(*v) : store::Value(nullptr);
+}
+
+store::Value optional_value(const std::optional<std::string>& v) {
+  return v ? store::Value(*v) : store::Value(nullptr);
+}
+
+TimeEntry entry_from_row(const store::Row& r) {
+  TimeEntry e;
+  e.id = r.text(0);
+  e.ticket_id = r.text(1);
+  e.client_id = r.text(2);
+  e.technician = r.text(3);
+  e.minutes = r.integer(4);
+  if (!r.is_null(5)) e.billed_minutes = r.integer(5);
+  e.billable = r.integer(6) != 0;
+  if (!r.is_null(7)) e.rate = r.integer(7);
+  e.currency = r.optional_text(8);
+  e.work_type = r.text(9);
+  e.note = r.text(10);
+  e.work_date = r.text(11);
+  e.status = r.text(12);
+  e.approved_by = r.optional_text(13);
+  e.approved_at = r.optional_text(14);
+  e.rejected_reason = r.optional_text(15);
+  e.invoice_id = r.optional_text(16);
+  e.version = r.integer(17);
+  e.created_at = r.text(18);
+  e.updated_at = r.text(19);
+  return e;
+}
+
+std::unordered_map<std::string, TimeEntry> load_entries(store::Store& store,
+                                                        const std::string& tenant_id,
+                                                        const std::vector<std::string>& ids) {
+  // The tenant is checked on each row rather than in the WHERE: given both, SQLite's planner
+  // (without statistics) prefers the tenant's index to 250 primary-key lookups, and scans all of
+  // the tenant's entries once per lookup.
+  std::string sql =
+      std::string("SELECT ") + kColumns + ", tenant_id FROM time_entries WHERE id IN (?";
+  for (std::size_t i = 1; i < kLookup; ++i) sql += ", ?";
+  sql += ")";
+  std::unordered_map<std::string, TimeEntry> out;
+  out.reserve(ids.size());
+  store.read([&](store::Tx& tx) {
+    for (std::size_t first = 0; first < ids.size(); first += kLookup) {
+      std::vector<store::Value> params;
+      params.reserve(kLookup);
+      for (std::size_t i = first; i < first + kLookup; ++i) {
+        // Ids are never empty (a CHECK says so), so padding matches nothing.
+        params.emplace_back(i < ids.size() ? ids[i] : std::string());
+      }
+      tx.each(sql, params, [&](const store::Row& r) {
+        if (r.text(20) != tenant_id) return;  // another tenant's entry is not found
+        TimeEntry e = entry_from_row(r);
+        std::string id = e.id;
+        out.emplace(std::move(id), std::move(e));
+      });
+    }
+  });
+  return out;
+}
+
+void refuse_with(ApprovalOutcome& r, const admission::Verdict& verdict) {
+  r.outcome = "refused";
+  r.type = verdict.type.empty() ? "admission-denied" : verdict.type;
+  r.reason = verdict.reason;
+  r.prompt = verdict.prompt;
+  r.decided_by = verdict.decided_by;
+}
+
+// Asks the admission pipeline once about one client's entries; a denial refuses them all. The
+// single route sends the entry itself, as the platform does. A bulk approval sends the group:
+// {"client_id","entry_ids","minutes","billable_minutes"} (registered minutes summed), a few bytes
+// per entry for each reviewer to parse. Which of the entries have a labour rate is then asked of
+// the time-approval plugin entry by entry (command.approve), by the rules its review applies to
+// a single entry.
+bool admit(const TimeApprovalEnv& env, const ApprovalRequest& request,
+           std::vector<ApprovalOutcome>& results, const std::vector<std::size_t>& group) {
+  const TimeEntry& first = *results[group.front()].entry;
+  Json::Value object;
+  if (request.single) {
+    object = first.to_json();
+  } else {
+    object["client_id"] = first.client_id;
+    Json::Value& ids = object["entry_ids"] = Json::Value(Json::arrayValue);
+    int64_t minutes = 0;
+    int64_t billable = 0;
+    for (std::size_t i : group) {
+      const TimeEntry& e = *results[i].entry;
+      ids.append(e.id);
+      minutes += e.minutes;
+      billable += e.billable ? e.minutes : 0;
+    }
+    object["minutes"] = static_cast<Json::Int64>(minutes);
+    object["billable_minutes"] = static_cast<Json::Int64>(billable);
+  }
+  admission::Review review{auth::new_id("adm"), request.tenant_id, "time_entry.approve",
+                           std::move(object),   Json::nullValue,   Json::nullValue};
+  review.user["token_id"] = request.actor;
+  const auto verdict = env.admission.review(review);
+  if (!verdict.allowed) {
+    for (std::size_t i : group) refuse_with(results[i], verdict);
+  }
+  return verdict.allowed;
+}
+
+// One write job in flight, so that the next batch is decided while this one is written. Waited
+// for through a mutex rather than a std::promise, for the reason Store::write gives.
+class InFlightWrite {
+ public:
+  InFlightWrite() = default;
+  InFlightWrite(const InFlightWrite&) = delete;
+  InFlightWrite& operator=(const InFlightWrite&) = delete;
+  // A write that is still running refers to the caller's frame: never leave before it ends.
+  ~InFlightWrite() {
+    if (state_) wait();
+  }
+
+  void start(store::Store& store, std::function<void(store::Tx&)> fn) {
+    state_ = std::make_shared<State>();
+    store.write_async(std::move(fn), [state = state_](std::exception_ptr error) {
+      std::lock_guard lock(state->mutex);
+      state->error = std::move(error);
+      state->done = true;
+      state->ready.notify_one();
+    });
+  }
+
+  // Waits for the write started last, if any; rethrows what it threw. True if there was one.
+  bool finish() {
+    if (!state_) return false;
+    std::exception_ptr error = wait();
+    state_.reset();
+    if (error) std::rethrow_exception(error);
+    return true;
+  }
+
+ private:
+  struct State {
+    std::mutex mutex;
+    std::condition_variable ready;
+    bool done = false;
+    std::exception_ptr error;
+  };
+  std::exception_ptr wait() {
+    std::unique_lock lock(state_->mutex);
+    state_->ready.wait(lock, [&] { return state_->done; });
+    return std::move(state_->error);
+  }
+  std::shared_ptr<State> state_;
+};
+
+struct Approval {
+  std::size_t index;  // into the results
+  std::optional<int64_t> billed_minutes;
+  std::optional<int64_t> rate;
+  std::optional<std::string> currency;
+};
+
+bool is_currency(const std::string& s) {
+  return s.size() == 3 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+// Reads the plugin's decision about one entry; an answer the host cannot apply refuses the
+// entry rather than writing nonsense.
+std::optional<Approval> read_decision(const Json::Value& d, std::size_t index, ApprovalOutcome& r) {
+  const TimeEntry& e = *r.entry;
+  // Read defensively: a malformed answer must refuse the entry, not throw out of the batch.
+  const auto text = [&](const char* name) {
+    return d[name].isString() ? d[name].asString() : std::string();
+  };
+  if (!d.isObject() || text("id") != e.id || !d["approve"].isBool()) {
+    r.outcome = "refused";
+    r.type = "plugin-failed";
+    r.reason = "the time-approval plugin gave no decision about time entry " + e.id;
+    r.decided_by = kPluginId;
+    return std::nullopt;
+  }
+  if (!d["approve"].asBool()) {
+    r.outcome = "refused";
+    r.type = text("type").empty() ? "approval-refused" : text("type");
+    r.reason = text("reason");
+    r.prompt = d["prompt"].isObject() ? d["prompt"] : Json::Value();
+    r.decided_by = kPluginId;
+    return std::nullopt;
+  }
+  Approval a{index, std::nullopt, std::nullopt, std::nullopt};
+  if (e.billable) {
+    const Json::Value& billed = d["billed_minutes"];
+    const Json::Value& rate = d["rate"];
+    const Json::Value& currency = d["currency"];
+    if (!billed.isInt64() || billed.asInt64() < e.minutes || billed.asInt64() > 100'000 ||
+        !rate.isInt64() || rate.asInt64() < 0 || !currency.isString() ||
+        !is_currency(currency.asString())) {
+      r.outcome = "refused";
+      r.type = "plugin-failed";
+      r.reason = "the time-approval plugin's decision about time entry " + e.id +
+                 " has no valid billed_minutes, rate and currency";
+      r.decided_by = kPluginId;
+      return std::nullopt;
+    }
+    a.billed_minutes = billed.asInt64();
+    a.rate = rate.asInt64();
+    a.currency = currency.asString();
+    r.rate_source = text("rate_source");
+  }
+  return a;
+}
+
+// What the audit log keeps of an approval: the fields it changes, before and after. Written
+// without building a Json::Value, because it runs twice for every approved entry.
+std::string approval_audit(const TimeEntry& e) {
+  const auto number = [](const std::optional<int64_t>& v) {
+    return v ? std::to_string(*v) : std::string("null");
+  };
+  const auto text = [](const std::optional<std::string>& v) {
+    return v ? to_text(Json::Value(*v)) : std::string("null");
+  };
+  std::string out;
+  out.reserve(160);
+  out += "{\"status\":" + text(e.status) + ",\"billed_minutes\":" + number(e.billed_minutes);
+  out += ",\"rate\":" + number(e.rate) + ",\"currency\":" + text(e.currency);
+  out += ",\"approved_by\":" + text(e.approved_by) + ",\"approved_at\":" + text(e.approved_at);
+  out += ",\"version\":" + std::to_string(e.version) + "}";
+  return out;
+}
+
+// Writes a group of approvals inside one transaction, with an audit row and a
+// time_entry.approved event each. Each UPDATE is guarded by status and version: an entry
+// approved, edited or un-approved since it was read changes nothing and is reported as a
+// conflict.
+void apply_approvals(store::Tx& tx, const ApprovalRequest& request,
+                     const std::vector<Approval>& approvals,
+                     std::vector<ApprovalOutcome>& results) {
+  const std::string now = now_rfc3339();
+  for (const auto& a : approvals) {
+    ApprovalOutcome& r = results[a.index];
+    const TimeEntry& before = *r.entry;
+    const auto changed = tx.exec(
+        "UPDATE time_entries SET status = 'approved', billed_minutes = ?, rate = ?, currency = ?, "
+        "approved_by = ?, approved_at = ?, version = version + 1, updated_at = ? WHERE id = ? AND "
+        "tenant_id = ? AND status = 'submitted' AND version = ?",
+        {optional_value(a.billed_minutes), optional_value(a.rate), optional_value(a.currency),
+         request.actor, now, now, before.id, request.tenant_id, before.version});
+    if (changed != 1) {
+      r.outcome = "conflict";
+      r.type = "conflict";
+      r.reason = "time entry " + before.id +
+                 " changed while it was being approved (another approver or an edit); reload "
+                 "and retry";
+      r.rate_source.clear();
+      r.entry = load_time_entry(tx, request.tenant_id, before.id);
+      continue;
+    }
+    TimeEntry after = before;
+    after.status = "approved";
+    after.billed_minutes = a.billed_minutes;
+    after.rate = a.rate;
+    after.currency = a.currency;
+    after.approved_by = request.actor;
+    after.approved_at = now;
+    after.version = before.version + 1;
+    after.updated_at = now;
+    tx.exec(
+        "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
+        "created_at) VALUES (?, ?, 'time_entry.approve', 'time_entry', ?, ?, ?, ?)",
+        {request.tenant_id, request.actor, after.id, approval_audit(before), approval_audit(after),
+         now});
+    events::append(tx, {request.tenant_id, "time_entry.approved", "time_entry", after.id,
+                        after.to_json(), request.actor, "ticket:" + after.ticket_id});
+    r.outcome = "approved";
+    r.entry = std::move(after);
+  }
+}
+
+}  // namespace
+
+Json::Value TimeEntry::to_json() const {
+  Json::Value v;
+  v["id"] = id;
+  v["ticket_id"] = ticket_id;
+  v["client_id"] = client_id;
+  v["technician"] = technician;
+  v["minutes"] = static_cast<Json::Int64>(minutes);
+  v["billed_minutes"] = optional_json(billed_minutes);
+  v["billable"] = billable;
+  v["rate"] = optional_json(rate);
+  v["currency"] = optional_json(currency);
+  v["work_type"] = work_type;
+  v["note"] = note;
+  v["work_date"] = work_date;
+  v["status"] = status;
+  v["approved_by"] = optional_json(approved_by);
+  v["approved_at"] = optional_json(approved_at);
+  v["rejected_reason"] = optional_json(rejected_reason);
+  v["invoice_id"] = optional_json(invoice_id);
+  v["version"] = static_cast<Json::Int64>(version);
+  v["created_at"] = created_at;
+  v["updated_at"] = updated_at;
+  return v;
+}
+
+Json::Value TimeEntry::audit_json() const {
+  Json::Value v;
+  v["status"] = status;
+  v["minutes"] = static_cast<Json::Int64>(minutes);
+  v["billed_minutes"] = optional_json(billed_minutes);
+  v["billable"] = billable;
+  v["rate"] = optional_json(rate);
+  v["currency"] = optional_json(currency);
+  v["work_type"] = work_type;
+  v["approved_by"] = optional_json(approved_by);
+  v["rejected_reason"] = optional_json(rejected_reason);
+  v["version"] = static_cast<Json::Int64>(version);
+  return v;
+}
+
+std::optional<TimeEntry> load_time_entry(store::Tx& tx, const std::string& tenant_id,
+                                         const std::string& id) {
+  auto r = tx.query_one(
+      std::string("SELECT ") + kColumns + " FROM time_entries WHERE id = ? AND tenant_id = ?",
+      {id, tenant_id});
+  if (!r) return std::nullopt;
+  return entry_from_row(*r);
+}
+
+void audit_time_entry(store::Tx& tx, const std::string& tenant_id, const std::string& actor,
+                      const std::string& action, const TimeEntry& before, const TimeEntry& after) {
+  tx.exec(
+      "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
+      "created_at) VALUES (?, ?, ?, 'time_entry', ?, ?, ?, ?)",
+      {tenant_id, actor, action, after.id, to_text(before.audit_json()),
+       to_text(after.audit_json()), after.updated_at});
+}
+
+Json::Value approval_context(store::Tx& tx, const std::string& tenant_id,
+                             const std::vector<std::string>& client_ids) {
+  // The default labour product is the tenant's, the same for every client of the batch.
+  std::string labour_sku;
+  Json::Value labour_prices;
+  if (auto p = tx.query_one(
+          "SELECT sku, prices FROM products WHERE tenant_id = ? AND default_labour = 1 AND "
+          "pricing = 'per_hour' ORDER BY sku LIMIT 1",
+          {tenant_id})) {
+    labour_sku = p->text(0);
+    labour_prices = from_text(p->text(1));
+  }
+  Json::Value out;
+  Json::Value& clients = out["clients"] = Json::Value(Json::objectValue);
+  for (const auto& id : client_ids) {
+    if (clients.isMember(id)) continue;
+    Json::Value& c = clients[id];
+    const auto client = load_client(tx, tenant_id, id);
+    c["exists"] = client.has_value();
+    if (!client) continue;
+    c["name"] = client->name;
+    const std::string currency = client->billing ? client->billing->currency : "";
+    // Without billing info there is no roundup to give; the plugin applies its own default.
+    c["roundup_minutes"] =
+        client->billing ? Json::Value(client->billing->roundup_minutes) : Json::Value();
+    c["currency"] = currency.empty() ? Json::Value() : Json::Value(currency);
+    Json::Value& parts = c["labour_parts"] = Json::Value(Json::arrayValue);
+    tx.each(
+        "SELECT k.id, p.sku, p.price, k.currency, COALESCE(p.start_date, k.start_date), "
+        "COALESCE(p.end_date, k.end_date) FROM contracts k JOIN contract_parts p ON "
+        "p.contract_id = k.id JOIN products d ON d.tenant_id = k.tenant_id AND d.sku = p.sku "
+        "WHERE k.tenant_id = ? AND k.client_id = ? AND k.status = 'active' AND "
+        "d.pricing = 'per_hour' AND p.price IS NOT NULL ORDER BY k.start_date, k.id, p.id",
+        {tenant_id, id}, [&](const store::Row& r) {
+          Json::Value part;
+          part["contract_id"] = r.text(0);
+          part["sku"] = r.text(1);
+          part["rate"] = static_cast<Json::Int64>(r.integer(2));
+          part["currency"] = r.text(3);
+          part["from"] = optional_json(r.optional_text(4));
+          part["to"] = optional_json(r.optional_text(5));
+          parts.append(std::move(part));
+        });
+    if (labour_sku.empty()) {
+      c["default_labour"] = Json::Value();
+    } else {
+      c["default_labour"]["sku"] = labour_sku;
+      const Json::Value& price = currency.empty() ? Json::Value() : labour_prices[currency];
+      c["default_labour"]["rate"] = price.isInt64() ? price : Json::Value();
+    }
+  }
+  return out;
+}
+
+void register_time_host_calls(plugins::HostCalls& calls, store::Store& store) {
+  calls.add("time.approval_context", "time_entries:read",
+            [&store](const plugins::CallerInfo&, const Json::Value& request) {
+              const Json::Value& tenant = request["tenant_id"];
+              if (!tenant.isString() || tenant.asString().empty()) {
+                return plugins::CallResult::error(PSA_INVALID_ARGUMENT, "tenant_id is required");
+              }
+              const Json::Value& ids = request["client_ids"];
+              if (!ids.isArray() || ids.size() > kMaxContextClients) {
+                return plugins::CallResult::error(PSA_INVALID_ARGUMENT,
+                                                  "client_ids must be a list of at most " +
+                                                      std::to_string(kMaxContextClients) + " ids");
+              }
+              std::vector<std::string> client_ids;
+              client_ids.reserve(ids.size());
+              for (const auto& id : ids) {
+                if (!id.isString() || id.asString().empty()) {
+                  return plugins::CallResult::error(PSA_INVALID_ARGUMENT,
+                                                    "client_ids must hold non-empty strings");
+                }
+                client_ids.push_back(id.asString());
+              }
+              Json::Value out;
+              store.read([&](store::Tx& tx) {
+                out = approval_context(tx, tenant.asString(), client_ids);
+              });
+              return plugins::CallResult::ok(std::move(out));
+            });
+}
+
+std::vector<std::string> select_submitted(store::Tx& tx, const std::string& tenant_id,
+                                          const EntryFilter& filter) {
+  std::string sql = "SELECT id FROM time_entries WHERE tenant_id = ? AND status = 'submitted'";
+  std::vector<store::Value> params{tenant_id};
+  if (filter.client_id) {
+    sql += " AND client_id = ?";
+    params.emplace_back(*filter.client_id);
+  }
+  if (filter.ticket_id) {
+    sql += " AND ticket_id = ?";
+    params.emplace_back(*filter.ticket_id);
+  }
+  if (filter.from) {
+    sql += " AND work_date >= ?";
+    params.emplace_back(*filter.from);
+  }
+  if (filter.to) {
+    sql += " AND work_date <= ?";
+    params.emplace_back(*filter.to);
+  }
+  sql += " AND id > ? ORDER BY id LIMIT ?";
+  params.emplace_back(filter.after);
+  params.emplace_back(filter.limit);
+  std::vector<std::string> ids;
+  tx.each(sql, params, [&](const store::Row& r) { ids.push_back(r.text(0)); });
+  return ids;
+}
+
+namespace {
+
+// The loaded, enabled plugin, or (in *why) why there is none.
+std::shared_ptr<plugins::Plugin> time_plugin(const plugins::PluginRegistry& registry,
+                                             TimePluginCall* why) {
+  auto plugin = registry.find(kPluginId);
+  if (!plugin) {
+    TimePluginCall& out = *why;
+    bool disabled = false;
+    for (const auto& info : registry.list()) {
+      if (info.id == kPluginId && info.state == "disabled") disabled = true;
+    }
+    out.status = disabled ? 409 : 503;
+    out.error = disabled ? "plugin-disabled" : "plugin-unavailable";
+    out.detail = disabled ? "the time-approval plugin is disabled; enable it with POST "
+                            "/v1/plugins/time-approval/enable"
+                          : "the time-approval plugin is not loaded";
+  }
+  return plugin;
+}
+
+}  // namespace
+
+TimePluginCall call_time_plugin(const plugins::PluginRegistry& registry, std::string_view hook,
+                                const Json::Value& request) {
+  TimePluginCall out;
+  const auto plugin = time_plugin(registry, &out);
+  if (!plugin) return out;
+  auto result = plugin->call(hook, request);
+  if (!result.ok() || !result.body.isObject()) {
+    out.status = 500;
+    out.error = "plugin-failed";
+    out.detail =
+        "the time-approval plugin failed: " +
+        (result.ok() ? std::string("its answer is not an object") : result.error_message());
+    return out;
+  }
+  out.body = std::move(result.body);
+  return out;
+}
+
+Json::Value ApprovalOutcome::to_json() const {
+  Json::Value v;
+  v["id"] = id;
+  v["outcome"] = outcome;
+  // The full problem type, as problem+json and admission verdicts spell it.
+  if (!type.empty()) v["type"] = std::string(http::kProblemTypePrefix) + type;
+  if (!reason.empty()) v["reason"] = reason;
+  if (!prompt.isNull()) v["prompt"] = prompt;
+  if (!decided_by.empty()) v["decided_by"] = decided_by;
+  if (entry) {
+    v["client_id"] = entry->client_id;
+    v["status"] = entry->status;
+    v["minutes"] = static_cast<Json::Int64>(entry->minutes);
+    v["billed_minutes"] = optional_json(entry->billed_minutes);
+    v["rate"] = optional_json(entry->rate);
+    v["currency"] = optional_json(entry->currency);
+    v["version"] = static_cast<Json::Int64>(entry->version);
+  }
+  if (!rate_source.empty()) v["rate_source"] = rate_source;
+  return v;
+}
+
+namespace {
+
+// Asks the time-approval plugin about admitted entries (one command.approve call) and adds the
+// approvals it decides to *approvals; the others are refused with its reason.
+void decide(const TimeApprovalEnv& env, const ApprovalRequest& request,
+            const std::vector<std::size_t>& admitted, std::vector<ApprovalOutcome>& results,
+            std::vector<Approval>& approvals) {
+  Json::Value ask;
+  ask["tenant_id"] = request.tenant_id;
+  Json::Value& entries = ask["entries"] = Json::Value(Json::arrayValue);
+  for (std::size_t i : admitted) {
+    const TimeEntry& e = *results[i].entry;
+    Json::Value v;
+    v["id"] = e.id;
+    v["client_id"] = e.client_id;
+    v["minutes"] = static_cast<Json::Int64>(e.minutes);
+    v["billable"] = e.billable;
+    v["work_type"] = e.work_type;
+    v["work_date"] = e.work_date;
+    entries.append(std::move(v));
+  }
+  const auto answer = call_time_plugin(env.plugins, "command.approve", ask);
+  const Json::Value& decisions = answer.body["decisions"];
+  for (std::size_t k = 0; k < admitted.size(); ++k) {
+    ApprovalOutcome& r = results[admitted[k]];
+    if (answer.status != 200 || !decisions.isArray()) {
+      r.outcome = "refused";
+      r.type = "plugin-failed";
+      r.reason = answer.status != 200 ? answer.detail
+                                      : "the time-approval plugin's answer has no decisions";
+      r.decided_by = kPluginId;
+      continue;
+    }
+    if (auto a = read_decision(decisions[static_cast<Json::ArrayIndex>(k)], admitted[k], r)) {
+      approvals.push_back(*a);
+    }
+  }
+}
+
+}  // namespace
+
+ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalRequest& request) {
+  ApprovalRun run;
+  std::vector<std::string> ids;
+  {
+    std::unordered_set<std::string> seen;
+    for (const auto& id : request.ids) {
+      if (seen.insert(id).second) ids.push_back(id);
+    }
+  }
+  // Without the plugin nothing can be decided; say so before anything else is looked at.
+  if (TimePluginCall why; !time_plugin(env.plugins, &why)) {
+    run.status = why.status;
+    run.error = why.error;
+    run.detail = why.detail;
+    return run;
+  }
+  auto loaded = load_entries(env.store, request.tenant_id, ids);
+  run.results.resize(ids.size());
+  std::vector<std::size_t> candidates;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    ApprovalOutcome& r = run.results[i];
+    r.id = ids[i];
+    auto found = loaded.find(ids[i]);
+    if (found == loaded.end()) {
+      r.outcome = "not_found";
+      r.type = "not-found";
+      r.reason = "time entry " + ids[i] + " does not exist";
+      continue;
+    }
+    r.entry = std::move(found->second);
+    const TimeEntry& e = *r.entry;
+    if (request.expected_version && e.version != *request.expected_version) {
+      r.outcome = "conflict";
+      r.type = "conflict";
+      r.reason = "time entry " + e.id + " is at version " + std::to_string(e.version) + ", not " +
+                 std::to_string(*request.expected_version) +
+                 "; someone changed it meanwhile; reload and retry";
+    } else if (e.status == "approved") {
+      r.outcome = "already_approved";
+      r.reason = "time entry " + e.id + " was already approved";
+    } else if (e.status != "submitted") {
+      r.outcome = "refused";
+      r.type = e.status == "invoiced" ? "entry-invoiced" : "invalid-transition";
+      r.reason = "time entry " + e.id + " is " + e.status +
+                 (e.status == "rejected" ? "; edit it to resubmit it before approving it"
+                                         : "; invoiced time never changes");
+    } else {
+      candidates.push_back(i);
+    }
+  }
+  // Grouped by client so that each batch asks the admission pipeline once per client.
+  std::stable_sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) {
+    return run.results[a].entry->client_id < run.results[b].entry->client_id;
+  });
+
+  // Decided in batches of kBatch entries (one plugin call each) and written in groups of up to
+  // kWriteRows approvals (one commit each). A group is written while the next one is decided:
+  // groups touch disjoint results, and at most one write is in flight.
+  InFlightWrite writing;
+  const auto written = [&] {
+    if (writing.finish() && env.events_committed) env.events_committed();
+  };
+  std::vector<Approval> approvals;
+  const auto write = [&] {
+    written();
+    writing.start(env.store, [&run, &request, group = std::move(approvals)](store::Tx& tx) {
+      apply_approvals(tx, request, group, run.results);
+    });
+    approvals.clear();
+  };
+  for (std::size_t start = 0; start < candidates.size(); start += kBatch) {
+    const std::size_t end = std::min(candidates.size(), start + kBatch);
+    std::vector<std::size_t> admitted;
+    for (std::size_t g = start; g < end;) {
+      const std::string& client = run.results[candidates[g]].entry->client_id;
+      std::size_t h = g;
+      while (h < end && run.results[candidates[h]].entry->client_id == client) ++h;
+      const std::vector<std::size_t> group(candidates.begin() + static_cast<long>(g),
+                                           candidates.begin() + static_cast<long>(h));
+      if (admit(env, request, run.results, group)) {
+        admitted.insert(admitted.end(), group.begin(), group.end());
+      }
+      g = h;
+    }
+    if (!admitted.empty()) decide(env, request, admitted, run.results, approvals);
+    if (approvals.size() >= kWriteRows) write();
+  }
+  if (!approvals.empty()) write();
+  written();
+  return run;
+}
+
+}  // namespace psahost::api
