@@ -24,6 +24,18 @@ std::string number(double v) {
   return buf;
 }
 
+// Only the shard's one writer changes a counter, so a plain load and store is enough: no locked
+// read-modify-write, while a concurrent render() still reads whole values.
+void bump(std::atomic<uint64_t>& counter) {
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+std::size_t bucket_of(double seconds) {
+  std::size_t i = 0;
+  while (i < Histogram::kBounds.size() && seconds > Histogram::kBounds[i]) ++i;
+  return i;
+}
+
 }  // namespace
 
 void Histogram::observe(double seconds) {
@@ -32,6 +44,16 @@ void Histogram::observe(double seconds) {
   }
   ++count_;
   sum_ += seconds;
+}
+
+void Histogram::add(const std::array<uint64_t, kBounds.size() + 1>& per_bucket, double sum) {
+  uint64_t below = 0;
+  for (std::size_t i = 0; i < kBounds.size(); ++i) {
+    below += per_bucket[i];
+    buckets_[i] += below;
+  }
+  count_ += below + per_bucket[kBounds.size()];
+  sum_ += sum;
 }
 
 void Histogram::render(std::string& out, const std::string& name, const std::string& labels) const {
@@ -46,18 +68,57 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
   out += name + "_count" + braces + " " + std::to_string(count_) + "\n";
 }
 
+void Metrics::RequestShard::observe(std::string_view route, std::string_view method, int status,
+                                    double seconds) {
+  auto route_it = routes_.find(route);
+  if (route_it == routes_.end()) {
+    std::lock_guard lock(insert_mutex_);
+    route_it = routes_.try_emplace(std::string(route)).first;
+  }
+  RouteSeries& series = route_it->second;
+  StatusCount* count = nullptr;
+  // A route sees a handful of (method, status) pairs: a scan beats any lookup structure.
+  for (auto& candidate : series.counts) {
+    if (candidate.status == status && candidate.method == method) {
+      count = &candidate;
+      break;
+    }
+  }
+  if (count == nullptr) {
+    std::lock_guard lock(insert_mutex_);
+    count = &series.counts.emplace_back(method, status);
+  }
+  bump(count->count);
+  bump(series.per_bucket[bucket_of(seconds)]);
+  series.sum.store(series.sum.load(std::memory_order_relaxed) + seconds, std::memory_order_relaxed);
+}
+
+Metrics::RequestShard& Metrics::add_request_shard() {
+  std::lock_guard lock(mutex_);
+  return request_shards_.emplace_back();
+}
+
 void Metrics::observe_request(std::string_view route, std::string_view method, int status,
                               double seconds) {
   std::lock_guard lock(mutex_);
-  ++requests_[{std::string(route), std::string(method), status}];
-  request_latency_[std::string(route)].observe(seconds);
+  shared_requests_.observe(route, method, status, seconds);
 }
 
 void Metrics::observe_plugin_call(std::string_view plugin, std::string_view hook, bool ok,
                                   double seconds) {
   std::lock_guard lock(mutex_);
-  ++plugin_calls_[{std::string(plugin), std::string(hook), ok}];
-  plugin_latency_[std::string(plugin)].observe(seconds);
+  // Looked up by views first: the labels are allocated once per series, not once per call.
+  const std::tuple<std::string_view, std::string_view, bool> key{plugin, hook, ok};
+  auto call = plugin_calls_.find(key);
+  if (call == plugin_calls_.end()) {
+    call = plugin_calls_.emplace(std::tuple(std::string(plugin), std::string(hook), ok), 0).first;
+  }
+  ++call->second;
+  auto latency = plugin_latency_.find(plugin);
+  if (latency == plugin_latency_.end()) {
+    latency = plugin_latency_.try_emplace(std::string(plugin)).first;
+  }
+  latency->second.observe(seconds);
 }
 
 void Metrics::observe_commit(double seconds, std::size_t jobs) {
@@ -68,17 +129,36 @@ void Metrics::observe_commit(double seconds, std::size_t jobs) {
 }
 
 void Metrics::add_connection(int delta) {
-  std::lock_guard lock(mutex_);
-  open_connections_ += delta;
+  open_connections_.fetch_add(delta, std::memory_order_relaxed);
 }
 
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
+  // The shards merged into the maps the text was always rendered from, so that its order and
+  // format do not depend on how many threads recorded the requests.
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests;
+  std::map<std::string, Histogram> request_latency;
+  const auto merge = [&](const RequestShard& shard) {
+    std::lock_guard shard_lock(shard.insert_mutex_);
+    for (const auto& [route, series] : shard.routes_) {
+      for (const auto& count : series.counts) {
+        requests[{route, count.method, count.status}] +=
+            count.count.load(std::memory_order_relaxed);
+      }
+      std::array<uint64_t, Histogram::kBounds.size() + 1> per_bucket{};
+      for (std::size_t i = 0; i < per_bucket.size(); ++i) {
+        per_bucket[i] = series.per_bucket[i].load(std::memory_order_relaxed);
+      }
+      request_latency[route].add(per_bucket, series.sum.load(std::memory_order_relaxed));
+    }
+  };
+  merge(shared_requests_);
+  for (const auto& shard : request_shards_) merge(shard);
   std::string out;
   out +=
       "# HELP psahost_http_requests_total HTTP requests answered, by route pattern and status.\n";
   out += "# TYPE psahost_http_requests_total counter\n";
-  for (const auto& [key, count] : requests_) {
+  for (const auto& [key, count] : requests) {
     const auto& [route, method, status] = key;
     out += "psahost_http_requests_total{route=\"" + escape_label(route) + "\",method=\"" +
            escape_label(method) + "\",status=\"" + std::to_string(status) + "\"} " +
@@ -87,12 +167,13 @@ std::string Metrics::render() const {
   out +=
       "# HELP psahost_http_request_duration_seconds Time from request read to response queued.\n";
   out += "# TYPE psahost_http_request_duration_seconds histogram\n";
-  for (const auto& [route, h] : request_latency_) {
+  for (const auto& [route, h] : request_latency) {
     h.render(out, "psahost_http_request_duration_seconds", "route=\"" + escape_label(route) + "\"");
   }
   out += "# HELP psahost_http_open_connections Connections currently open.\n";
   out += "# TYPE psahost_http_open_connections gauge\n";
-  out += "psahost_http_open_connections " + std::to_string(open_connections_) + "\n";
+  out += "psahost_http_open_connections " +
+         std::to_string(open_connections_.load(std::memory_order_relaxed)) + "\n";
   out += "# HELP psahost_plugin_calls_total Plugin hook calls, by plugin, hook and outcome.\n";
   out += "# TYPE psahost_plugin_calls_total counter\n";
   for (const auto& [key, count] : plugin_calls_) {

@@ -1,9 +1,11 @@
 // The host's counters and latency histograms, rendered in Prometheus text format at /metrics.
-// Label sets are small and fixed (route patterns, not raw paths), so a map under a mutex is enough.
+// Requests are counted per recording thread without a lock or an allocation; render() adds up.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -20,6 +22,10 @@ class Histogram {
   void render(std::string& out, const std::string& name, const std::string& labels) const;
 
  private:
+  friend class Metrics;
+  // per_bucket[i] counts observations in bucket i alone; the last entry is above every bound.
+  void add(const std::array<uint64_t, kBounds.size() + 1>& per_bucket, double sum);
+
   std::array<uint64_t, kBounds.size()> buckets_{};
   uint64_t count_ = 0;
   double sum_ = 0;
@@ -27,6 +33,37 @@ class Histogram {
 
 class Metrics {
  public:
+  // Request counters and latencies that exactly one thread writes at a time. The writer takes
+  // no lock once a (route, method, status) has been seen; render() reads the relaxed atomics
+  // while it writes. Each I/O thread takes its own, so that requests never share a lock or a
+  // cache line.
+  class RequestShard {
+   public:
+    void observe(std::string_view route, std::string_view method, int status, double seconds);
+
+   private:
+    friend class Metrics;
+    struct StatusCount {
+      StatusCount(std::string_view method, int status) : method(method), status(status) {}
+      const std::string method;
+      const int status;
+      std::atomic<uint64_t> count{0};
+    };
+    struct RouteSeries {
+      std::array<std::atomic<uint64_t>, Histogram::kBounds.size() + 1> per_bucket{};
+      std::atomic<double> sum{0};
+      std::deque<StatusCount> counts;  // a deque, so that growing it moves no counter
+    };
+    // The writer inserts under insert_mutex_ and looks up without it: it is the only thread
+    // that changes the containers. render() reads them under insert_mutex_.
+    mutable std::mutex insert_mutex_;
+    std::map<std::string, RouteSeries, std::less<>> routes_;
+  };
+
+  // A shard for one thread to record requests into; it lives as long as this Metrics.
+  RequestShard& add_request_shard();
+
+  // For threads without a shard of their own: serialised by a lock.
   void observe_request(std::string_view route, std::string_view method, int status, double seconds);
   void observe_plugin_call(std::string_view plugin, std::string_view hook, bool ok, double seconds);
   void observe_commit(double seconds, std::size_t jobs);
@@ -35,14 +72,14 @@ class Metrics {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
-  std::map<std::string, Histogram> request_latency_;
-  std::map<std::tuple<std::string, std::string, bool>, uint64_t> plugin_calls_;
-  std::map<std::string, Histogram> plugin_latency_;
+  RequestShard shared_requests_;             // observe_request's, written under mutex_
+  std::deque<RequestShard> request_shards_;  // a deque, so that adding one moves none
+  std::map<std::tuple<std::string, std::string, bool>, uint64_t, std::less<>> plugin_calls_;
+  std::map<std::string, Histogram, std::less<>> plugin_latency_;
   Histogram commit_latency_;
   uint64_t commits_ = 0;
   uint64_t committed_jobs_ = 0;
-  int64_t open_connections_ = 0;
+  std::atomic<int64_t> open_connections_{0};
 };
 
 }  // namespace psahost

@@ -2,20 +2,19 @@
 
 #include "http/tls.hpp"
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
@@ -36,35 +35,45 @@ namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
+// Concrete executor types throughout: a connection never leaves its io_context, so the
+// type-erased any_io_executor would only cost a copy and a virtual call per operation.
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
+using Timer = net::basic_waitable_timer<Clock, net::wait_traits<Clock>, Executor>;
+using TlsStream = ssl::stream<Socket>;
+
+constexpr Clock::time_point kNever = Clock::time_point::max();
 // Small first read of a keep-alive connection: most idle connections never send again, so they
 // should not each hold a header-sized buffer.
 constexpr std::size_t kFirstReadSize = 1024;
+// Read size once a request is arriving, as Beast's own read loop uses.
+constexpr std::size_t kReadSize = std::size_t{64} * 1024;
 // Scratch size for discarding what a closing client still sends.
 constexpr std::size_t kDrainSize = std::size_t{16} * 1024;
+// Buffers are reused from request to request; one that a large request or response grew past
+// this is released rather than held for the rest of a long keep-alive connection.
+constexpr std::size_t kKeptCapacity = std::size_t{64} * 1024;
 // Backoff after a failed accept (EMFILE and friends), so the loop does not spin.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
+void to_upper(std::string& s) {
+  std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
+void to_lower(std::string& s) {
+  std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 // Metric labels must come from a fixed set: a client choosing the method must not be able to
 // grow the metrics without bound.
-std::string metric_method(std::string_view method) {
+std::string_view metric_method(std::string_view method) {
   static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST", "PUT",
                                                 "DELETE", "OPTIONS", "PATCH"};
   for (auto known : kKnown) {
-    if (method == known) return std::string(known);
+    if (method == known) return known;
   }
   return "OTHER";
 }
@@ -102,11 +111,105 @@ std::string display_address(const std::string& host, uint16_t port) {
   return "https://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
+
+void append_http_version(std::string& out, unsigned version) {
+  out += "HTTP/";
+  out += static_cast<char>('0' + version / 10);
+  out += '.';
+  out += static_cast<char>('0' + version % 10);
+}
+
+// Parses straight into the handlers' Request, with no Beast message in between: a request
+// costs no field allocations beyond the Request's own, and no copy from one to the other.
+// Beast's basic_parser still does all the HTTP work (limits, framing, chunking, keep-alive).
+class RequestParser final : public bhttp::basic_parser<true> {
+ public:
+  explicit RequestParser(Request& request) : request_(request) {}
+
+  unsigned version() const { return version_; }
+  // The first Expect field asks for 100 Continue.
+  bool expects_continue() const { return expects_continue_; }
+
+ private:
+  void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target,
+                       int version, beast::error_code&) override {
+    request_.method.assign(method.data(), method.size());
+    to_upper(request_.method);
+    request_.target.assign(target.data(), target.size());
+    version_ = static_cast<unsigned>(version);
+  }
+
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+
+  void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
+                     beast::error_code&) override {
+    if (name == bhttp::field::expect && !seen_expect_) {
+      seen_expect_ = true;
+      expects_continue_ = beast::iequals(value, "100-continue");
+    }
+    std::string key(name_string.data(), name_string.size());
+    to_lower(key);
+    auto [it, inserted] = request_.headers.try_emplace(std::move(key), value.data(), value.size());
+    if (!inserted)
+      (it->second += ", ").append(value.data(), value.size());  // RFC 9110 5.3 field combination
+  }
+
+  void on_header_impl(beast::error_code&) override {}
+
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    // The parser has already refused a length over the body limit.
+    if (length) request_.body.reserve(static_cast<std::size_t>(*length));
+  }
+
+  std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                 beast::error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+
+  void on_finish_impl(beast::error_code&) override {}
+
+  Request& request_;
+  unsigned version_ = 11;
+  bool seen_expect_ = false;
+  bool expects_continue_ = false;
+};
+
+// An io_context run by exactly one thread. A connection stays on one worker for its whole
+// life, so its handlers never run concurrently: no strand, and no lock around its state.
+struct IoWorker {
+  explicit IoWorker(Metrics::RequestShard& requests) : requests(requests) {}
+
+  // Hint 1 (one thread runs it): handlers it posts to itself go to a thread-private queue
+  // instead of through the scheduler's lock. Other threads may still post to it.
+  net::io_context ioc{1};
+  Metrics::RequestShard& requests;  // written only from this worker's thread
+  std::optional<net::executor_work_guard<Executor>> work;
+  std::thread thread;
+  // Answers posted from other threads take this, so that none is queued after the worker has
+  // run for the last time: nothing would ever run or release it.
+  std::mutex post_mutex;
+  bool closed = false;
+};
+
 class Session;
 
-// Everything the connections share: the io_context, the TLS context, the acceptor and the
+// Everything the connections share: the workers, the TLS context, the acceptor and the
 // registry of live connections that shutdown walks. Connections hold it by shared_ptr, so
-// it outlives every socket created on its io_context.
+// it outlives every socket created on its io_contexts.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(ServerOptions options, const Router& router, Logger& log, Metrics& metrics)
@@ -116,13 +219,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void shutdown(std::chrono::milliseconds grace);
   uint16_t port() const { return bound_port_.load(); }
 
-  // Posts f onto a connection's strand unless the server has stopped its I/O threads; then
-  // the connection has been closed already and the late answer is dropped.
+  // Posts f onto a worker unless the server has stopped it for good; then the connection has
+  // been closed already and the late answer is dropped.
   template <class F>
-  void post_or_drop(const net::any_io_executor& executor, F&& f) {
-    std::lock_guard lock(post_mutex_);
-    if (io_closed_) return;
-    net::post(executor, std::forward<F>(f));
+  void post_or_drop(IoWorker& worker, F&& f) {
+    std::lock_guard lock(worker.post_mutex);
+    if (worker.closed) return;
+    net::post(worker.ioc, std::forward<F>(f));
   }
 
   void remove_session(const Session* session);
@@ -133,70 +236,105 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Metrics& metrics;
   std::atomic<bool> stopping{false};   // no new connections; answers carry Connection: close
   std::atomic<bool> abandoned{false};  // grace period over: completions only release
-  net::io_context ioc;
   std::optional<ssl::context> tls;
 
  private:
   void do_accept();
-  void on_accept(beast::error_code ec, tcp::socket socket);
+  void on_accept(beast::error_code ec, Socket socket);
   std::vector<std::shared_ptr<Session>> live_sessions();
   bool on_io_thread() const;
 
   std::mutex lifecycle_mutex_;
   enum class State { created, running, stopped } state_ = State::created;
   std::atomic<uint16_t> bound_port_{0};
-  std::optional<tcp::acceptor> acceptor_;
-  std::optional<net::steady_timer> accept_retry_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
-  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<IoWorker>> workers_;  // [0] also runs the acceptor
+  // Round-robin, and the worker the pending accept creates its socket on; both are touched
+  // on the acceptor's thread only.
+  std::size_t next_worker_ = 0;
+  IoWorker* accepting_for_ = nullptr;
+  std::optional<Acceptor> acceptor_;
+  std::optional<Timer> accept_retry_;
 
   std::mutex sessions_mutex_;
   std::condition_variable sessions_changed_;
   std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;
-
-  std::mutex post_mutex_;
-  bool io_closed_ = false;
 };
 
-// One TLS connection, carrying requests one after another. Every handler runs on the
-// connection's strand; the only entry from other threads is the responder, which posts.
+// One TLS connection, carrying requests one after another. Every handler runs on its worker's
+// thread; the only entry from other threads is the responder, which posts there.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<Listener> server, tcp::socket&& socket, std::string remote)
+  Session(std::shared_ptr<Listener> server, IoWorker& worker, Socket&& socket, std::string remote)
       : server_(std::move(server)),
         options_(server_->options),
-        executor_(socket.get_executor()),
+        worker_(worker),
         stream_(std::move(socket), *server_->tls),
-        remote_(std::move(remote)) {}
+        timer_(worker.ioc) {
+    request_.remote = std::move(remote);
+  }
 
   ~Session() {
     server_->metrics.add_connection(-1);
     server_->remove_session(this);
   }
 
-  const net::any_io_executor& executor() const { return executor_; }
+  IoWorker& worker() const { return worker_; }
 
   void start() {
-    net::dispatch(executor_, beast::bind_front_handler(&Session::on_start, shared_from_this()));
+    net::post(worker_.ioc, [self = shared_from_this()] { self->on_start(); });
   }
 
-  // On the strand: a connection between requests is closed now; one in the middle of a request
+  // On the worker: a connection between requests is closed now; one in the middle of a request
   // finishes it, and its answer carries Connection: close.
   void begin_shutdown() {
-    if (phase_ == Phase::handshake || phase_ == Phase::idle) lowest().close();
+    if (phase_ == Phase::handshake || phase_ == Phase::idle) close_socket();
   }
 
   // Only once no I/O thread runs: nothing else can touch the stream concurrently.
-  void close_now() { lowest().close(); }
+  void close_now() {
+    close_socket();
+    timer_.cancel();
+  }
 
  private:
   enum class Phase { handshake, idle, reading, handling, writing, closing };
 
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  void close_socket() {
+    beast::error_code ignored;
+    stream_.next_layer().close(ignored);
+  }
+
+  // Deadlines. One timer per connection, moved lazily: a later deadline (the common case, as
+  // each request pushes it out) only updates deadline_, and the timer, when it fires early,
+  // re-arms itself for it. Only an earlier deadline re-arms the timer at once. So a keep-alive
+  // request costs no timer operations, where a timer per read and write would cost several.
+  void set_deadline(Clock::time_point at) {
+    deadline_ = at;
+    if (at < timer_at_) arm_timer(at);
+  }
+
+  void arm_timer(Clock::time_point at) {
+    timer_at_ = at;
+    timer_.expires_at(at);
+    // A weak reference: a pending wait must not keep a finished connection alive.
+    timer_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
+      if (ec) return;  // re-armed or cancelled
+      if (auto self = weak.lock()) self->on_timer();
+    });
+  }
+
+  void on_timer() {
+    timer_at_ = kNever;
+    if (deadline_ == kNever) return;
+    if (Clock::now() < deadline_) return arm_timer(deadline_);
+    // Closing fails the pending read or write, whose handler then ends the connection.
+    timed_out_ = true;
+    close_socket();
+  }
 
   void on_start() {
     if (server_->stopping) return;
-    lowest().expires_after(options_.handshake_timeout);
+    set_deadline(Clock::now() + options_.handshake_timeout);
     stream_.async_handshake(ssl::stream_base::server,
                             beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
   }
@@ -209,88 +347,111 @@ class Session : public std::enable_shared_from_this<Session> {
     wait_for_request();
   }
 
-  void wait_for_request() {
-    if (server_->stopping) return close_gracefully();
-    parser_.emplace();
+  // Clears the previous request in place, so that its strings keep their capacity.
+  void reset_request() {
+    request_.method.clear();
+    request_.target.clear();
+    request_.path.clear();
+    request_.query.clear();
+    request_.headers.clear();
+    request_.body.clear();
+    if (request_.body.capacity() > kKeptCapacity) std::string().swap(request_.body);
+    if (buffer_.size() == 0 && buffer_.capacity() > kKeptCapacity) buffer_.shrink_to_fit();
+    route_.clear();
+    header_done_ = false;
+    parser_.emplace(request_);
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(options_.header_limit, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(static_cast<std::uint64_t>(options_.body_limit));
-    request_ = Request{};
-    route_.clear();
-    if (buffer_.size() > 0) {  // a pipelined request is already here
-      start_header_deadline();
-      return read_header();
-    }
-    phase_ = Phase::idle;
-    if (first_request_) {
-      lowest().expires_at(header_deadline_);
-    } else {
-      lowest().expires_after(options_.idle_timeout);
-    }
-    stream_.async_read_some(
-        buffer_.prepare(kFirstReadSize),
-        beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
   }
 
-  void on_first_bytes(beast::error_code ec, std::size_t n) {
-    if (ec) return drop("connection closed between requests", ec);
-    buffer_.commit(n);
-    if (server_->abandoned) return;
-    start_header_deadline();
-    read_header();
+  void wait_for_request() {
+    if (server_->stopping) return close_gracefully();
+    reset_request();
+    if (buffer_.size() > 0) {  // a pipelined request is already here
+      start_header_deadline();
+      return parse();
+    }
+    phase_ = Phase::idle;
+    set_deadline(first_request_ ? header_deadline_ : Clock::now() + options_.idle_timeout);
+    read_more();
   }
 
   void start_header_deadline() {
     phase_ = Phase::reading;
-    if (!first_request_) header_deadline_ = Clock::now() + options_.header_timeout;
+    started_ = Clock::now();
+    if (!first_request_) header_deadline_ = started_ + options_.header_timeout;
     // One deadline for the whole header, however many reads it takes: a slow trickle of bytes
     // cannot keep the connection alive by resetting a per-read timer.
-    lowest().expires_at(header_deadline_);
-    started_ = Clock::now();
+    set_deadline(header_deadline_);
   }
 
-  void read_header() {
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  void read_more() {
+    const std::size_t size =
+        phase_ == Phase::idle ? kFirstReadSize : beast::read_size(buffer_, kReadSize);
+    stream_.async_read_some(buffer_.prepare(size),
+                            beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
-  void on_header(beast::error_code ec, std::size_t) {
-    if (server_->abandoned) return;
-    if (ec && refuse_unreadable(ec)) return;
-    if (ec) return drop("request header not received", ec);
-    const auto& message = parser_->get();
-    if (!parser_->is_done() && message.version() >= 11 &&
-        beast::iequals(message[bhttp::field::expect], "100-continue")) {
-      // The body is acceptable: tell the client to send it rather than make it wait.
-      continue_.emplace(bhttp::status::continue_, message.version());
-      lowest().expires_after(options_.write_timeout);
-      bhttp::async_write(
-          stream_, *continue_,
-          beast::bind_front_handler(&Session::on_continue_written, shared_from_this()));
-      return;
+  void on_read(beast::error_code ec, std::size_t n) {
+    buffer_.commit(n);
+    if (phase_ == Phase::idle) {
+      if (ec) return drop("connection closed between requests", ec);
+      if (server_->abandoned) return;
+      start_header_deadline();
+      return parse();
     }
-    read_body();
+    if (server_->abandoned) return;
+    if (ec)
+      return drop(header_done_ ? "request body not received" : "request header not received", ec);
+    parse();
+  }
+
+  // Feeds what is buffered to the parser: the same loop as Beast's read, without its extra
+  // round through the io_context when the whole request is already here.
+  void parse() {
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      beast::error_code ec;
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) break;
+      if (ec) {
+        if (refuse_unreadable(ec)) return;
+        return drop(header_done_ ? "request body not received" : "request header not received", ec);
+      }
+      if (!header_done_ && parser_->is_header_done()) {
+        header_done_ = true;
+        if (!parser_->is_done() && start_body()) return;
+      }
+      if (used == 0) break;
+    }
+    if (parser_->is_done()) return handle_request();
+    read_more();
+  }
+
+  // The header is in and a body follows. Returns true when it wrote 100 Continue, after which
+  // parsing resumes.
+  bool start_body() {
+    if (parser_->version() >= 11 && parser_->expects_continue()) {
+      // The body is acceptable: tell the client to send it rather than make it wait.
+      continue_.clear();
+      append_http_version(continue_, parser_->version());
+      continue_ += " 100 Continue\r\n\r\n";
+      set_deadline(Clock::now() + options_.write_timeout);
+      net::async_write(
+          stream_, net::buffer(continue_),
+          beast::bind_front_handler(&Session::on_continue_written, shared_from_this()));
+      return true;
+    }
+    set_deadline(Clock::now() + options_.body_timeout);
+    return false;
   }
 
   void on_continue_written(beast::error_code ec, std::size_t) {
-    continue_.reset();
     if (server_->abandoned) return;
     if (ec) return drop("100 Continue not written", ec);
-    read_body();
-  }
-
-  void read_body() {
-    if (parser_->is_done()) return handle_request();
-    lowest().expires_after(options_.body_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::on_body, shared_from_this()));
-  }
-
-  void on_body(beast::error_code ec, std::size_t) {
-    if (server_->abandoned) return;
-    if (ec && refuse_unreadable(ec)) return;
-    if (ec) return drop("request body not received", ec);
-    handle_request();
+    set_deadline(Clock::now() + options_.body_timeout);
+    parse();
   }
 
   // Answers a request the parser refused, and closes: after such an error the position of
@@ -312,58 +473,59 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void reject(Response response) {
-    const auto& message = parser_->get();
     route_ = "rejected";
-    metric_method_ = metric_method(message.method_string());
-    version_ = message.version() == 10 ? 10 : 11;
+    metric_method_ = metric_method(request_.method);
+    version_ = parser_->version() == 10 ? 10 : 11;
     head_ = false;
     write_response(std::move(response), true);
   }
 
   void handle_request() {
     phase_ = Phase::handling;
-    auto& message = parser_->get();
-    request_.method = upper(message.method_string());
-    request_.target = std::string(message.target());
+    // Handling has no deadline of its own; the handler owns that.
+    set_deadline(kNever);
     const auto question = request_.target.find('?');
-    request_.path = request_.target.substr(0, question);
-    if (question != std::string::npos) request_.query = request_.target.substr(question + 1);
-    for (const auto& field : message) {
-      auto [it, inserted] =
-          request_.headers.emplace(lower(field.name_string()), std::string(field.value()));
-      if (!inserted) (it->second += ", ") += field.value();  // RFC 9110 5.3 field combination
-    }
-    request_.body = std::move(message.body());
-    request_.remote = remote_;
-    keep_alive_ = message.keep_alive();
-    version_ = message.version();
+    request_.path.assign(request_.target, 0, question);
+    if (question != std::string::npos) request_.query.assign(request_.target, question + 1);
+    keep_alive_ = parser_->keep_alive();
+    version_ = parser_->version();
     head_ = request_.method == "HEAD";
     metric_method_ = metric_method(request_.method);
-    // Handling has no deadline of its own; the handler owns that. A timer left running from
-    // the body read must not fire into the write.
-    lowest().expires_never();
+    awaiting_.store(++request_number_, std::memory_order_release);
 
-    Responder respond = make_responder();
+    dispatching_ = true;
     try {
-      server_->router.dispatch(request_, respond, &route_);
+      server_->router.dispatch(request_, make_responder(), &route_);
     } catch (const std::exception& e) {
       server_->log.error("request dispatch failed", one_field("error", e.what()));
-      respond(problem(500, "internal-error", "Internal Server Error"));
+      make_responder()(problem(500, "internal-error", "Internal Server Error"));
     }
+    dispatching_ = false;
   }
 
   Responder make_responder() {
-    auto answered = std::make_shared<std::atomic<bool>>(false);
-    return [self = shared_from_this(), answered](Response response) {
-      if (answered->exchange(true)) {
-        self->server_->log.error("a request was answered twice; the second answer is ignored");
-        return;
-      }
-      self->server_->post_or_drop(self->executor_,
-                                  [self, response = std::move(response)]() mutable {
-                                    self->on_response(std::move(response));
-                                  });
+    return [self = shared_from_this(), number = request_number_](Response response) mutable {
+      self->answer(number, std::move(response));
     };
+  }
+
+  // Any thread. The responder of the request being handled is the only one that can answer,
+  // and only once: a copy called again, or a stale one from an earlier request, is refused.
+  void answer(uint64_t number, Response response) {
+    uint64_t expected = number;
+    if (!awaiting_.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
+      server_->log.error("a request was answered twice; the second answer is ignored");
+      return;
+    }
+    // Answered from inside the handler (every synchronous route): already on this connection's
+    // thread, so write now. dispatching_ is only read once we know this is that thread.
+    if (worker_.ioc.get_executor().running_in_this_thread() && dispatching_) {
+      return on_response(std::move(response));
+    }
+    server_->post_or_drop(worker_,
+                          [self = shared_from_this(), response = std::move(response)]() mutable {
+                            self->on_response(std::move(response));
+                          });
   }
 
   void on_response(Response response) {
@@ -382,11 +544,39 @@ class Session : public std::enable_shared_from_this<Session> {
       response = problem(500, "internal-error", "Internal Server Error");
       status = 500;
     }
-    auto& message = response_.emplace();
-    message.version(version_);
-    message.result(static_cast<unsigned>(status));
+    serialize(response, status, close);
+
+    const auto now = Clock::now();
+    const double seconds = std::chrono::duration<double>(now - started_).count();
+    worker_.requests.observe(route_, metric_method_, status, seconds);
+    if (server_->log.enabled(LogLevel::debug)) {
+      Json::Value fields;
+      fields["method"] = std::string(metric_method_);
+      fields["route"] = route_;
+      fields["status"] = status;
+      fields["ms"] = seconds * 1000.0;
+      server_->log.debug("request", fields);
+    }
+
+    set_deadline(now + options_.write_timeout);
+    net::async_write(stream_, net::buffer(out_),
+                     beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  }
+
+  // The response as Beast's serializer would write it (same start line, field order and
+  // Connection semantics), into one reused buffer: one TLS write, no per-field allocations.
+  void serialize(const Response& response, int status, bool close) {
+    out_.clear();
+    append_http_version(out_, version_);
+    out_ += ' ';
+    append_number(out_, static_cast<std::uint64_t>(status));
+    out_ += ' ';
+    out_ += bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    out_ += "\r\n";
     if (!response.content_type.empty()) {
-      message.set(bhttp::field::content_type, response.content_type);
+      out_ += "Content-Type: ";
+      out_ += response.content_type;
+      out_ += "\r\n";
     }
     for (const auto& [name, value] : response.headers) {
       // The server owns the framing and the connection's fate.
@@ -394,43 +584,37 @@ class Session : public std::enable_shared_from_this<Session> {
           beast::iequals(name, "transfer-encoding")) {
         continue;
       }
-      message.insert(name, value);
+      out_ += name;
+      out_ += ": ";
+      out_ += value;
+      out_ += "\r\n";
     }
-    if (status != 204 && status != 304) {
+    const bool has_body = status != 204 && status != 304;
+    if (has_body) {
       // HEAD announces the length the GET would have, and sends nothing.
-      message.content_length(response.body.size());
-      if (!head_) message.body() = std::move(response.body);
+      out_ += "Content-Length: ";
+      append_number(out_, response.body.size());
+      out_ += "\r\n";
     }
-    message.keep_alive(!close);
-
-    const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
-    server_->metrics.observe_request(route_, metric_method_, status, seconds);
-    if (server_->log.enabled(LogLevel::debug)) {
-      Json::Value fields;
-      fields["method"] = metric_method_;
-      fields["route"] = route_;
-      fields["status"] = status;
-      fields["ms"] = seconds * 1000.0;
-      server_->log.debug("request", fields);
-    }
-
-    lowest().expires_after(options_.write_timeout);
-    bhttp::async_write(stream_, *response_,
-                       beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    // HTTP/1.1 is persistent unless it says close; HTTP/1.0 only if it says keep-alive.
+    if (version_ >= 11 && close) out_ += "Connection: close\r\n";
+    if (version_ < 11 && !close) out_ += "Connection: keep-alive\r\n";
+    out_ += "\r\n";
+    if (has_body && !head_) out_ += response.body;
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    response_.reset();
     if (server_->abandoned) return;
     if (ec) return drop("response not written", ec);
     if (close_after_) return close_gracefully();
     first_request_ = false;
+    if (out_.capacity() > kKeptCapacity) std::string().swap(out_);
     wait_for_request();
   }
 
   void close_gracefully() {
     phase_ = Phase::closing;
-    lowest().expires_after(options_.close_timeout);
+    set_deadline(Clock::now() + options_.close_timeout);
     // Only our half of the TLS shutdown: Asio's would then wait for the client's close_notify
     // and fail on application data still in flight (the rest of a refused body). Marking the
     // client's as received lets SSL_shutdown send ours and complete.
@@ -441,7 +625,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_tls_closed(beast::error_code ec) {
     if (ec) return drop("TLS shutdown failed", ec);
     beast::error_code ignored;
-    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.next_layer().shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.clear();
     drain();
   }
@@ -450,45 +634,54 @@ class Session : public std::enable_shared_from_this<Session> {
   // would make the kernel send a reset, which can destroy our last response before the client
   // has read it.
   void drain() {
-    lowest().async_read_some(buffer_.prepare(kDrainSize),
-                             beast::bind_front_handler(&Session::on_drained, shared_from_this()));
+    stream_.next_layer().async_read_some(
+        buffer_.prepare(kDrainSize),
+        beast::bind_front_handler(&Session::on_drained, shared_from_this()));
   }
 
   void on_drained(beast::error_code ec, std::size_t) {
-    if (ec) return lowest().close();
+    if (ec) return close_socket();
     drain();
   }
 
   // Timeouts, resets and clients going away are routine; the socket closes with the session.
-  void drop(std::string_view why, const beast::error_code& ec) {
+  void drop(std::string_view why, beast::error_code ec) {
     if (!server_->log.enabled(LogLevel::debug)) return;
+    if (timed_out_) ec = beast::error::timeout;
     Json::Value fields;
-    fields["remote"] = remote_;
+    fields["remote"] = request_.remote;
     fields["error"] = ec.message();
     server_->log.debug(why, fields);
   }
 
   const std::shared_ptr<Listener> server_;
   const ServerOptions& options_;
-  const net::any_io_executor executor_;
-  beast::ssl_stream<beast::tcp_stream> stream_;
-  const std::string remote_;
+  IoWorker& worker_;
+  TlsStream stream_;
+  Timer timer_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::optional<bhttp::response<bhttp::empty_body>> continue_;
-  std::optional<bhttp::response<bhttp::string_body>> response_;
+  std::optional<RequestParser> parser_;
+  std::string out_;       // the serialized response, reused
+  std::string continue_;  // "HTTP/1.1 100 Continue", while it is written
 
   Phase phase_ = Phase::handshake;
   bool first_request_ = true;
+  bool header_done_ = false;
   bool keep_alive_ = false;
   bool head_ = false;
   bool close_after_ = false;
+  bool dispatching_ = false;  // inside router.dispatch, on this connection's thread
+  bool timed_out_ = false;
   unsigned version_ = 11;
+  Clock::time_point deadline_ = kNever;  // when the current step must be done
+  Clock::time_point timer_at_ = kNever;  // when the timer fires; never later than deadline_
   Clock::time_point header_deadline_;
   Clock::time_point started_ = Clock::now();
-  Request request_;  // must stay put until the responder has been called
+  uint64_t request_number_ = 0;
+  std::atomic<uint64_t> awaiting_{0};  // the request number still to be answered, or 0
+  Request request_;                    // must stay put until the responder has been called
   std::string route_;
-  std::string metric_method_;
+  std::string_view metric_method_;
 };
 
 void Listener::start() {
@@ -497,6 +690,18 @@ void Listener::start() {
 
   tls.emplace(ssl::context::tls_server);
   configure_server_context(tls->native_handle(), options.cert_file, options.key_file);
+
+  const unsigned count =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  // A start that threw earlier may have left these behind; the acceptor goes before the
+  // io_context it was created on.
+  accept_retry_.reset();
+  acceptor_.reset();
+  workers_.clear();
+  for (unsigned i = 0; i < count; ++i) {
+    workers_.push_back(std::make_unique<IoWorker>(metrics.add_request_shard()));
+  }
+  net::io_context& first = workers_.front()->ioc;
 
   std::string host = options.host;
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
@@ -509,7 +714,7 @@ void Listener::start() {
   if (!ec) {
     endpoint = tcp::endpoint(address, options.port);
   } else {
-    tcp::resolver resolver(ioc);
+    tcp::resolver resolver(first);
     const auto results =
         resolver.resolve(host, std::to_string(options.port), tcp::resolver::passive, ec);
     if (ec || results.empty()) {
@@ -519,7 +724,10 @@ void Listener::start() {
     endpoint = results.begin()->endpoint();
   }
 
-  acceptor_.emplace(net::make_strand(ioc));
+  // One acceptor handing connections round-robin to the workers, rather than one
+  // SO_REUSEPORT acceptor each: binding stays exclusive (a second host on the port fails to
+  // start instead of silently sharing it) and the spread does not depend on address hashing.
+  acceptor_.emplace(first);
   const auto check = [&](const char* step) {
     if (ec)
       throw std::runtime_error("cannot listen on " + where + ": " + step + ": " + ec.message());
@@ -535,17 +743,15 @@ void Listener::start() {
   check("listen");
   bound_port_ = acceptor_->local_endpoint(ec).port();
   check("getsockname");
-  accept_retry_.emplace(acceptor_->get_executor());
+  accept_retry_.emplace(first);
 
   // Without a work guard the I/O threads would return while every connection waits for a
   // slow handler, and the answers posted later would never be written.
-  work_.emplace(ioc.get_executor());
+  for (auto& worker : workers_) worker->work.emplace(worker->ioc.get_executor());
   do_accept();
-  const unsigned count =
-      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   try {
-    for (unsigned i = 0; i < count; ++i) {
-      threads_.emplace_back([this] {
+    for (auto& worker : workers_) {
+      worker->thread = std::thread([this, &ioc = worker->ioc] {
         for (;;) {
           try {
             ioc.run();
@@ -557,10 +763,13 @@ void Listener::start() {
       });
     }
   } catch (...) {
-    work_.reset();
-    ioc.stop();
-    for (auto& thread : threads_) thread.join();
-    threads_.clear();
+    for (auto& worker : workers_) {
+      worker->work.reset();
+      worker->ioc.stop();
+    }
+    for (auto& worker : workers_) {
+      if (worker->thread.joinable()) worker->thread.join();
+    }
     throw;
   }
   state_ = State::running;
@@ -571,11 +780,14 @@ void Listener::start() {
 }
 
 void Listener::do_accept() {
-  acceptor_->async_accept(net::make_strand(ioc),
+  // The socket is created on the worker that will own the connection.
+  accepting_for_ = workers_[next_worker_].get();
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  acceptor_->async_accept(accepting_for_->ioc,
                           beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
 }
 
-void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
+void Listener::on_accept(beast::error_code ec, Socket socket) {
   if (stopping || ec == net::error::operation_aborted) return;
   if (ec) {
     Json::Value fields;
@@ -587,16 +799,24 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  beast::error_code peer_ec;
-  std::string remote = socket.remote_endpoint(peer_ec).address().to_string();
-  auto session =
-      std::make_shared<Session>(shared_from_this(), std::move(socket), std::move(remote));
-  metrics.add_connection(+1);
-  {
-    std::lock_guard lock(sessions_mutex_);
-    sessions_.emplace(session.get(), session);
+  // Requests and responses are each written whole; Nagle would only hold back the last
+  // segment of a large response until the previous one is acknowledged.
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::string remote = socket.remote_endpoint(ignored).address().to_string();
+  try {
+    auto session = std::make_shared<Session>(shared_from_this(), *accepting_for_, std::move(socket),
+                                             std::move(remote));
+    metrics.add_connection(+1);
+    {
+      std::lock_guard lock(sessions_mutex_);
+      sessions_.emplace(session.get(), session);
+    }
+    session->start();
+  } catch (const std::exception& e) {
+    // One connection that could not be set up (SSL_new out of memory) must not stop accepting.
+    log.warn("connection setup failed", one_field("error", e.what()));
   }
-  session->start();
   do_accept();
 }
 
@@ -618,8 +838,8 @@ std::vector<std::shared_ptr<Session>> Listener::live_sessions() {
 
 bool Listener::on_io_thread() const {
   const auto me = std::this_thread::get_id();
-  return std::any_of(threads_.begin(), threads_.end(),
-                     [&](const std::thread& t) { return t.get_id() == me; });
+  return std::any_of(workers_.begin(), workers_.end(),
+                     [&](const auto& worker) { return worker->thread.get_id() == me; });
 }
 
 void Listener::shutdown(std::chrono::milliseconds grace) {
@@ -638,7 +858,7 @@ void Listener::shutdown(std::chrono::milliseconds grace) {
     self->accept_retry_->cancel();
   });
   for (auto& session : live_sessions()) {
-    net::post(session->executor(), [session] { session->begin_shutdown(); });
+    net::post(session->worker().ioc, [session] { session->begin_shutdown(); });
   }
 
   std::size_t left = 0;
@@ -654,19 +874,22 @@ void Listener::shutdown(std::chrono::milliseconds grace) {
   }
 
   abandoned = true;
-  work_.reset();
-  ioc.stop();
-  for (auto& thread : threads_) thread.join();
-  threads_.clear();
-  {
-    std::lock_guard post_lock(post_mutex_);
-    io_closed_ = true;
+  for (auto& worker : workers_) {
+    worker->work.reset();
+    worker->ioc.stop();
   }
-  // No thread runs the io_context any more, so the sockets can be closed from here. The
+  for (auto& worker : workers_) worker->thread.join();
+  for (auto& worker : workers_) {
+    std::lock_guard post_lock(worker->post_mutex);
+    worker->closed = true;
+  }
+  // No thread runs the io_contexts any more, so the sockets can be closed from here. The
   // completions this produces are run once so that the connections they hold are released.
   for (auto& session : live_sessions()) session->close_now();
-  ioc.restart();
-  while (ioc.poll() > 0) {
+  for (auto& worker : workers_) worker->ioc.restart();
+  for (std::size_t ran = 1; ran > 0;) {
+    ran = 0;
+    for (auto& worker : workers_) ran += worker->ioc.poll();
   }
   log.info("stopped listening");
 }

@@ -18,7 +18,9 @@ namespace psahost::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8443;  // 0 = pick a free port (read it back with port())
-  unsigned threads = 0;  // 0 = std::thread::hardware_concurrency()
+  // I/O threads, each running its own io_context; a connection stays on the one it was
+  // handed to (round-robin). 0 = std::thread::hardware_concurrency().
+  unsigned threads = 0;
   // Bytes of request line + headers; a larger header is answered 431, then closed.
   std::size_t header_limit = std::size_t{16} * 1024;
   // A larger body is answered 413 without reading it, then the connection is closed.
@@ -52,8 +54,8 @@ class Server {
 
   // Graceful stop: stop accepting; requests already being read or handled finish and their
   // responses are written (with Connection: close); idle keep-alive connections are closed;
-  // waits up to `grace` for that, then force-closes the rest, stops the io_context and joins
-  // the threads. Idempotent; safe to call from any thread except an I/O thread.
+  // waits up to `grace` for that, then force-closes the rest, stops the io_contexts and joins
+  // their threads. Idempotent; safe to call from any thread except an I/O thread.
   void shutdown(std::chrono::milliseconds grace);
 
  private:
