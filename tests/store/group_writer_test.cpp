@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include "support/process.hpp"
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -29,27 +31,14 @@ using psahost::store::StoreError;
 using psahost::store::StoreOptions;
 using psahost::store::Tx;
 
+using psahost::test::TempDir;
+
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ = fs::temp_directory_path() /
-            ("psahost-test-" + std::to_string(random()) + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path db() const { return path_ / "psahost.db"; }
-
- private:
-  fs::path path_;
-};
+// The store tests keep their database in the shared temporary folder helper.
+fs::path db_path(const TempDir& dir) {
+  return dir.path() / "psahost.db";
+}
 
 // Holds the writer inside one job until opened, so that writes queued meanwhile are taken
 // together as the next group: grouping becomes deterministic instead of a matter of timing.
@@ -114,7 +103,7 @@ TEST_CASE("64 threads writing 50 rows each all commit - sharing commits in group
   TempDir dir;
   Logger log(LogLevel::error);
   psahost::Metrics metrics;
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log, &metrics);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log, &metrics);
   constexpr int64_t kThreads = 64;
   constexpr int64_t kWritesPerThread = 50;
   std::atomic<int> failures{0};
@@ -154,7 +143,7 @@ TEST_CASE("a job that throws rolls back only its own rows; its neighbours in the
           "[store][writer]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   WriterGate gate(*store);
   const uint64_t commits_before = store->writer_stats().commits;
 
@@ -192,7 +181,7 @@ TEST_CASE("a job that throws rolls back only its own rows; its neighbours in the
 TEST_CASE("write() rethrows the job's own exception to its caller", "[store][writer]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   CHECK_THROWS_WITH(store->write([](Tx& tx) {
     insert_event(tx, "x");
     throw JobFailed("refused by plugin");
@@ -207,7 +196,7 @@ TEST_CASE("a UNIQUE violation reaches the caller as ConstraintError and the writ
           "[store][writer]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   const auto add_tenant = [&](const std::string& id) {
     store->write([&](Tx& tx) {
       tx.exec("INSERT INTO tenants (id, name, created_at) VALUES (?, 'Contoso', 'now')", {id});
@@ -225,7 +214,7 @@ TEST_CASE("done is called only once the commit is visible to a fresh connection"
           "[store][writer]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   constexpr int kJobs = 20;
   std::vector<int64_t> seen_in_done(kJobs, -1);
   std::vector<std::promise<void>> finished(kJobs);
@@ -235,7 +224,7 @@ TEST_CASE("done is called only once the commit is visible to a fresh connection"
       const std::string id = "visible-" + std::to_string(i);
       store->write_async([id](Tx& tx) { insert_event(tx, id); },
                          [&, i, id](const std::exception_ptr&) {
-                           seen_in_done[i] = count_with_fresh_connection(dir.db(), id);
+                           seen_in_done[i] = count_with_fresh_connection(db_path(dir), id);
                            finished[i].set_value();
                          });
     }
@@ -251,7 +240,7 @@ TEST_CASE("done is called only once the commit is visible to a fresh connection"
 TEST_CASE("max_group bounds the number of jobs in one commit", "[store][writer]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  StoreOptions options{dir.db()};
+  StoreOptions options{db_path(dir)};
   options.max_group = 4;
   auto store = Store::open_sqlite(options, log);
   WriterGate gate(*store);
@@ -274,7 +263,7 @@ TEST_CASE("close() commits the queued writes and calls every done callback befor
           "[store][writer]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   constexpr int kQueued = 100;
   std::atomic<int> committed{0};
   std::atomic<int> failed{0};
@@ -318,7 +307,7 @@ TEST_CASE("close() commits the queued writes and calls every done callback befor
 TEST_CASE("writes after close fail cleanly with 'store is closed'", "[store][writer]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   store->close();
   store->close();  // idempotent
   std::exception_ptr refused;
@@ -335,7 +324,7 @@ TEST_CASE(
     "[store][writer]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   CHECK_THROWS_AS(store->write([&](Tx&) { store->write([](Tx&) {}); }), std::logic_error);
 
   std::promise<std::exception_ptr> from_done;
@@ -364,7 +353,7 @@ TEST_CASE("a done callback that throws stops neither the writer nor the other ca
   std::FILE* log_file = std::tmpfile();
   REQUIRE(log_file != nullptr);
   Logger log(LogLevel::error, log_file);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   std::promise<void> second;
   {
     WriterGate gate(*store);

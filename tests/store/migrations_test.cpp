@@ -2,6 +2,8 @@
 // Each test uses a fresh database file in its own temporary folder.
 #include <sqlite3.h>
 
+#include "support/process.hpp"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -24,28 +26,14 @@ using psahost::store::StoreError;
 using psahost::store::StoreOptions;
 using psahost::store::Tx;
 
+using psahost::test::TempDir;
+
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ = fs::temp_directory_path() /
-            ("psahost-test-" + std::to_string(random()) + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path db() const { return path_ / "psahost.db"; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+// The store tests keep their database in the shared temporary folder helper.
+fs::path db_path(const TempDir& dir) {
+  return dir.path() / "psahost.db";
+}
 
 std::string file_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -102,7 +90,7 @@ TEST_CASE("a fresh database ends at the known schema version with every table pr
           "[store][migrations]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
 
   CHECK(store->schema_version() == Store::known_schema_version());
   const auto rows = migration_rows(*store);
@@ -131,7 +119,7 @@ TEST_CASE("a fresh database ends at the known schema version with every table pr
 TEST_CASE("the writer connection is durable and enforces foreign keys", "[store][migrations]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   int64_t synchronous = -1;
   int64_t foreign_keys = -1;
   store->write([&](Tx& tx) {
@@ -147,13 +135,13 @@ TEST_CASE("reopening an up-to-date database applies nothing twice", "[store][mig
   Logger log(LogLevel::error);
   std::vector<std::string> before;
   {
-    auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+    auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
     store->write([](Tx& tx) {
       tx.exec("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'Contoso', 'now')");
     });
     before = migration_rows(*store);
   }
-  auto reopened = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto reopened = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   CHECK(migration_rows(*reopened) == before);
   CHECK(reopened->schema_version() == Store::known_schema_version());
   reopened->read(
@@ -164,37 +152,38 @@ TEST_CASE("a database with a newer schema is refused - naming both versions - an
           "[store][migrations]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  Store::open_sqlite(StoreOptions{dir.db()}, log).reset();
+  Store::open_sqlite(StoreOptions{db_path(dir)}, log).reset();
   const int future = Store::known_schema_version() + 2;
-  raw_exec(dir.db(), "INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
-                         std::to_string(future) + ", 'from the future', '2030-01-01T00:00:00Z')");
+  raw_exec(db_path(dir), "INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
+                             std::to_string(future) +
+                             ", 'from the future', '2030-01-01T00:00:00Z')");
   // A database last used without WAL shows that even the journal-mode switch is held back.
-  raw_exec(dir.db(), "PRAGMA journal_mode = DELETE");
-  const std::string bytes_before = file_bytes(dir.db());
+  raw_exec(db_path(dir), "PRAGMA journal_mode = DELETE");
+  const std::string bytes_before = file_bytes(db_path(dir));
   REQUIRE_FALSE(bytes_before.empty());
 
   // Catch2 v2 composes matchers by pointer: keep each part alive as a named variable.
   const auto names_found = Catch::Matchers::Contains("schema version " + std::to_string(future));
   const auto names_known =
       Catch::Matchers::Contains("knows up to " + std::to_string(Store::known_schema_version()));
-  const auto names_path = Catch::Matchers::Contains(dir.db().string());
-  REQUIRE_THROWS_AS(Store::open_sqlite(StoreOptions{dir.db()}, log), StoreError);
-  REQUIRE_THROWS_WITH(Store::open_sqlite(StoreOptions{dir.db()}, log),
+  const auto names_path = Catch::Matchers::Contains(db_path(dir).string());
+  REQUIRE_THROWS_AS(Store::open_sqlite(StoreOptions{db_path(dir)}, log), StoreError);
+  REQUIRE_THROWS_WITH(Store::open_sqlite(StoreOptions{db_path(dir)}, log),
                       names_found && names_known && names_path);
-  StoreOptions read_only{dir.db()};
+  StoreOptions read_only{db_path(dir)};
   read_only.read_only = true;
   REQUIRE_THROWS_WITH(Store::open_sqlite(read_only, log), names_found && names_known && names_path);
 
-  CHECK(file_bytes(dir.db()) == bytes_before);
+  CHECK(file_bytes(db_path(dir)) == bytes_before);
   CHECK_FALSE(fs::exists(dir.path() / "psahost.db-wal"));
 }
 
 TEST_CASE("a read-only store never migrates an unmigrated database", "[store][migrations]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  raw_exec(dir.db(), "CREATE TABLE unrelated (x INTEGER)");
-  const std::string bytes_before = file_bytes(dir.db());
-  StoreOptions options{dir.db()};
+  raw_exec(db_path(dir), "CREATE TABLE unrelated (x INTEGER)");
+  const std::string bytes_before = file_bytes(db_path(dir));
+  StoreOptions options{db_path(dir)};
   options.read_only = true;
   auto store = Store::open_sqlite(options, log);
   CHECK(store->schema_version() == 0);
@@ -202,14 +191,14 @@ TEST_CASE("a read-only store never migrates an unmigrated database", "[store][mi
     CHECK_FALSE(tx.query_one("SELECT 1 FROM sqlite_master WHERE name = 'tenants'").has_value());
   });
   store.reset();
-  CHECK(file_bytes(dir.db()) == bytes_before);
+  CHECK(file_bytes(db_path(dir)) == bytes_before);
 }
 
 TEST_CASE("the foundation schema refuses rows that break its constraints and types",
           "[store][migrations]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   store->write([](Tx& tx) {
     tx.exec("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'Contoso', 'now')");
   });

@@ -1,5 +1,7 @@
 // Tests of the store's transactions: parameter binding, reading columns, streaming, reads that
 // see only committed data, read-only stores, and that a committed write survives a reopen.
+#include "support/process.hpp"
+
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
@@ -23,27 +25,14 @@ using psahost::store::StoreOptions;
 using psahost::store::Tx;
 using psahost::store::Value;
 
+using psahost::test::TempDir;
+
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ = fs::temp_directory_path() /
-            ("psahost-test-" + std::to_string(random()) + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path db() const { return path_ / "psahost.db"; }
-
- private:
-  fs::path path_;
-};
+// The store tests keep their database in the shared temporary folder helper.
+fs::path db_path(const TempDir& dir) {
+  return dir.path() / "psahost.db";
+}
 
 void create_scratch(Store& store) {
   store.write([](Tx& tx) {
@@ -57,7 +46,7 @@ TEST_CASE("Tx binds null - integers and text with NUL bytes and UTF-8 and reads 
           "[store][tx]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   create_scratch(*store);
 
   const std::string with_nuls("a\0b\0", 4);
@@ -97,7 +86,7 @@ TEST_CASE("Tx binds null - integers and text with NUL bytes and UTF-8 and reads 
 TEST_CASE("reading a REAL value throws StoreError instead of converting it", "[store][tx]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   store->write([](Tx& tx) {
     tx.exec("CREATE TABLE prices (amount REAL NOT NULL) STRICT");
     tx.exec("INSERT INTO prices (amount) VALUES (12.5)");
@@ -115,7 +104,7 @@ TEST_CASE("each streams rows in order while other statements - even the same SQL
           "[store][tx]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   create_scratch(*store);
   store->write([](Tx& tx) {
     for (int64_t i = 1; i <= 1000; ++i)
@@ -154,7 +143,7 @@ TEST_CASE("Tx refuses a wrong parameter count and more than one statement per ca
           "[store][tx]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   store->read([](Tx& tx) {
     CHECK_THROWS_WITH(tx.query("SELECT ?, ?", {int64_t{1}}),
                       Catch::Matchers::Contains("2 parameters but got 1"));
@@ -167,7 +156,7 @@ TEST_CASE("Tx refuses a wrong parameter count and more than one statement per ca
 TEST_CASE("exec reports changed rows and last_insert_id the new row", "[store][tx]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   int64_t first = 0;
   int64_t second = 0;
   int64_t changed = 0;
@@ -206,7 +195,7 @@ TEST_CASE("reads see committed data only - never a write that is still in its gr
           "[store][tx]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   std::promise<void> inserted;
   std::promise<void> release;
   std::promise<void> committed;
@@ -239,7 +228,7 @@ TEST_CASE("reads see committed data only - never a write that is still in its gr
 TEST_CASE("a write attempted inside read() fails and changes nothing", "[store][tx]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   CHECK_THROWS_AS(store->read([](Tx& tx) {
     tx.exec("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'Contoso', 'now')");
   }),
@@ -258,7 +247,7 @@ TEST_CASE("after write() returns - a brand-new store on the same file sees the r
           "[store][durability]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   store->write([](Tx& tx) {
     tx.exec("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'Contoso', 'now')");
   });
@@ -270,21 +259,21 @@ TEST_CASE("after write() returns - a brand-new store on the same file sees the r
     return name;
   };
   {
-    auto beside = Store::open_sqlite(StoreOptions{dir.db()}, log);
+    auto beside = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
     CHECK(name_in(*beside) == "Contoso");
   }
   store.reset();
-  auto after = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto after = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   CHECK(name_in(*after) == "Contoso");
 }
 
 TEST_CASE("a read-only store reads but refuses writes", "[store][readonly]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  Store::open_sqlite(StoreOptions{dir.db()}, log)->write([](Tx& tx) {
+  Store::open_sqlite(StoreOptions{db_path(dir)}, log)->write([](Tx& tx) {
     tx.exec("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'Contoso', 'now')");
   });
-  StoreOptions options{dir.db()};
+  StoreOptions options{db_path(dir)};
   options.read_only = true;
   auto store = Store::open_sqlite(options, log);
   CHECK(store->schema_version() == Store::known_schema_version());
@@ -294,7 +283,7 @@ TEST_CASE("a read-only store reads but refuses writes", "[store][readonly]") {
   store->write_async([](Tx&) {}, [&](const std::exception_ptr& error) { refused = error; });
   CHECK(refused != nullptr);
 
-  StoreOptions missing{dir.db().parent_path() / "missing.db"};
+  StoreOptions missing{db_path(dir).parent_path() / "missing.db"};
   missing.read_only = true;
   CHECK_THROWS_AS(Store::open_sqlite(missing, log), StoreError);
   CHECK_FALSE(fs::exists(missing.path));
@@ -304,7 +293,7 @@ TEST_CASE("destroying the store closes every connection - readers on other threa
           "[store]") {
   TempDir dir;
   Logger log(LogLevel::error);
-  auto store = Store::open_sqlite(StoreOptions{dir.db()}, log);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
   store->write([](Tx& tx) {
     tx.exec("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'Contoso', 'now')");
   });
@@ -314,7 +303,7 @@ TEST_CASE("destroying the store closes every connection - readers on other threa
     readers.emplace_back([&] { store->read([](Tx& tx) { tx.query("SELECT * FROM tenants"); }); });
   }
   for (auto& reader : readers) reader.join();
-  const fs::path wal = dir.db().string() + "-wal";
+  const fs::path wal = db_path(dir).string() + "-wal";
   CHECK(fs::exists(wal));
   store.reset();
   // SQLite checkpoints and removes the WAL only when the last connection to the file closes.
