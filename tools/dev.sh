@@ -34,6 +34,20 @@ configure_and_build() {
   cmake --build "$build" -j "$jobs"
 }
 
+# The independent Standard Webhooks signer/verifier the webhook tests check us against, from the
+# npm registry, pinned; installed once into the build folder.
+install_npm_packages() {
+  local dir="$build/npm"
+  [ -f "$dir/node_modules/standardwebhooks/package.json" ] && return 0
+  # Debian's npm depends on Debian's nodejs; a machine with another Node.js (NodeSource's ships
+  # npm inside) needs nothing from apt.
+  command -v node >/dev/null || install_missing nodejs
+  command -v npm >/dev/null || install_missing npm
+  echo "==> npm install standardwebhooks (into $dir)"
+  mkdir -p "$dir"
+  npm install --silent --no-audit --no-fund --prefix "$dir" standardwebhooks@1.1.1
+}
+
 check_format() {
   local files
   files=$(cd "$root" && git ls-files '*.cpp' '*.hpp' '*.h' 2>/dev/null || true)
@@ -55,6 +69,7 @@ case "$cmd" in
   test)
     install_missing "${packages[@]}" "${test_packages[@]}"
     configure_and_build
+    install_npm_packages
     check_format
     echo "==> ctest"
     cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300 ;;

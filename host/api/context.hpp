@@ -4,6 +4,7 @@
 
 #include "admission/pipeline.hpp"
 #include "auth/tokens.hpp"
+#include "core/secret_box.hpp"
 #include "domain/billing_info.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
@@ -32,6 +33,8 @@ struct ApiContext {
   const std::atomic<bool>& draining;  // shutdown has begun: /readyz says so
   // Called after a commit that appended events (wakes the event dispatcher); may be empty.
   std::function<void()> events_committed;
+  // Seals and opens secrets kept in the store (connection and endpoint secrets).
+  const crypto::SecretBox& secrets;
 
   // The caller's principal if the request carries a valid token with the right; otherwise
   // *refusal is set (401 no or bad token, 403 missing right, 503 not ready yet).
@@ -50,6 +53,9 @@ http::Response validation_failed(const std::vector<domain::FieldError>& errors);
 
 // The problem for an admission denial: 409 with the plugin's type, reason and prompt.
 http::Response refused(const admission::Verdict& verdict);
+
+// Every route `psahost serve` has; the OpenAPI agreement test registers the same table.
+void add_all_routes(http::Router& router, const ApiContext& ctx);
 
 void add_ops_routes(http::Router& router, const ApiContext& ctx);
 void add_plugin_routes(http::Router& router, const ApiContext& ctx);

@@ -97,6 +97,8 @@ int serve(const ServeOptions& options, Logger& log) {
     log.info("created a self-signed TLS certificate", f);
   }
 
+  const crypto::SecretBox secrets = crypto::SecretBox::from_key_file(
+      options.secret_key_file.empty() ? dir.secret_key() : options.secret_key_file);
   Metrics metrics;
   auto store = store::Store::open_sqlite({dir.database()}, log, &metrics);
   auth::Tokens tokens(*store);
@@ -117,7 +119,8 @@ int serve(const ServeOptions& options, Logger& log) {
   events::Dispatcher dispatcher(*store, registry, log);
   api::ApiContext ctx{*store, registry, pipeline,
                       tokens, metrics,  log,
-                      ready,  draining, [&dispatcher] { dispatcher.notify(); }};
+                      ready,  draining, [&dispatcher] { dispatcher.notify(); },
+                      secrets};
 
   http::Router router;
   router.on_handler_error = [&log](const std::string& route, const std::string& what) {
@@ -126,14 +129,7 @@ int serve(const ServeOptions& options, Logger& log) {
     f["error"] = what;
     log.error("request handler failed", f);
   };
-  api::add_ops_routes(router, ctx);
-  api::add_plugin_routes(router, ctx);
-  api::add_admission_routes(router, ctx);
-  api::add_client_routes(router, ctx);
-  api::add_ticket_routes(router, ctx);
-  api::add_sales_routes(router, ctx);
-  api::add_onboarding_routes(router, ctx);
-  api::add_contract_routes(router, ctx);
+  api::add_all_routes(router, ctx);
 
   http::ServerOptions server_options;
   server_options.host = options.listen_host;

@@ -23,6 +23,7 @@ struct ServeOptions {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{20'000};
+  std::filesystem::path secret_key_file;  // empty = DATA_DIR/secret.key
 };
 
 // Where the bundled plugins are: bin/plugins beside the binary in a build tree, or
@@ -37,6 +38,7 @@ struct DataDir {
   std::filesystem::path key() const { return root / "tls" / "key.pem"; }
   std::filesystem::path plugin_cache() const { return root / "plugin-cache"; }
   std::filesystem::path address_file() const { return root / "run" / "address"; }
+  std::filesystem::path secret_key() const { return root / "secret.key"; }
   // Creates the folders (owner-only) if missing; throws naming the path on failure.
   void prepare() const;
 };

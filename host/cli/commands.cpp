@@ -83,6 +83,7 @@ int cmd_serve(const std::vector<std::string>& args) {
       o.plugin_dirs.emplace_back(d);
   }
   o.strict = vm["strict"].as<bool>();
+  if (vm.count("secret-key-file")) o.secret_key_file = vm["secret-key-file"].as<std::string>();
   o.threads = vm["threads"].as<unsigned>();
   o.body_limit = vm["body-limit"].as<std::size_t>();
   if (o.body_limit == 0) throw UsageError("--body-limit: must be at least 1 byte");

@@ -16,7 +16,10 @@ po::options_description common_options() {
       "data-dir", po::value<std::string>()->default_value("var"),
       "data directory: database, TLS certificate, plugin cache")(
       "config", po::value<std::string>(), "config file of `option = value` lines")(
-      "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
+      "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(
+      "secret-key-file", po::value<std::string>(),
+      "key sealing connection and endpoint secrets at rest (default DATA_DIR/secret.key, "
+      "created on first use)");
   return d;
 }
 
@@ -100,6 +103,13 @@ std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& lo
   const app::DataDir dir{vm["data-dir"].as<std::string>()};
   dir.prepare();
   return store::Store::open_sqlite({dir.database()}, log);
+}
+
+crypto::SecretBox open_secret_box(const po::variables_map& vm) {
+  const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  return crypto::SecretBox::from_key_file(
+      vm.count("secret-key-file") ? std::filesystem::path(vm["secret-key-file"].as<std::string>())
+                                  : dir.secret_key());
 }
 
 }  // namespace psahost::cli

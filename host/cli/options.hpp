@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/log.hpp"
+#include "core/secret_box.hpp"
 #include "store/store.hpp"
 
 #include <boost/program_options.hpp>
@@ -36,6 +37,8 @@ void print_help(const std::string& usage, const po::options_description& options
 
 // Opens (creating and migrating if needed) the store of --data-dir.
 std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log);
+// The key that seals secrets at rest (--secret-key-file, or DATA_DIR/secret.key).
+crypto::SecretBox open_secret_box(const po::variables_map& vm);
 
 // The commands beyond serve/plugins/tokens, each in its own file.
 int cmd_onboarding(const std::vector<std::string>& args);

@@ -89,15 +89,9 @@ class RealRoutes {
         registry_({dir_.path() / "plugin-cache", false, {}},
                   psahost::plugins::PluginEnv{calls_, store_.get(), log_, &metrics_}),
         pipeline_(registry_, log_),
-        ctx_{*store_, registry_, pipeline_, tokens_, metrics_, log_, ready_, draining_, {}} {
-    api::add_ops_routes(router_, ctx_);
-    api::add_plugin_routes(router_, ctx_);
-    api::add_admission_routes(router_, ctx_);
-    api::add_client_routes(router_, ctx_);
-    api::add_ticket_routes(router_, ctx_);
-    api::add_sales_routes(router_, ctx_);
-    api::add_onboarding_routes(router_, ctx_);
-    api::add_contract_routes(router_, ctx_);
+        ctx_{*store_, registry_, pipeline_, tokens_, metrics_,
+             log_,    ready_,    draining_, {},      secrets_} {
+    api::add_all_routes(router_, ctx_);
   }
 
   // (lower-case method, pattern) of every registered route.
@@ -118,6 +112,7 @@ class RealRoutes {
   psahost::admission::Pipeline pipeline_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
+  psahost::crypto::SecretBox secrets_{std::string(32, 's')};
   api::ApiContext ctx_;
   psahost::http::Router router_;
 };
