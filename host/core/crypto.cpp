@@ -1,5 +1,6 @@
 #include "core/crypto.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -62,17 +63,80 @@ std::string sha256_file_hex(const std::filesystem::path& file) {
   return d.hex();
 }
 
+std::string sha256(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("sha256: OpenSSL digest failed");
+  }
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+namespace {
+
+std::string hmac(const EVP_MD* md, std::string_view key,
+                 std::initializer_list<std::string_view> pieces) {
+  // HMAC_CTX is deprecated in OpenSSL 3; EVP_MAC with a context fetched once per thread keeps
+  // the per-call cost to the MAC itself.
+  struct Mac {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    ~Mac() { EVP_MAC_free(mac); }
+  };
+  thread_local Mac fetched;
+  if (!fetched.mac) throw std::runtime_error("hmac: OpenSSL has no HMAC");
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(fetched.mac),
+                                                                &EVP_MAC_CTX_free);
+  const char* digest = EVP_MD_get0_name(md);
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+      OSSL_PARAM_construct_end()};
+  if (!ctx || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()),
+                           key.size(), params) != 1) {
+    throw std::runtime_error("hmac: OpenSSL init failed");
+  }
+  for (const auto& piece : pieces) {
+    if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(piece.data()),
+                       piece.size()) != 1) {
+      throw std::runtime_error("hmac: OpenSSL update failed");
+    }
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  std::size_t len = 0;
+  if (EVP_MAC_final(ctx.get(), out, &len, sizeof out) != 1) {
+    throw std::runtime_error("hmac: OpenSSL final failed");
+  }
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+}  // namespace
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  return hmac(EVP_sha256(), key, {data});
+}
+
+std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> pieces) {
+  return hmac(EVP_sha256(), key, pieces);
+}
+
+std::string hmac_sha1(std::string_view key, std::string_view data) {
+  return hmac(EVP_sha1(), key, {data});
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string random_token(std::size_t n_bytes) {
+std::string random_bytes(std::size_t n_bytes) {
   std::string raw(n_bytes, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(n_bytes)) != 1) {
     throw std::runtime_error("the OS random generator failed");
   }
-  return base64url_encode(raw);
+  return raw;
+}
+
+std::string random_token(std::size_t n_bytes) {
+  return base64url_encode(random_bytes(n_bytes));
 }
 
 std::string base64_encode(std::string_view bytes) {

@@ -34,12 +34,14 @@ constexpr std::size_t kMaxManifestBytes = std::size_t{256} * 1024;
 constexpr std::size_t kMaxEchoedChars = 80;
 
 const std::vector<std::string> kTopLevelMembers = {
-    "id",      "name",    "version",   "kind",           "publisher", "description",
-    "sdk",     "library", "sha256",    "signature",      "hooks",     "permissions",
-    "network", "config",  "isolation", "failure_policy", "timeout_ms"};
+    "id",      "name",    "version",   "kind",           "publisher",  "description",
+    "sdk",     "library", "sha256",    "signature",      "hooks",      "permissions",
+    "network", "config",  "isolation", "failure_policy", "timeout_ms", "inbound"};
 const std::vector<std::string> kHookMembers = {"admission", "events",  "commands",
                                                "numbering", "webhook", "sync"};
 const std::vector<std::string> kConfigMembers = {"schema", "defaults"};
+const std::vector<std::string> kInboundMembers = {"signature", "header", "prefix", "escaped_body",
+                                                  "dedupe"};
 const std::vector<std::string> kConfigSchemaMembers = {"type", "properties", "required",
                                                        "additionalProperties"};
 const std::vector<std::string> kConfigPropertyMembers = {
@@ -660,6 +662,91 @@ void check_hooks_member(const Json::Value& hooks, std::string_view kind, Hooks& 
   }
 }
 
+// Header names as HTTP defines tokens, lower case because the host looks them up lower-cased.
+bool is_header_name(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return is_lower(c) || is_digit(c) || c == '-' || c == '_';
+  });
+}
+
+// RFC 6901 pointers without escapes beyond ~0 and ~1: "/Metadata/key_url".
+bool is_json_pointer(std::string_view s) {
+  if (s.size() < 2 || code_points(s) > 200 || s[0] != '/') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) < 0x20) return false;
+    if (s[i] == '~' && (i + 1 == s.size() || (s[i + 1] != '0' && s[i + 1] != '1'))) return false;
+  }
+  return true;
+}
+
+void check_inbound_member(const Json::Value& inbound, const Manifest& manifest, Inbound& out,
+                          Errors& errors) {
+  if (manifest.kind == "plugin") {
+    errors.push_back({"inbound",
+                      "only connectors receive webhooks; expected kind \"connector\", got kind "
+                      "\"plugin\""});
+    return;
+  }
+  if (!inbound.isObject()) {
+    errors.push_back(
+        {"inbound", "expected an object naming the signature scheme; got " + got(inbound)});
+    return;
+  }
+  report_unknown_members(inbound, "inbound", kInboundMembers, false, errors);
+  const auto string_member = [&](const char* key, const StringRule& rule) {
+    const Json::Value* value = find_member(inbound, key);
+    return value ? check_string(*value, std::string("inbound.") + key, rule, errors) : std::nullopt;
+  };
+  if (const Json::Value* signature = find_member(inbound, "signature")) {
+    if (auto v = check_string(*signature, "inbound.signature", one_of(kSignatureSchemes), errors))
+      out.signature = *v;
+  } else {
+    errors.push_back({"inbound.signature", "required member is missing; expected one of " +
+                                               join(kSignatureSchemes, ", ")});
+  }
+  const bool hmac = out.signature.starts_with("hmac-");
+  if (auto header = string_member(
+          "header", {is_header_name, "a lower-case header name like \"x-xero-signature\""})) {
+    out.header = *header;
+  }
+  if (auto prefix = string_member(
+          "prefix", {[](std::string_view s) { return !s.empty() && code_points(s) <= 32; },
+                     "a non-empty string of at most 32 characters"})) {
+    out.prefix = *prefix;
+  }
+  if (const Json::Value* escaped = find_member(inbound, "escaped_body")) {
+    out.escaped_body = check_bool(*escaped, "inbound.escaped_body", errors).value_or(false);
+  }
+  if (!out.signature.empty()) {
+    if (hmac && !find_member(inbound, "header")) {
+      errors.push_back({"inbound.header", "required member is missing for signature \"" +
+                                              out.signature + "\"; expected a header name"});
+    }
+    for (const char* key : {"header", "prefix", "escaped_body"}) {
+      if (!hmac && find_member(inbound, key)) {
+        errors.push_back({std::string("inbound.") + key,
+                          "only the hmac-sha256 and hmac-sha1 schemes take this; signature is \"" +
+                              out.signature + "\""});
+      }
+    }
+  }
+  if (const Json::Value* dedupe = find_member(inbound, "dedupe")) {
+    if (out.signature == "standard-webhooks") {
+      errors.push_back({"inbound.dedupe",
+                        "Standard Webhooks deliveries are deduplicated by webhook-id; remove "
+                        "this member"});
+    } else {
+      out.dedupe = check_string_set(
+          *dedupe, "inbound.dedupe",
+          {is_json_pointer, "a JSON pointer into the body like \"/MessageId\""}, errors);
+      if (dedupe->isArray() && (dedupe->empty() || dedupe->size() > 8)) {
+        errors.push_back({"inbound.dedupe",
+                          "expected 1 to 8 JSON pointers; got " + std::to_string(dedupe->size())});
+      }
+    }
+  }
+}
+
 // jsoncpp's "* Line 1, Column 8\n  Duplicate key: 'a'\n" made into one line for logs.
 std::string one_line(const std::string& jsoncpp_errors) {
   std::string out;
@@ -765,6 +852,22 @@ ManifestResult parse_manifest(const Json::Value& document, const fs::path& sourc
   }
   if (const Json::Value* config = find_member(document, "config")) {
     check_config_member(*config, manifest, errors);
+  }
+  if (const Json::Value* inbound = find_member(document, "inbound")) {
+    Inbound parsed;
+    const std::size_t before = errors.size();
+    check_inbound_member(*inbound, manifest, parsed, errors);
+    if (errors.size() == before) manifest.inbound = std::move(parsed);
+    if (manifest.kind != "plugin" && !manifest.hooks.webhook && errors.size() == before) {
+      errors.push_back({"inbound",
+                        "describes inbound webhooks but hooks.webhook is not true; declare the "
+                        "webhook.map hook or remove this member"});
+    }
+  } else if (manifest.hooks.webhook) {
+    errors.push_back({"inbound",
+                      "required member is missing when hooks.webhook is true; expected an "
+                      "object naming the signature scheme, e.g. {\"signature\": "
+                      "\"standard-webhooks\"}"});
   }
   assign(manifest.isolation, string_member("isolation", false, one_of(kIsolations)));
   assign(manifest.failure_policy, string_member("failure_policy", false, one_of(kFailurePolicies)));

@@ -44,6 +44,26 @@ struct Hooks {
   std::vector<std::string> hook_names() const;
 };
 
+// Inbound webhook signature schemes the host verifies before anything is stored.
+inline const std::vector<std::string> kSignatureSchemes = {"standard-webhooks", "hmac-sha256",
+                                                           "hmac-sha1", "connectwise"};
+
+// How the host authenticates and deduplicates a connector's inbound webhooks (manifest member
+// "inbound"; connectors with hooks.webhook only). The connector never sees the secret.
+struct Inbound {
+  std::string signature;  // one of kSignatureSchemes
+  // hmac-*: the request header carrying the MAC, base64, after an optional prefix ("sha1=").
+  std::string header;
+  std::string prefix;
+  // hmac-*: also accept a MAC over the body with & < > ' " and non-ASCII re-escaped as \uXXXX
+  // (Autotask signs such a copy), after the raw body failed.
+  bool escaped_body = false;
+  // JSON pointers into the body whose values together are the delivery's natural key
+  // (["/Guid","/Id","/SequenceNumber"]). Standard Webhooks always uses webhook-id; without
+  // either, a repeated delivery is recognised by the SHA-256 of its body.
+  std::vector<std::string> dedupe;
+};
+
 struct Manifest {
   std::string id;  // ^[a-z][a-z0-9-]{1,62}$
   std::string name;
@@ -60,6 +80,7 @@ struct Manifest {
   Hooks hooks;
   std::vector<std::string> permissions;
   std::vector<std::string> network;  // outbound origins (https://host[:port])
+  std::optional<Inbound> inbound;    // set exactly when hooks.webhook is
   Json::Value config_schema = Json::objectValue;
   Json::Value config_defaults = Json::objectValue;
   std::string isolation = "in_process";        // in_process | process | remote

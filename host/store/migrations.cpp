@@ -260,6 +260,119 @@ CREATE TABLE invoice_series (
 ) STRICT;
 )sql";
 
+// Webhooks in and out. A connection is one configured instance of a connector for one tenant,
+// served at /webhooks/{name}; its secrets are sealed (crypto::SecretBox) and bound to the row.
+// The inbox holds verified inbound requests until the connector has mapped them; deliveries are
+// the outbox: signed webhooks to endpoints, events for connectors' sync.push, and the requests
+// those produce. external_refs links objects here to their ids in external systems.
+constexpr const char* kWebhooks = R"sql(
+CREATE TABLE connections (
+  id          TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+  name        TEXT NOT NULL UNIQUE CHECK (name <> ''),
+  connector   TEXT NOT NULL CHECK (connector <> ''),
+  base_url    TEXT,
+  settings    TEXT NOT NULL DEFAULT '{}',
+  secret      TEXT,
+  credentials TEXT,
+  status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX connections_by_tenant ON connections (tenant_id, name);
+
+-- No AUTOINCREMENT: rows are never deleted, and sqlite_sequence would be one more write per
+-- request on the ingest path.
+CREATE TABLE inbox (
+  id              INTEGER PRIMARY KEY,
+  tenant_id       TEXT NOT NULL,
+  connection_id   TEXT NOT NULL REFERENCES connections(id),
+  dedupe_key      TEXT NOT NULL,
+  headers         TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  received_at     TEXT NOT NULL,
+  status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'processed', 'parked')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT,
+  last_error      TEXT,
+  outcome         TEXT,
+  processed_at    TEXT
+) STRICT;
+CREATE UNIQUE INDEX inbox_once ON inbox (connection_id, dedupe_key);
+CREATE INDEX inbox_pending ON inbox (id) WHERE status = 'pending';
+CREATE INDEX inbox_by_tenant ON inbox (tenant_id, id);
+
+CREATE TABLE webhook_endpoints (
+  id              TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  tenant_id       TEXT NOT NULL REFERENCES tenants(id),
+  url             TEXT NOT NULL CHECK (url LIKE 'https://%'),
+  description     TEXT NOT NULL DEFAULT '',
+  event_types     TEXT NOT NULL,
+  secret          TEXT NOT NULL,
+  max_in_flight   INTEGER NOT NULL DEFAULT 4 CHECK (max_in_flight BETWEEN 1 AND 64),
+  status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+  disabled_reason TEXT,
+  failing_since   TEXT,
+  warned_at       TEXT,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL
+) STRICT;
+CREATE INDEX webhook_endpoints_by_tenant ON webhook_endpoints (tenant_id);
+
+-- kind webhook: the event signed to an endpoint (the body is rendered from the event log);
+-- kind sync: the event handed to a connection's sync.push; kind request: one HTTPS request a
+-- sync.push asked for, kept in request. failures drives the retry schedule and restarts at 0 on
+-- replay; attempts counts every attempt ever made.
+CREATE TABLE deliveries (
+  id              INTEGER PRIMARY KEY,
+  tenant_id       TEXT NOT NULL,
+  kind            TEXT NOT NULL CHECK (kind IN ('webhook', 'sync', 'request')),
+  endpoint_id     TEXT REFERENCES webhook_endpoints(id),
+  connection_id   TEXT REFERENCES connections(id),
+  event_seq       INTEGER NOT NULL,
+  event_type      TEXT NOT NULL,
+  message_id      TEXT NOT NULL,
+  request         TEXT,
+  status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  failures        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  last_status     INTEGER,
+  last_error      TEXT,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  delivered_at    TEXT,
+  CHECK ((endpoint_id IS NULL) <> (connection_id IS NULL))
+) STRICT;
+CREATE UNIQUE INDEX deliveries_once ON deliveries (kind, COALESCE(endpoint_id, connection_id), message_id);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
+CREATE INDEX deliveries_by_tenant ON deliveries (tenant_id, id);
+
+CREATE TABLE delivery_attempts (
+  id               INTEGER PRIMARY KEY,
+  delivery_id      INTEGER NOT NULL REFERENCES deliveries(id),
+  attempt          INTEGER NOT NULL CHECK (attempt >= 1),
+  started_at       TEXT NOT NULL,
+  status_code      INTEGER,
+  error            TEXT,
+  latency_us       INTEGER NOT NULL CHECK (latency_us >= 0),
+  response_excerpt TEXT,
+  truncated        INTEGER NOT NULL DEFAULT 0 CHECK (truncated IN (0, 1))
+) STRICT;
+CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, attempt);
+
+CREATE TABLE external_refs (
+  tenant_id   TEXT NOT NULL,
+  system      TEXT NOT NULL CHECK (system <> ''),
+  object_type TEXT NOT NULL CHECK (object_type <> ''),
+  external_id TEXT NOT NULL CHECK (external_id <> ''),
+  object_id   TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, system, object_type, external_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX external_refs_by_object ON external_refs (tenant_id, object_type, object_id);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -268,6 +381,7 @@ const std::vector<Migration>& migrations() {
       {1, "foundation", kFoundation},
       {2, "billing picture", kBillingPicture},
       {3, "contracts and numbering", kContractsAndNumbering},
+      {4, "webhooks and deliveries", kWebhooks},
   };
   return kAll;
 }
