@@ -90,7 +90,7 @@ void add_client_crud(http::Router& router, const ApiContext& ctx) {
         Fields f(*body);
         auto c = read_client_fields(f, *body, true);
         if (!f.ok()) return respond(validation_failed(f.errors()));
-        commit(ctx, respond, [who = *who, c](store::Tx& tx) {
+        commit_once(ctx, req, *who, respond, [who = *who, c](store::Tx& tx) {
           const std::string id = auth::new_id("cli");
           if (c.parent_id) check_parent(tx, who.tenant_id, *c.parent_id, id);
           const std::string now = now_rfc3339();

@@ -26,6 +26,13 @@ struct Refusal : std::exception {
 void commit(const ApiContext& ctx, http::Responder respond,
             std::function<http::Response(store::Tx&)> change);
 
+// The same for a create a client may send again: with an Idempotency-Key header, the first 2xx
+// response is stored in the change's own transaction, and a request repeating the key (for the
+// same tenant) gets that response back without running the change again. A crash between the
+// change and the client hearing of it therefore never creates twice.
+void commit_once(const ApiContext& ctx, const http::Request& request, const auth::Principal& who,
+                 http::Responder respond, std::function<http::Response(store::Tx&)> change);
+
 // A 404 problem for an object of this tenant that does not exist (or belongs to another).
 http::Response not_found(std::string_view what, std::string_view id);
 

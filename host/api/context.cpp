@@ -15,9 +15,16 @@ std::optional<auth::Principal> ApiContext::authorize(const http::Request& reques
     refusal->headers.emplace_back("Retry-After", "1");
     return std::nullopt;
   }
+  std::optional<auth::Principal> principal;
   const auto header = request.header("authorization");
-  const auto secret = header ? auth::bearer_secret(*header) : std::string_view{};
-  auto principal = secret.empty() ? std::nullopt : tokens.authenticate(secret);
+  if (request.internal) {
+    if (const auto role = auth::parse_role(request.internal->role)) {
+      principal = auth::Principal{request.internal->tenant_id, "", *role, request.internal->actor};
+    }
+  } else if (const auto secret = header ? auth::bearer_secret(*header) : std::string_view{};
+             !secret.empty()) {
+    principal = tokens.authenticate(secret);
+  }
   if (!principal) {
     *refusal = http::problem(401, "unauthorized", "Unauthorized",
                              header ? "the bearer token is not valid"

@@ -18,6 +18,10 @@
 namespace psahost {
 class Logger;
 class Metrics;
+namespace webhooks {
+class Connections;
+class InboundWebhooks;
+}  // namespace webhooks
 }  // namespace psahost
 
 namespace psahost::api {
@@ -35,6 +39,11 @@ struct ApiContext {
   std::function<void()> events_committed;
   // Seals and opens secrets kept in the store (connection and endpoint secrets).
   const crypto::SecretBox& secrets;
+  // Webhooks in and out. Null where routes are registered without serving (the OpenAPI test).
+  webhooks::Connections* connections = nullptr;
+  webhooks::InboundWebhooks* inbound = nullptr;
+  // Inbox entries were made pending again (a replay): wakes the inbox processor; may be empty.
+  std::function<void()> inbox_changed;
 
   // The caller's principal if the request carries a valid token with the right; otherwise
   // *refusal is set (401 no or bad token, 403 missing right, 503 not ready yet).
@@ -66,5 +75,6 @@ void add_time_approval_routes(http::Router& router, const ApiContext& ctx);
 void add_sales_routes(http::Router& router, const ApiContext& ctx);
 void add_onboarding_routes(http::Router& router, const ApiContext& ctx);
 void add_contract_routes(http::Router& router, const ApiContext& ctx);
+void add_webhook_routes(http::Router& router, const ApiContext& ctx);
 
 }  // namespace psahost::api

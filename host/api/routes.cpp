@@ -13,6 +13,7 @@ void add_all_routes(http::Router& router, const ApiContext& ctx) {
   add_sales_routes(router, ctx);
   add_onboarding_routes(router, ctx);
   add_contract_routes(router, ctx);
+  add_webhook_routes(router, ctx);
 }
 
 }  // namespace psahost::api

@@ -63,62 +63,63 @@ ItemFields read_item_fields(Fields& f, bool create) {
 }
 
 void add_create(http::Router& router, const ApiContext& ctx) {
-  router.add("POST", "/v1/sales-items",
-             [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-               if (!who) return respond(refusal);
-               auto body = json_body(req, &refusal);
-               if (!body) return respond(refusal);
-               Fields f(*body);
-               auto item = read_item_fields(f, true);
-               if (!f.ok()) return respond(validation_failed(f.errors()));
-               bool client_known = false;
-               ctx.store.read([&](store::Tx& tx) {
-                 client_known = load_client(tx, who->tenant_id, *item.client_id).has_value();
-               });
-               if (!client_known) return respond(not_found("client", *item.client_id));
+  router.add(
+      "POST", "/v1/sales-items",
+      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
+        if (!who) return respond(refusal);
+        auto body = json_body(req, &refusal);
+        if (!body) return respond(refusal);
+        Fields f(*body);
+        auto item = read_item_fields(f, true);
+        if (!f.ok()) return respond(validation_failed(f.errors()));
+        bool client_known = false;
+        ctx.store.read([&](store::Tx& tx) {
+          client_known = load_client(tx, who->tenant_id, *item.client_id).has_value();
+        });
+        if (!client_known) return respond(not_found("client", *item.client_id));
 
-               Json::Value object = *body;
-               object["client_id"] = *item.client_id;
-               admission::Review review{auth::new_id("adm"), who->tenant_id,
-                                        "sales_item.create", object,
-                                        Json::nullValue,     Json::nullValue};
-               review.user["token_id"] = who->token_id;
-               const auto verdict = ctx.admission.review(review);
-               // Usage an integration syncs must not be lost: it waits, held, until billing info
-               // is complete, and is released by itself then (the billing gate's event hook).
-               const bool from_integration = who->role == auth::Role::integration;
-               std::string hold;
-               if (!verdict.allowed) {
-                 if (!from_integration || verdict.type != "billing-info-required") {
-                   return respond(refused(verdict));
-                 }
-                 hold = verdict.type;
-               }
-               commit(ctx, respond, [who = *who, item, hold, from_integration](store::Tx& tx) {
-                 const std::string id = auth::new_id("si");
-                 const std::string now = now_rfc3339();
-                 const std::string status =
-                     hold.empty() ? item.status.value_or(from_integration ? "approved" : "draft")
-                                  : "draft";
-                 tx.exec(
-                     "INSERT INTO sales_items (id, tenant_id, client_id, sku, description, "
-                     "quantity, unit_price, currency, item_date, status, source, hold_reason, "
-                     "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     {id, who.tenant_id, *item.client_id,
-                      item.sku ? store::Value(*item.sku) : nullptr, *item.description,
-                      *item.quantity, *item.unit_price, *item.currency, item.date.value_or(today()),
-                      status, std::string(from_integration ? "integration" : "manual"),
-                      hold.empty() ? store::Value(nullptr) : store::Value(hold), now, now});
-                 const Json::Value created = *load_item(tx, who.tenant_id, id);
-                 events::append(tx, {who.tenant_id, "sales_item.created", "sales_item", id, created,
-                                     who.token_id, ""});
-                 auto r = http::Response::json(201, created);
-                 r.headers.emplace_back("Location", "/v1/sales-items/" + id);
-                 return r;
-               });
-             });
+        Json::Value object = *body;
+        object["client_id"] = *item.client_id;
+        admission::Review review{auth::new_id("adm"), who->tenant_id, "sales_item.create", object,
+                                 Json::nullValue,     Json::nullValue};
+        review.user["token_id"] = who->token_id;
+        const auto verdict = ctx.admission.review(review);
+        // Usage an integration syncs must not be lost: it waits, held, until billing info
+        // is complete, and is released by itself then (the billing gate's event hook).
+        const bool from_integration = who->role == auth::Role::integration;
+        std::string hold;
+        if (!verdict.allowed) {
+          if (!from_integration || verdict.type != "billing-info-required") {
+            return respond(refused(verdict));
+          }
+          hold = verdict.type;
+        }
+        commit_once(
+            ctx, req, *who, respond, [who = *who, item, hold, from_integration](store::Tx& tx) {
+              const std::string id = auth::new_id("si");
+              const std::string now = now_rfc3339();
+              const std::string status =
+                  hold.empty() ? item.status.value_or(from_integration ? "approved" : "draft")
+                               : "draft";
+              tx.exec(
+                  "INSERT INTO sales_items (id, tenant_id, client_id, sku, description, "
+                  "quantity, unit_price, currency, item_date, status, source, hold_reason, "
+                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  {id, who.tenant_id, *item.client_id, item.sku ? store::Value(*item.sku) : nullptr,
+                   *item.description, *item.quantity, *item.unit_price, *item.currency,
+                   item.date.value_or(today()), status,
+                   std::string(from_integration ? "integration" : "manual"),
+                   hold.empty() ? store::Value(nullptr) : store::Value(hold), now, now});
+              const Json::Value created = *load_item(tx, who.tenant_id, id);
+              events::append(tx, {who.tenant_id, "sales_item.created", "sales_item", id, created,
+                                  who.token_id, ""});
+              auto r = http::Response::json(201, created);
+              r.headers.emplace_back("Location", "/v1/sales-items/" + id);
+              return r;
+            });
+      });
 }
 
 void add_update(http::Router& router, const ApiContext& ctx) {

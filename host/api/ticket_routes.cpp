@@ -104,24 +104,25 @@ void add_ticket_crud(http::Router& router, const ApiContext& ctx) {
         auto client_id = f.text("client_id", true, 100);
         auto subject = f.text("subject", true, 500);
         if (!f.ok()) return respond(validation_failed(f.errors()));
-        commit(ctx, respond,
-               [who = *who, client_id = *client_id, subject = *subject](store::Tx& tx) {
-                 if (!load_client(tx, who.tenant_id, client_id)) {
-                   refuse(not_found("client", client_id));
-                 }
-                 const std::string id = auth::new_id("tkt");
-                 const std::string now = now_rfc3339();
-                 tx.exec(
-                     "INSERT INTO tickets (id, tenant_id, client_id, subject, status, created_at, "
-                     "updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?)",
-                     {id, who.tenant_id, client_id, subject, now, now});
-                 const Json::Value ticket = load_ticket(tx, who.tenant_id, id)->to_json();
-                 events::append(
-                     tx, {who.tenant_id, "ticket.created", "ticket", id, ticket, who.token_id, ""});
-                 auto r = http::Response::json(201, ticket);
-                 r.headers.emplace_back("Location", "/v1/tickets/" + id);
-                 return r;
-               });
+        commit_once(
+            ctx, req, *who, respond,
+            [who = *who, client_id = *client_id, subject = *subject](store::Tx& tx) {
+              if (!load_client(tx, who.tenant_id, client_id)) {
+                refuse(not_found("client", client_id));
+              }
+              const std::string id = auth::new_id("tkt");
+              const std::string now = now_rfc3339();
+              tx.exec(
+                  "INSERT INTO tickets (id, tenant_id, client_id, subject, status, created_at, "
+                  "updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?)",
+                  {id, who.tenant_id, client_id, subject, now, now});
+              const Json::Value ticket = load_ticket(tx, who.tenant_id, id)->to_json();
+              events::append(
+                  tx, {who.tenant_id, "ticket.created", "ticket", id, ticket, who.token_id, ""});
+              auto r = http::Response::json(201, ticket);
+              r.headers.emplace_back("Location", "/v1/tickets/" + id);
+              return r;
+            });
       });
 
   router.add_sync(
@@ -197,27 +198,28 @@ void add_time_registration(http::Router& router, const ApiContext& ctx) {
         auto note = f.text("note", false, 5000);
         auto work_date = f.date("work_date", false);
         if (!f.ok()) return respond(validation_failed(f.errors()));
-        commit(ctx, respond,
-               [who = *who, id = params.at("id"), minutes = *minutes, technician = *technician,
-                billable = billable.value_or(true), work_type = work_type.value_or(""),
-                note = note.value_or(""), work_date = work_date.value_or(today())](store::Tx& tx) {
-                 auto ticket = load_ticket(tx, who.tenant_id, id);
-                 if (!ticket) refuse(not_found("ticket", id));
-                 const std::string entry_id = auth::new_id("te");
-                 const std::string now = now_rfc3339();
-                 tx.exec(
-                     "INSERT INTO time_entries (id, tenant_id, ticket_id, client_id, technician, "
-                     "minutes, billable, work_type, note, work_date, status, created_at, "
-                     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?)",
-                     {entry_id, who.tenant_id, id, ticket->client_id, technician, minutes,
-                      int64_t{billable ? 1 : 0}, work_type, note, work_date, now, now});
-                 const Json::Value entry = *load_entry(tx, who.tenant_id, entry_id);
-                 events::append(tx, {who.tenant_id, "time_entry.submitted", "time_entry", entry_id,
-                                     entry, who.token_id, "ticket:" + id});
-                 auto r = http::Response::json(201, entry);
-                 r.headers.emplace_back("Location", "/v1/time-entries/" + entry_id);
-                 return r;
-               });
+        commit_once(
+            ctx, req, *who, respond,
+            [who = *who, id = params.at("id"), minutes = *minutes, technician = *technician,
+             billable = billable.value_or(true), work_type = work_type.value_or(""),
+             note = note.value_or(""), work_date = work_date.value_or(today())](store::Tx& tx) {
+              auto ticket = load_ticket(tx, who.tenant_id, id);
+              if (!ticket) refuse(not_found("ticket", id));
+              const std::string entry_id = auth::new_id("te");
+              const std::string now = now_rfc3339();
+              tx.exec(
+                  "INSERT INTO time_entries (id, tenant_id, ticket_id, client_id, technician, "
+                  "minutes, billable, work_type, note, work_date, status, created_at, "
+                  "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?)",
+                  {entry_id, who.tenant_id, id, ticket->client_id, technician, minutes,
+                   int64_t{billable ? 1 : 0}, work_type, note, work_date, now, now});
+              const Json::Value entry = *load_entry(tx, who.tenant_id, entry_id);
+              events::append(tx, {who.tenant_id, "time_entry.submitted", "time_entry", entry_id,
+                                  entry, who.token_id, "ticket:" + id});
+              auto r = http::Response::json(201, entry);
+              r.headers.emplace_back("Location", "/v1/time-entries/" + entry_id);
+              return r;
+            });
       });
 
   router.add_sync("GET", "/v1/tickets/{id}/time-entries",

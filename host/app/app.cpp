@@ -13,6 +13,10 @@
 #include "http/tls.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
+#include "webhooks/changes.hpp"
+#include "webhooks/connections.hpp"
+#include "webhooks/inbound.hpp"
+#include "webhooks/inbox.hpp"
 
 #include <unistd.h>
 #include <atomic>
@@ -117,10 +121,20 @@ int serve(const ServeOptions& options, Logger& log) {
   std::atomic<bool> draining{false};
   // Declared after the registry and the store, so it stops before either goes away.
   events::Dispatcher dispatcher(*store, registry, log);
-  api::ApiContext ctx{*store, registry, pipeline,
-                      tokens, metrics,  log,
-                      ready,  draining, [&dispatcher] { dispatcher.notify(); },
-                      secrets};
+  webhooks::Connections connections(*store, secrets);
+  // The inbox processor needs the routes, and the routes need the inbound handler that wakes it:
+  // the handler reaches the processor through this pointer, set before the server starts.
+  webhooks::InboxProcessor* inbox = nullptr;
+  const auto wake_inbox = [&inbox] {
+    if (inbox) inbox->notify();
+  };
+  webhooks::InboundWebhooks inbound(
+      {*store, connections, registry, log, webhooks::KeyFetcher{}, wake_inbox});
+  api::ApiContext ctx{*store,    registry,     pipeline,
+                      tokens,    metrics,      log,
+                      ready,     draining,     [&dispatcher] { dispatcher.notify(); },
+                      secrets,   &connections, &inbound,
+                      wake_inbox};
 
   http::Router router;
   router.on_handler_error = [&log](const std::string& route, const std::string& what) {
@@ -130,6 +144,10 @@ int serve(const ServeOptions& options, Logger& log) {
     log.error("request handler failed", f);
   };
   api::add_all_routes(router, ctx);
+  webhooks::ChangeApplier applier(router, *store);
+  webhooks::InboxProcessor inbox_processor(*store, connections, registry, applier, log,
+                                           [&dispatcher] { dispatcher.notify(); });
+  inbox = &inbox_processor;
 
   http::ServerOptions server_options;
   server_options.host = options.listen_host;
@@ -158,6 +176,7 @@ int serve(const ServeOptions& options, Logger& log) {
     return 1;
   }
   dispatcher.start();
+  inbox_processor.start();
   ready.store(true, std::memory_order_release);
 
   const std::string host = options.listen_host.find(':') != std::string::npos
@@ -180,6 +199,7 @@ int serve(const ServeOptions& options, Logger& log) {
   // Requests in flight still complete; only /readyz turns away new traffic.
   draining.store(true, std::memory_order_release);
   server.shutdown(options.shutdown_grace);
+  inbox_processor.stop();
   dispatcher.stop();
   store->close();
   std::error_code ec;

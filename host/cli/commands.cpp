@@ -40,6 +40,8 @@ constexpr const char* kOverview =
     "  tokens revoke ID   revoke an API token\n"
     "  onboarding status  clients missing billing info or contracts; numbering verified?\n"
     "  contracts bootstrap  draft contracts for clients with services and none (--all)\n"
+    "  connections add    connect a PSA or accounting system (served at /webhooks/NAME)\n"
+    "  connections list   list a tenant's connections (never their secrets)\n"
     "  demo seed          load a sample partner with existing clients to try things on\n"
     "  version            print the version\n"
     "\n"
@@ -126,20 +128,7 @@ int cmd_plugins(const std::vector<std::string>& args) {
   if (vm.count("manifest")) {
     for (const auto& m : vm["manifest"].as<std::vector<std::string>>()) manifests.emplace_back(m);
   } else {
-    std::vector<fs::path> dirs;
-    if (vm.count("plugins-dir")) {
-      for (const auto& d : vm["plugins-dir"].as<std::vector<std::string>>()) dirs.emplace_back(d);
-    } else {
-      dirs.push_back(app::bundled_plugin_dir());
-    }
-    for (const auto& d : dirs) {
-      std::error_code ec;
-      if (!fs::is_directory(d, ec)) throw UsageError("--plugins-dir: no folder at " + d.string());
-      for (const auto& e : fs::directory_iterator(d)) {
-        if (e.path().extension() == ".json") manifests.push_back(e.path());
-      }
-    }
-    std::sort(manifests.begin(), manifests.end());
+    manifests = manifest_files(vm);
   }
   if (action == "verify") {
     int failures = 0;
@@ -262,6 +251,7 @@ int run(int argc, char** argv) {
     if (command == "onboarding") return cmd_onboarding(args);
     if (command == "demo") return cmd_demo(args);
     if (command == "contracts") return cmd_contracts(args);
+    if (command == "connections") return cmd_connections(args);
     if (command == "version" || command == "--version") {
       std::cout << "psahost " << PSAHOST_VERSION << "\n";
       return 0;

@@ -2,6 +2,7 @@
 
 #include "app/app.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -110,6 +111,25 @@ crypto::SecretBox open_secret_box(const po::variables_map& vm) {
   return crypto::SecretBox::from_key_file(
       vm.count("secret-key-file") ? std::filesystem::path(vm["secret-key-file"].as<std::string>())
                                   : dir.secret_key());
+}
+
+std::vector<fs::path> manifest_files(const po::variables_map& vm) {
+  std::vector<fs::path> dirs;
+  if (vm.count("plugins-dir")) {
+    for (const auto& d : vm["plugins-dir"].as<std::vector<std::string>>()) dirs.emplace_back(d);
+  } else {
+    dirs.push_back(app::bundled_plugin_dir());
+  }
+  std::vector<fs::path> manifests;
+  for (const auto& d : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(d, ec)) throw UsageError("--plugins-dir: no folder at " + d.string());
+    for (const auto& e : fs::directory_iterator(d)) {
+      if (e.path().extension() == ".json") manifests.push_back(e.path());
+    }
+  }
+  std::sort(manifests.begin(), manifests.end());
+  return manifests;
 }
 
 }  // namespace psahost::cli

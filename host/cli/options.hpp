@@ -8,6 +8,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -40,9 +41,14 @@ std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& lo
 // The key that seals secrets at rest (--secret-key-file, or DATA_DIR/secret.key).
 crypto::SecretBox open_secret_box(const po::variables_map& vm);
 
+// The *.json manifests in --plugins-dir (repeatable; default: the bundled plugins), in name
+// order. Throws UsageError naming a folder that does not exist.
+std::vector<std::filesystem::path> manifest_files(const po::variables_map& vm);
+
 // The commands beyond serve/plugins/tokens, each in its own file.
 int cmd_onboarding(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
 int cmd_contracts(const std::vector<std::string>& args);
+int cmd_connections(const std::vector<std::string>& args);
 
 }  // namespace psahost::cli

@@ -37,19 +37,6 @@ bool is_subscriber(const plugins::Plugin& plugin) {
   return !plugin.manifest().hooks.events.empty();
 }
 
-// now_rfc3339() only knows the present; retries are announced for a time in the future.
-std::string rfc3339(std::chrono::system_clock::time_point t) {
-  const auto secs = std::chrono::system_clock::to_time_t(t);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
-
 std::string compact(const Json::Value& v) {
   Json::StreamWriterBuilder b;
   b["indentation"] = "";

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,15 @@
 #include <vector>
 
 namespace psahost::http {
+
+// Who a request built inside the host acts as (the inbox applying a connector's changes through
+// the API's own routes). The server never sets it: only host code that builds a Request itself
+// can, so it cannot come from the network.
+struct InternalCaller {
+  std::string tenant_id;
+  std::string role;   // a role name, e.g. "integration"
+  std::string actor;  // recorded as the actor of events and audit rows: "connection:<name>"
+};
 
 struct Request {
   std::string method;  // upper case: GET, POST, ...
@@ -22,6 +32,7 @@ struct Request {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string remote;  // peer address, for logs
+  std::shared_ptr<const InternalCaller> internal;  // null for every request from the network
 
   // Header value by lower-case name, or nullopt.
   std::optional<std::string_view> header(std::string_view lower_name) const;

@@ -200,6 +200,14 @@ std::shared_ptr<Plugin> PluginRegistry::find(std::string_view id) const {
   return nullptr;
 }
 
+std::optional<Manifest> PluginRegistry::manifest_of(std::string_view id) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& e : entries_) {
+    if (e.manifest.id == id) return e.manifest;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::shared_ptr<Plugin>> PluginRegistry::reviewers_of(
     std::string_view operation) const {
   std::shared_lock lock(mutex_);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -54,6 +55,9 @@ class PluginRegistry {
 
   std::vector<PluginInfo> list() const;
   std::shared_ptr<Plugin> find(std::string_view id) const;  // loaded and enabled only
+  // The manifest of a plugin in any state (loaded, disabled, or failed after its manifest was
+  // read), or nullopt when no manifest has that id.
+  std::optional<Manifest> manifest_of(std::string_view id) const;
   // Enabled plugins that review an admission operation / handle an event type, by id order.
   std::vector<std::shared_ptr<Plugin>> reviewers_of(std::string_view operation) const;
   std::vector<std::shared_ptr<Plugin>> subscribers_of(std::string_view event_type) const;

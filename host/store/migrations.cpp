@@ -299,7 +299,7 @@ CREATE TABLE inbox (
   processed_at    TEXT
 ) STRICT;
 CREATE UNIQUE INDEX inbox_once ON inbox (connection_id, dedupe_key);
-CREATE INDEX inbox_pending ON inbox (id) WHERE status = 'pending';
+CREATE INDEX inbox_pending ON inbox (connection_id, id) WHERE status = 'pending';
 CREATE INDEX inbox_by_tenant ON inbox (tenant_id, id);
 
 CREATE TABLE webhook_endpoints (
@@ -371,6 +371,15 @@ CREATE TABLE external_refs (
   PRIMARY KEY (tenant_id, system, object_type, external_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX external_refs_by_object ON external_refs (tenant_id, object_type, object_id);
+
+-- The first 2xx answer to a create sent with an Idempotency-Key, stored with the change itself.
+CREATE TABLE idempotency_keys (
+  tenant_id  TEXT NOT NULL,
+  key        TEXT NOT NULL CHECK (key <> ''),
+  response   TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, key)
+) STRICT, WITHOUT ROWID;
 )sql";
 
 }  // namespace

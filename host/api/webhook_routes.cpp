@@ -1,0 +1,176 @@
+// POST /webhooks/{connection} (inbound, authenticated by signature), the connections of a tenant
+// and its inbox: GET /v1/connections[/{id}], GET /v1/inbox[/{id}], POST /v1/inbox/{id}/replay.
+#include "api/commit.hpp"
+#include "api/context.hpp"
+#include "webhooks/connections.hpp"
+#include "webhooks/inbound.hpp"
+#include "webhooks/inbox.hpp"
+
+#include <charconv>
+
+namespace psahost::api {
+namespace {
+
+std::optional<int64_t> positive_integer(std::string_view text) {
+  int64_t v = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (error != std::errc() || end != text.data() + text.size() || v < 1) return std::nullopt;
+  return v;
+}
+
+http::Response unavailable() {
+  return http::problem(503, "not-ready", "Service Unavailable", "webhooks are not served here");
+}
+
+}  // namespace
+
+void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
+  router.add("POST", "/webhooks/{connection}",
+             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+               // Authenticated by the signature, not by a token: the sender is a PSA or an
+               // accounting system, which holds only the connection's webhook secret.
+               if (!ctx.inbound || !ctx.ready.load(std::memory_order_acquire)) {
+                 http::Response r = unavailable();
+                 r.headers.emplace_back("Retry-After", "1");
+                 return respond(std::move(r));
+               }
+               ctx.inbound->handle(req, params.at("connection"), std::move(respond));
+             });
+
+  router.add_sync("GET", "/v1/connections", [&ctx](const http::Request& req, const http::Params&) {
+    http::Response refusal;
+    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
+    if (!who) return refusal;
+    if (!ctx.connections) return unavailable();
+    Json::Value body;
+    body["items"] = Json::Value(Json::arrayValue);
+    for (const auto& c : ctx.connections->list(who->tenant_id)) {
+      body["items"].append(webhooks::connection_json(c));
+    }
+    return http::Response::json(200, body);
+  });
+
+  router.add_sync("GET", "/v1/connections/{id}",
+                  [&ctx](const http::Request& req, const http::Params& params) {
+                    http::Response refusal;
+                    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
+                    if (!who) return refusal;
+                    if (!ctx.connections) return unavailable();
+                    auto c = ctx.connections->get(who->tenant_id, params.at("id"));
+                    if (!c) return not_found("connection", params.at("id"));
+                    return http::Response::json(200, webhooks::connection_json(*c));
+                  });
+
+  router.add_sync("GET", "/v1/inbox", [&ctx](const http::Request& req, const http::Params&) {
+    http::Response refusal;
+    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
+    if (!who) return refusal;
+    Json::Value errors(Json::arrayValue);
+    const auto bad = [&](const char* field, const char* message) {
+      Json::Value e;
+      e["field"] = field;
+      e["message"] = message;
+      errors.append(e);
+    };
+    const auto status = req.query_param("status");
+    if (status && *status != "pending" && *status != "processed" && *status != "parked") {
+      bad("status", "expected pending, processed or parked");
+    }
+    const auto connection = req.query_param("connection");
+    int64_t after = 0;
+    if (auto a = req.query_param("after")) {
+      if (auto v = positive_integer(*a))
+        after = *v;
+      else
+        bad("after", "expected an entry id");
+    }
+    int64_t limit = 100;
+    if (auto l = req.query_param("limit")) {
+      auto v = positive_integer(*l);
+      if (v && *v <= 1000)
+        limit = *v;
+      else
+        bad("limit", "expected 1 to 1000");
+    }
+    if (!errors.empty()) return validation_failed(errors);
+    std::string sql = std::string("SELECT ") + webhooks::kInboxColumns +
+                      " FROM inbox i JOIN connections c ON c.id = i.connection_id WHERE "
+                      "i.tenant_id = ? AND i.id > ?";
+    std::vector<store::Value> args{who->tenant_id, after};
+    if (status) {
+      sql += " AND i.status = ?";
+      args.emplace_back(*status);
+    }
+    if (connection) {
+      sql += " AND c.name = ?";
+      args.emplace_back(*connection);
+    }
+    sql += " ORDER BY i.id LIMIT ?";
+    args.emplace_back(limit);
+    Json::Value body;
+    body["items"] = Json::Value(Json::arrayValue);
+    ctx.store.read([&](store::Tx& tx) {
+      tx.each(sql, args, [&](const store::Row& r) {
+        body["items"].append(webhooks::inbox_entry_json(r, false));
+      });
+    });
+    return http::Response::json(200, body);
+  });
+
+  router.add_sync(
+      "GET", "/v1/inbox/{id}", [&ctx](const http::Request& req, const http::Params& params) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
+        if (!who) return refusal;
+        const auto id = positive_integer(params.at("id"));
+        std::optional<Json::Value> entry;
+        if (id) {
+          ctx.store.read([&](store::Tx& tx) {
+            if (auto r =
+                    tx.query_one(std::string("SELECT ") + webhooks::kInboxColumns +
+                                     " FROM inbox i JOIN connections c ON c.id = i.connection_id "
+                                     "WHERE i.tenant_id = ? AND i.id = ?",
+                                 {who->tenant_id, *id})) {
+              entry = webhooks::inbox_entry_json(*r, true);
+            }
+          });
+        }
+        if (!entry) return not_found("inbox entry", params.at("id"));
+        return http::Response::json(200, *entry);
+      });
+
+  router.add("POST", "/v1/inbox/{id}/replay",
+             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+               http::Response refusal;
+               auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
+               if (!who) return respond(refusal);
+               const auto id = positive_integer(params.at("id"));
+               if (!id) return respond(not_found("inbox entry", params.at("id")));
+               commit(
+                   ctx,
+                   [&ctx, respond = std::move(respond)](http::Response r) {
+                     if (r.status == 200 && ctx.inbox_changed) ctx.inbox_changed();
+                     respond(std::move(r));
+                   },
+                   [tenant = who->tenant_id, id = *id](store::Tx& tx) {
+                     // A replay starts the entry over: the connector maps it again, with a
+                     // fresh count of attempts, whatever became of it before.
+                     const auto changed = tx.exec(
+                         "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = "
+                         "NULL, last_error = NULL WHERE tenant_id = ? AND id = ? AND status "
+                         "<> 'pending'",
+                         {tenant, id});
+                     auto r = tx.query_one(
+                         std::string("SELECT ") + webhooks::kInboxColumns +
+                             " FROM inbox i JOIN connections c ON c.id = i.connection_id WHERE "
+                             "i.tenant_id = ? AND i.id = ?",
+                         {tenant, id});
+                     if (!r) refuse(not_found("inbox entry", std::to_string(id)));
+                     Json::Value body = webhooks::inbox_entry_json(*r, false);
+                     body["replayed"] = changed > 0;
+                     return http::Response::json(200, body);
+                   });
+             });
+}
+
+}  // namespace psahost::api

@@ -1,0 +1,88 @@
+// Applies the domain changes a connector's webhook.map answers with. Each goes through the route
+// the API serves for it, as the connection (its tenant's integration role), so validation, the
+// admission pipeline (the billing gate) and every rule hold exactly as for a partner's request.
+//
+// A change names objects by reference: {"id":"<our id>"} or {"external_id":"250"[, "system":
+// "connectwise"]} (system defaults to the connection's connector). Objects a change creates are
+// linked to their external id, and creates carry an Idempotency-Key derived from it, so applying
+// the same change twice (a retry after a crash) creates nothing twice.
+#pragma once
+
+#include "http/router.hpp"
+#include "store/store.hpp"
+#include "webhooks/connections.hpp"
+
+#include <json/value.h>
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace psahost::webhooks {
+
+// The operations a change may name, in the order the guide documents them.
+inline const std::vector<std::string> kChangeOps = {
+    "client.upsert",   "billing_info.put",    "services.put",       "ticket.upsert",
+    "time_entry.upsert", "time_entry.approve", "time_entry.reject", "sales_item.create",
+    "external_ref.link"};
+
+struct ChangeResult {
+  std::string op;
+  std::string outcome;  // applied | unchanged | refused
+  int status = 0;       // the route's HTTP status (0 when no route was called)
+  std::string object_id;
+  Json::Value problem;  // the route's problem document when refused
+  Json::Value to_json() const;
+};
+
+// The change cannot be applied now but may be later: it refers to an object not synced yet (a
+// time entry before its ticket), or the host could not take it (5xx). The entry is retried.
+struct RetryLater : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The connector's answer is not a list of changes the host understands: a bug in the connector,
+// retried like any failure of the hook and then parked where it is visible.
+struct InvalidChange : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class ChangeApplier {
+ public:
+  ChangeApplier(const http::Router& router, store::Store& store,
+                std::chrono::milliseconds route_timeout = std::chrono::seconds(60))
+      : router_(router), store_(store), route_timeout_(route_timeout) {}
+
+  // Applies changes (a JSON array) in order. Throws RetryLater or InvalidChange; a change the
+  // host refuses (409, 422, 404 on our own id) is a result, not an error, and the rest go on.
+  std::vector<ChangeResult> apply(const Connection& connection, const Json::Value& changes) const;
+
+ private:
+  struct Reply {
+    int status = 0;
+    Json::Value body;
+  };
+  ChangeResult apply_one(const Connection& connection, const Json::Value& change) const;
+  Reply call(const Connection& connection, const std::string& method, const std::string& path,
+             const Json::Value& body, const std::string& idempotency_key = {}) const;
+  // Our id for a reference, or nullopt when an external id is not linked (yet).
+  std::optional<std::string> resolve(const Connection& connection, const std::string& type,
+                                     const Json::Value& ref) const;
+  // As resolve, but an unlinked reference means "not synced yet": RetryLater.
+  std::string require(const Connection& connection, const std::string& type,
+                      const Json::Value& ref, const char* member) const;
+  void link(const Connection& connection, const std::string& type, const Json::Value& ref,
+            const std::string& object_id) const;
+  ChangeResult upsert(const Connection& connection, const Json::Value& change,
+                      const std::string& type, const std::string& create_path,
+                      const Json::Value& create_body, const std::string& update_path_prefix,
+                      const Json::Value& update_body) const;
+
+  const http::Router& router_;
+  store::Store& store_;
+  std::chrono::milliseconds route_timeout_;
+};
+
+}  // namespace psahost::webhooks

@@ -1,0 +1,254 @@
+#include "webhooks/inbox.hpp"
+
+#include "api/client_queries.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "events/event_log.hpp"
+#include "plugins/registry.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace psahost::webhooks {
+
+Json::Value inbox_entry_json(const store::Row& r, bool with_body) {
+  Json::Value v;
+  v["id"] = static_cast<Json::Int64>(r.integer(0));
+  v["connection_id"] = r.text(1);
+  v["connection"] = r.text(2);
+  v["dedupe_key"] = r.text(3);
+  v["received_at"] = r.text(4);
+  v["status"] = r.text(5);
+  v["attempts"] = static_cast<Json::Int64>(r.integer(6));
+  v["next_attempt_at"] = r.is_null(7) ? Json::Value() : Json::Value(r.text(7));
+  v["last_error"] = r.is_null(8) ? Json::Value() : Json::Value(r.text(8));
+  v["outcome"] = r.is_null(9) ? Json::Value() : api::from_text(r.text(9));
+  v["processed_at"] = r.is_null(10) ? Json::Value() : Json::Value(r.text(10));
+  if (with_body) {
+    v["headers"] = api::from_text(r.text(11));
+    v["payload"] = api::from_text(r.text(12));
+  }
+  return v;
+}
+
+InboxProcessor::InboxProcessor(store::Store& store, Connections& connections,
+                               const plugins::PluginRegistry& plugins,
+                               const ChangeApplier& applier, Logger& log,
+                               std::function<void()> events_committed, InboxOptions options)
+    : store_(store),
+      connections_(connections),
+      plugins_(plugins),
+      applier_(applier),
+      log_(log),
+      events_committed_(std::move(events_committed)),
+      options_(options) {}
+
+InboxProcessor::~InboxProcessor() {
+  stop();
+}
+
+void InboxProcessor::start() {
+  if (thread_.joinable()) return;
+  stopping_.store(false);
+  thread_ = std::thread([this] { run(); });
+}
+
+void InboxProcessor::stop() {
+  stopping_.store(true);
+  {
+    std::lock_guard lock(mutex_);
+    notified_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void InboxProcessor::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    notified_ = true;
+  }
+  wake_.notify_one();
+}
+
+void InboxProcessor::run() {
+  while (!stopping_.load()) {
+    auto wake = std::chrono::system_clock::now() + options_.idle_poll;
+    bool worked = false;
+    try {
+      worked = round(wake);
+    } catch (const std::exception& e) {
+      Json::Value f;
+      f["error"] = e.what();
+      log_.error("inbox round failed; trying again shortly", f);
+    }
+    if (worked) continue;
+    std::unique_lock lock(mutex_);
+    wake_.wait_until(lock, wake, [this] { return notified_ || stopping_.load(); });
+    notified_ = false;
+  }
+}
+
+bool InboxProcessor::round(std::chrono::system_clock::time_point& wake) {
+  const auto now = std::chrono::system_clock::now();
+  const std::string now_text = rfc3339(now);
+  std::vector<std::pair<Connection, std::vector<Entry>>> work;
+  store_.read([&](store::Tx& tx) {
+    // Connections are few and the pending index leads with them: one probe each.
+    std::vector<std::pair<std::string, std::string>> ids;
+    tx.each(
+        "SELECT id, tenant_id FROM connections c WHERE EXISTS (SELECT 1 FROM inbox i WHERE "
+        "i.connection_id = c.id AND i.status = 'pending')",
+        {}, [&](const store::Row& r) { ids.emplace_back(r.text(0), r.text(1)); });
+    for (const auto& [id, tenant_id] : ids) {
+      std::vector<Entry> entries;
+      bool blocked = false;
+      // Oldest first, and nothing after an entry that waits for its retry: a connector sees a
+      // connection's deliveries in the order they came, so an old update never overwrites a
+      // newer one.
+      tx.each(
+          "SELECT id, tenant_id, connection_id, headers, body, received_at, attempts, "
+          "next_attempt_at FROM inbox WHERE connection_id = ? AND status = 'pending' ORDER BY id "
+          "LIMIT ?",
+          {id, static_cast<int64_t>(options_.batch)}, [&](const store::Row& r) {
+            if (blocked) return;
+            if (!r.is_null(7) && r.text(7) > now_text) {
+              blocked = true;
+              if (auto at = parse_rfc3339(r.text(7))) wake = std::min(wake, *at);
+              return;
+            }
+            entries.push_back(Entry{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4),
+                                    r.text(5), r.integer(6)});
+          });
+      if (entries.empty()) continue;
+      work.emplace_back(Connection{}, std::move(entries));
+      work.back().first.id = id;
+      work.back().first.tenant_id = tenant_id;
+    }
+  });
+  bool worked = false;
+  for (auto& [stub, entries] : work) {
+    auto connection = connections_.get(stub.tenant_id, stub.id);
+    if (!connection) continue;
+    for (const auto& entry : entries) {
+      if (stopping_.load()) return worked;
+      worked = true;
+      if (process(entry, *connection) != Result::processed) break;  // keep the order
+    }
+  }
+  return worked;
+}
+
+InboxProcessor::Result InboxProcessor::process(const Entry& entry,
+                                               const Connection& connection) {
+  if (connection.status != "active") {
+    wait(entry, "connection " + connection.name + " is disabled");
+    return Result::waiting;
+  }
+  const auto plugin = plugins_.find(connection.connector);
+  if (!plugin || !plugin->manifest().hooks.webhook) {
+    wait(entry, "connector " + connection.connector + " is not loaded");
+    return Result::waiting;
+  }
+  Json::Value request;
+  request["tenant_id"] = connection.tenant_id;
+  request["connection"] = connection_json(connection);
+  request["delivery"]["id"] = static_cast<Json::Int64>(entry.id);
+  request["delivery"]["received_at"] = entry.received_at;
+  request["delivery"]["attempt"] = static_cast<Json::Int64>(entry.attempts + 1);
+  request["headers"] = api::from_text(entry.headers);
+  request["payload"] = api::from_text(entry.body);
+
+  const auto answer = calls_.call(plugin, "webhook.map", request);
+  if (!answer.ok()) {
+    fail(entry, "webhook.map failed: " + answer.error_message());
+    return Result::failed;
+  }
+  std::vector<ChangeResult> results;
+  try {
+    const Json::Value& changes = answer.body["changes"];
+    results = applier_.apply(connection,
+                             changes.isNull() ? Json::Value(Json::arrayValue) : changes);
+  } catch (const RetryLater& e) {
+    fail(entry, e.what());
+    return Result::failed;
+  } catch (const InvalidChange& e) {
+    fail(entry, std::string("the connector's changes are not usable: ") + e.what());
+    return Result::failed;
+  }
+
+  Json::Value outcome(Json::arrayValue);
+  for (const auto& r : results) outcome.append(r.to_json());
+  const Json::Value& changes = answer.body["changes"];
+  store_.write([&](store::Tx& tx) {
+    tx.exec(
+        "UPDATE inbox SET status = 'processed', attempts = attempts + 1, outcome = ?, "
+        "last_error = NULL, next_attempt_at = NULL, processed_at = ? WHERE id = ? AND status = "
+        "'pending'",
+        {api::to_text(outcome), now_rfc3339(), entry.id});
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results[i].outcome != "refused") continue;
+      // The connector hears of refusals by subscribing to this event (sync.push), so that the
+      // system the change came from can show why, e.g. time approved there but not billable here.
+      Json::Value payload;
+      payload["connection_id"] = connection.id;
+      payload["connection"] = connection.name;
+      payload["inbox_id"] = static_cast<Json::Int64>(entry.id);
+      payload["change"] = changes[static_cast<Json::ArrayIndex>(i)];
+      payload["status"] = results[i].status;
+      payload["problem"] = results[i].problem;
+      payload["object_id"] = results[i].object_id.empty() ? Json::Value()
+                                                          : Json::Value(results[i].object_id);
+      events::append(tx, {connection.tenant_id, "inbound.change_refused", "connection",
+                          connection.id, payload, "connection:" + connection.name,
+                          "connection:" + connection.id});
+    }
+  });
+  if (events_committed_) events_committed_();
+  return Result::processed;
+}
+
+std::chrono::milliseconds InboxProcessor::backoff(int64_t attempts) {
+  auto delay = options_.initial_backoff;
+  for (int64_t i = 1; i < attempts && delay < options_.max_backoff; ++i) delay *= 2;
+  delay = std::min(delay, options_.max_backoff);
+  // ±20% so that entries failing together do not all come back in the same instant.
+  std::uniform_real_distribution<double> spread(0.8, 1.2);
+  return std::chrono::milliseconds(static_cast<int64_t>(delay.count() * spread(jitter_)));
+}
+
+void InboxProcessor::fail(const Entry& entry, const std::string& error) {
+  const int64_t attempts = entry.attempts + 1;
+  const bool park = attempts >= options_.max_attempts;
+  const std::string next = rfc3339(std::chrono::system_clock::now() + backoff(attempts));
+  store_.write([&](store::Tx& tx) {
+    tx.exec(
+        "UPDATE inbox SET attempts = ?, last_error = ?, status = ?, next_attempt_at = ? WHERE id "
+        "= ? AND status = 'pending'",
+        {attempts, error, std::string(park ? "parked" : "pending"),
+         park ? store::Value(nullptr) : store::Value(next), entry.id});
+  });
+  Json::Value f;
+  f["inbox_id"] = static_cast<Json::Int64>(entry.id);
+  f["attempts"] = static_cast<Json::Int64>(attempts);
+  f["error"] = error;
+  if (park) {
+    log_.error("inbound webhook parked after repeated failures; replay it once fixed", f);
+  } else {
+    log_.warn("inbound webhook failed; it will be retried", f);
+  }
+}
+
+void InboxProcessor::wait(const Entry& entry, const std::string& why) {
+  const std::string next =
+      rfc3339(std::chrono::system_clock::now() + options_.connector_missing_delay);
+  store_.write([&](store::Tx& tx) {
+    tx.exec(
+        "UPDATE inbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND status = "
+        "'pending'",
+        {why, next, entry.id});
+  });
+}
+
+}  // namespace psahost::webhooks

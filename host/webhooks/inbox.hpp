@@ -1,0 +1,99 @@
+// Hands the inbox to connectors: each verified request, oldest first and one at a time per
+// connection, goes to the connector's webhook.map hook, and the domain changes it answers with
+// are applied through the API's routes. Failures are retried with backoff and then parked, where
+// GET /v1/inbox shows them and POST /v1/inbox/{id}/replay sends them through again.
+#pragma once
+
+#include "plugins/bounded_call.hpp"
+#include "store/store.hpp"
+#include "webhooks/changes.hpp"
+#include "webhooks/connections.hpp"
+
+#include <json/value.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+
+namespace psahost {
+class Logger;
+namespace plugins {
+class PluginRegistry;
+}
+}  // namespace psahost
+
+namespace psahost::webhooks {
+
+struct InboxOptions {
+  int max_attempts = 8;  // failed attempts before an entry is parked
+  std::chrono::milliseconds initial_backoff{1'000};
+  std::chrono::milliseconds max_backoff{std::chrono::minutes(10)};
+  // While the connection's connector is not loaded, its entries wait this long between looks
+  // (without counting attempts: nothing was tried).
+  std::chrono::milliseconds connector_missing_delay{5'000};
+  std::chrono::milliseconds idle_poll{1'000};
+  std::size_t batch = 256;
+};
+
+class InboxProcessor {
+ public:
+  InboxProcessor(store::Store& store, Connections& connections,
+                 const plugins::PluginRegistry& plugins, const ChangeApplier& applier,
+                 Logger& log, std::function<void()> events_committed, InboxOptions options = {});
+  ~InboxProcessor();
+  InboxProcessor(const InboxProcessor&) = delete;
+  InboxProcessor& operator=(const InboxProcessor&) = delete;
+
+  void start();
+  // Finishes the entry in progress and joins. Idempotent.
+  void stop();
+  // New entries were committed: look now rather than at the next poll.
+  void notify();
+
+ private:
+  struct Entry {
+    int64_t id = 0;
+    std::string tenant_id, connection_id, headers, body, received_at;
+    int64_t attempts = 0;
+  };
+  enum class Result { processed, failed, waiting };
+
+  void run();
+  // Works through the due entries; returns true if it processed any. wake is set to when the
+  // next one becomes due.
+  bool round(std::chrono::system_clock::time_point& wake);
+  Result process(const Entry& entry, const Connection& connection);
+  void fail(const Entry& entry, const std::string& error);
+  void wait(const Entry& entry, const std::string& why);
+  std::chrono::milliseconds backoff(int64_t attempts);
+
+  store::Store& store_;
+  Connections& connections_;
+  const plugins::PluginRegistry& plugins_;
+  const ChangeApplier& applier_;
+  Logger& log_;
+  std::function<void()> events_committed_;
+  InboxOptions options_;
+  plugins::BoundedCalls calls_;
+  std::mt19937_64 jitter_{std::random_device{}()};
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool notified_ = false;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+// Rows for GET /v1/inbox and replay, shared by the routes and the CLI.
+Json::Value inbox_entry_json(const store::Row& row, bool with_body);
+inline constexpr const char* kInboxColumns =
+    "i.id, i.connection_id, c.name, i.dedupe_key, i.received_at, i.status, i.attempts, "
+    "i.next_attempt_at, i.last_error, i.outcome, i.processed_at, i.headers, i.body";
+
+}  // namespace psahost::webhooks
