@@ -44,6 +44,8 @@ struct ApiContext {
   webhooks::InboundWebhooks* inbound = nullptr;
   // Inbox entries were made pending again (a replay): wakes the inbox processor; may be empty.
   std::function<void()> inbox_changed;
+  // Deliveries or endpoints changed (a replay, an endpoint enabled): wakes the outbox.
+  std::function<void()> outbox_changed;
 
   // The caller's principal if the request carries a valid token with the right; otherwise
   // *refusal is set (401 no or bad token, 403 missing right, 503 not ready yet).
@@ -76,5 +78,6 @@ void add_sales_routes(http::Router& router, const ApiContext& ctx);
 void add_onboarding_routes(http::Router& router, const ApiContext& ctx);
 void add_contract_routes(http::Router& router, const ApiContext& ctx);
 void add_webhook_routes(http::Router& router, const ApiContext& ctx);
+void add_delivery_routes(http::Router& router, const ApiContext& ctx);
 
 }  // namespace psahost::api

@@ -14,6 +14,7 @@ void add_all_routes(http::Router& router, const ApiContext& ctx) {
   add_onboarding_routes(router, ctx);
   add_contract_routes(router, ctx);
   add_webhook_routes(router, ctx);
+  add_delivery_routes(router, ctx);
 }
 
 }  // namespace psahost::api

@@ -8,9 +8,11 @@
 #include "auth/tokens.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "delivery/outbox.hpp"
 #include "events/dispatcher.hpp"
 #include "http/server.hpp"
 #include "http/tls.hpp"
+#include "net/https_client.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
 #include "webhooks/changes.hpp"
@@ -24,6 +26,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <psa/sdk.hpp>
 #include <sstream>
 
 namespace psahost::app {
@@ -83,6 +86,33 @@ void print_banner(const std::string& url, const DataDir& dir,
   std::cout << out.str() << std::flush;
 }
 
+// ConnectWise signing keys: GET key_url (already checked to be on the connection's own site)
+// answers {"signing_key": "..."}.
+webhooks::KeyFetcher connectwise_key_fetcher(net::HttpsClient& client) {
+  return [&client](const std::string& url,
+                   std::function<void(std::optional<std::string>, std::string)> done) {
+    net::OutboundRequest request;
+    request.method = "GET";
+    request.url = url;
+    request.headers.push_back({"Accept", "application/json"});
+    request.timeout = std::chrono::seconds(5);
+    client.async_send(std::move(request), [done = std::move(done)](net::OutboundResponse r) {
+      if (!r.ok())
+        return done(std::nullopt, std::string(net::to_string(r.failure)) + ": " + r.error);
+      if (r.status != 200)
+        return done(std::nullopt, "key_url answered " + std::to_string(r.status));
+      Json::Value body;
+      std::string errors;
+      if (!psa::json::reader().parse(r.body.data(), r.body.data() + r.body.size(), &body,
+                                     &errors) ||
+          !body["signing_key"].isString() || body["signing_key"].asString().empty()) {
+        return done(std::nullopt, "key_url answered without a signing_key");
+      }
+      done(body["signing_key"].asString(), "");
+    });
+  };
+}
+
 }  // namespace
 
 int serve(const ServeOptions& options, Logger& log) {
@@ -122,19 +152,35 @@ int serve(const ServeOptions& options, Logger& log) {
   // Declared after the registry and the store, so it stops before either goes away.
   events::Dispatcher dispatcher(*store, registry, log);
   webhooks::Connections connections(*store, secrets);
-  // The inbox processor needs the routes, and the routes need the inbound handler that wakes it:
-  // the handler reaches the processor through this pointer, set before the server starts.
+
+  // Outbound HTTPS (deliveries, connectors' requests, ConnectWise keys): verified TLS, the
+  // system's CAs and --outbound-ca. Answers are cut off at 64 KiB and the cut recorded: a
+  // receiver's body is evidence, not data.
+  net::ClientOptions client_options;
+  client_options.extra_ca_file = options.outbound_ca;
+  client_options.max_response_body = std::size_t{64} * 1024;
+  net::HttpsClient client(client_options, &log);
+
+  // The inbox processor and the outbox need the routes, and the routes need what wakes them:
+  // they are reached through these pointers, set before the server starts.
   webhooks::InboxProcessor* inbox = nullptr;
+  delivery::Outbox* outbox = nullptr;
   const auto wake_inbox = [&inbox] {
     if (inbox) inbox->notify();
   };
-  webhooks::InboundWebhooks inbound(
-      {*store, connections, registry, log, webhooks::KeyFetcher{}, wake_inbox});
-  api::ApiContext ctx{*store,    registry,     pipeline,
-                      tokens,    metrics,      log,
-                      ready,     draining,     [&dispatcher] { dispatcher.notify(); },
-                      secrets,   &connections, &inbound,
-                      wake_inbox};
+  const auto wake_outbox = [&outbox] {
+    if (outbox) outbox->notify();
+  };
+  const auto events_committed = [&dispatcher, wake_outbox] {
+    dispatcher.notify();
+    wake_outbox();
+  };
+  webhooks::InboundWebhooks inbound({*store, connections, registry, log,
+                                     connectwise_key_fetcher(client), wake_inbox,
+                                     options.replay_window});
+  api::ApiContext ctx{*store,       registry, pipeline,   tokens,           metrics,
+                      log,          ready,    draining,   events_committed, secrets,
+                      &connections, &inbound, wake_inbox, wake_outbox};
 
   http::Router router;
   router.on_handler_error = [&log](const std::string& route, const std::string& what) {
@@ -145,9 +191,24 @@ int serve(const ServeOptions& options, Logger& log) {
   };
   api::add_all_routes(router, ctx);
   webhooks::ChangeApplier applier(router, *store);
+  webhooks::InboxOptions inbox_options;
+  inbox_options.max_attempts = options.inbox_max_attempts;
+  inbox_options.initial_backoff = options.inbox_backoff;
   webhooks::InboxProcessor inbox_processor(*store, connections, registry, applier, log,
-                                           [&dispatcher] { dispatcher.notify(); });
+                                           events_committed, inbox_options);
   inbox = &inbox_processor;
+  delivery::OutboxOptions outbox_options;
+  if (!options.delivery_retry_schedule.empty()) {
+    outbox_options.retry_schedule = options.delivery_retry_schedule;
+  }
+  if (options.endpoint_disable_after.count() > 0) {
+    outbox_options.disable_after = options.endpoint_disable_after;
+    outbox_options.warn_after =
+        std::min(outbox_options.warn_after, options.endpoint_disable_after / 5);
+  }
+  delivery::Outbox outbox_worker(*store, connections, registry, applier, secrets, client, log,
+                                 events_committed, {}, outbox_options);
+  outbox = &outbox_worker;
 
   http::ServerOptions server_options;
   server_options.host = options.listen_host;
@@ -177,6 +238,7 @@ int serve(const ServeOptions& options, Logger& log) {
   }
   dispatcher.start();
   inbox_processor.start();
+  outbox_worker.start();
   ready.store(true, std::memory_order_release);
 
   const std::string host = options.listen_host.find(':') != std::string::npos
@@ -200,6 +262,9 @@ int serve(const ServeOptions& options, Logger& log) {
   draining.store(true, std::memory_order_release);
   server.shutdown(options.shutdown_grace);
   inbox_processor.stop();
+  outbox_worker.stop();
+  // Sends still in flight finish as "shutdown" and stay pending: they go out after a restart.
+  client.shutdown();
   dispatcher.stop();
   store->close();
   std::error_code ec;

@@ -24,6 +24,17 @@ struct ServeOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{20'000};
   std::filesystem::path secret_key_file;  // empty = DATA_DIR/secret.key
+  // A CA bundle trusted for outbound HTTPS besides the system's (private endpoints, tests).
+  std::filesystem::path outbound_ca;
+  // Waits between delivery attempts; empty = the Standard Webhooks schedule (about a day).
+  std::vector<std::chrono::milliseconds> delivery_retry_schedule;
+  // An endpoint failing this long is disabled; 0 = five days.
+  std::chrono::seconds endpoint_disable_after{0};
+  // Seconds a Standard Webhooks timestamp may be away from now.
+  std::chrono::seconds replay_window{300};
+  // Inbox attempts before an entry is parked, and the first wait between them.
+  int inbox_max_attempts = 8;
+  std::chrono::milliseconds inbox_backoff{1'000};
 };
 
 // Where the bundled plugins are: bin/plugins beside the binary in a build tree, or

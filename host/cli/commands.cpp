@@ -3,6 +3,7 @@
 #include "cli/options.hpp"
 
 #include "app/app.hpp"
+#include "delivery/outbox.hpp"
 #include "auth/tokens.hpp"
 #include "core/log.hpp"
 #include "plugins/registry.hpp"
@@ -66,7 +67,19 @@ int cmd_serve(const std::vector<std::string>& args) {
       "idle-timeout-ms", po::value<unsigned>()->default_value(60000),
       "time an idle keep-alive connection is kept")(
       "shutdown-grace-ms", po::value<unsigned>()->default_value(20000),
-      "time given to requests in flight when stopping");
+      "time given to requests in flight when stopping")(
+      "outbound-ca", po::value<std::string>(),
+      "CA bundle (PEM) trusted for outbound HTTPS besides the system's")(
+      "delivery-retry-schedule", po::value<std::string>(),
+      "seconds between delivery attempts, comma-separated (default 5,300,1800,7200,18000,"
+      "36000,36000)")("endpoint-disable-after", po::value<unsigned>(),
+                      "seconds an endpoint may fail before it is disabled (default 432000)")(
+      "webhook-replay-window", po::value<unsigned>()->default_value(300),
+      "seconds a Standard Webhooks timestamp may be from now")(
+      "inbox-max-attempts", po::value<unsigned>()->default_value(8),
+      "attempts at mapping an inbound webhook before it is parked")(
+      "inbox-backoff-ms", po::value<unsigned>()->default_value(1000),
+      "first wait before an inbound webhook is mapped again (doubles each time)");
   options.add(serve);
   const auto vm = parse("serve", options, args);
   if (vm.count("help")) {
@@ -93,6 +106,31 @@ int cmd_serve(const std::vector<std::string>& args) {
   o.idle_timeout = std::chrono::milliseconds(vm["idle-timeout-ms"].as<unsigned>());
   o.shutdown_grace = std::chrono::milliseconds(vm["shutdown-grace-ms"].as<unsigned>());
   if (o.header_timeout.count() == 0) throw UsageError("--header-timeout-ms: must be above 0");
+  if (vm.count("outbound-ca")) {
+    o.outbound_ca = vm["outbound-ca"].as<std::string>();
+    std::error_code ec;
+    if (!fs::is_regular_file(o.outbound_ca, ec)) {
+      throw UsageError("--outbound-ca: no file at " + o.outbound_ca.string());
+    }
+  }
+  if (vm.count("delivery-retry-schedule")) {
+    auto schedule = delivery::parse_retry_schedule(vm["delivery-retry-schedule"].as<std::string>());
+    if (!schedule) {
+      throw UsageError(
+          "--delivery-retry-schedule: expected 1 to 20 comma-separated seconds, e.g. 5,300,1800");
+    }
+    o.delivery_retry_schedule = *schedule;
+  }
+  if (vm.count("endpoint-disable-after")) {
+    o.endpoint_disable_after = std::chrono::seconds(vm["endpoint-disable-after"].as<unsigned>());
+    if (o.endpoint_disable_after.count() == 0) {
+      throw UsageError("--endpoint-disable-after: must be above 0");
+    }
+  }
+  o.replay_window = std::chrono::seconds(vm["webhook-replay-window"].as<unsigned>());
+  o.inbox_max_attempts = static_cast<int>(vm["inbox-max-attempts"].as<unsigned>());
+  if (o.inbox_max_attempts < 1) throw UsageError("--inbox-max-attempts: must be at least 1");
+  o.inbox_backoff = std::chrono::milliseconds(vm["inbox-backoff-ms"].as<unsigned>());
   Logger log(log_level(vm));
   return app::serve(o, log);
 }

@@ -61,6 +61,12 @@ std::vector<Event> read_after(store::Tx& tx, int64_t after_seq, int64_t limit) {
   return out;
 }
 
+std::optional<Event> read_one(store::Tx& tx, int64_t seq) {
+  auto events = read_after(tx, seq - 1, 1);
+  if (events.empty() || events.front().seq != seq) return std::nullopt;
+  return std::move(events.front());
+}
+
 int64_t last_seq(store::Tx& tx) {
   auto row = tx.query_one("SELECT COALESCE(MAX(seq), 0) FROM events");
   return row ? row->integer(0) : 0;

@@ -45,6 +45,9 @@ int64_t append(store::Tx& tx, const NewEvent& event);
 // Events after seq (exclusive), oldest first, at most limit.
 std::vector<Event> read_after(store::Tx& tx, int64_t after_seq, int64_t limit);
 
+// One event by its sequence number.
+std::optional<Event> read_one(store::Tx& tx, int64_t seq);
+
 // The newest sequence number, 0 when the log is empty.
 int64_t last_seq(store::Tx& tx);
 

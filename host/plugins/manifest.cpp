@@ -327,13 +327,6 @@ bool is_snake_word(std::string_view s) {
          std::all_of(s.begin() + 1, s.end(), [](char c) { return is_lower(c) || c == '_'; });
 }
 
-bool is_event_type(std::string_view s) {
-  if (s == "*") return true;
-  const auto dot = s.find('.');
-  return dot != std::string_view::npos && is_snake_word(s.substr(0, dot)) &&
-         is_snake_word(s.substr(dot + 1));
-}
-
 bool is_command_name(std::string_view s) {
   return !s.empty() && s.size() <= 63 && is_lower(s[0]) &&
          std::all_of(s.begin() + 1, s.end(),
@@ -760,6 +753,13 @@ std::string one_line(const std::string& jsoncpp_errors) {
 }
 
 }  // namespace
+
+bool is_event_type(std::string_view s) {
+  if (s == "*") return true;
+  const auto dot = s.find('.');
+  return dot != std::string_view::npos && is_snake_word(s.substr(0, dot)) &&
+         is_snake_word(s.substr(dot + 1));
+}
 
 std::vector<std::string> Hooks::hook_names() const {
   std::vector<std::string> names;

@@ -97,6 +97,9 @@ struct ManifestResult {
   std::vector<ManifestError> errors;
 };
 
+// "invoice.issued": two snake_case words joined by a dot; or "*" for every event.
+bool is_event_type(std::string_view s);
+
 // Checks a parsed document field by field; source names the file in messages.
 ManifestResult parse_manifest(const Json::Value& document, const std::filesystem::path& source);
 

@@ -311,6 +311,8 @@ CREATE TABLE webhook_endpoints (
   secret          TEXT NOT NULL,
   max_in_flight   INTEGER NOT NULL DEFAULT 4 CHECK (max_in_flight BETWEEN 1 AND 64),
   status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+  -- host: disabled for failing (its messages keep queueing for when it is back); partner: asked.
+  disabled_by     TEXT CHECK (disabled_by IS NULL OR disabled_by IN ('host', 'partner')),
   disabled_reason TEXT,
   failing_since   TEXT,
   warned_at       TEXT,

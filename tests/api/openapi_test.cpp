@@ -90,7 +90,7 @@ class RealRoutes {
                   psahost::plugins::PluginEnv{calls_, store_.get(), log_, &metrics_}),
         pipeline_(registry_, log_),
         ctx_{*store_,   registry_, pipeline_, tokens_, metrics_, log_, ready_,
-             draining_, {},        secrets_,  nullptr, nullptr,  {}} {
+             draining_, {},        secrets_,  nullptr, nullptr,  {},   {}} {
     api::add_all_routes(router_, ctx_);
   }
 
