@@ -55,8 +55,9 @@ struct OutboundRequest {
   std::chrono::milliseconds timeout{0};  // 0 = ClientOptions::request_timeout
 };
 
-// Why an exchange failed. Every kind but timeout, protocol and closed means that the server
-// certainly did not see the request; for those three, OutboundResponse::request_sent says.
+// Why an exchange failed. Whether the server may still have seen the request is
+// OutboundResponse::request_sent, whatever the kind (invalid_request, resolve and connect
+// always leave it false; timeout, tls, closed and shutdown may come before or after sending).
 enum class Failure {
   none,
   invalid_request,  // refused before anything was sent: URL, method, header, or misuse

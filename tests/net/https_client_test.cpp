@@ -868,6 +868,20 @@ TEST_CASE("send on one of the client's own threads fails instead of waiting on i
   CHECK_THAT(response.error, Catch::Contains("async_send"));
 }
 
+TEST_CASE("a completion callback that throws does not stop the client") {
+  Tls tls;
+  TestServer server(tls.cert, tls.key, echo);
+  HttpsClient client(tls.trusting());
+
+  std::promise<void> called;
+  client.async_send(post(server.url()), [&](OutboundResponse) {
+    called.set_value();
+    throw std::runtime_error("caller bug");
+  });
+  called.get_future().get();
+  CHECK(client.send(post(server.url())).ok());
+}
+
 // --- Retry-After ----------------------------------------------------------------------------
 
 TEST_CASE("Retry-After in delta-seconds is a wait in seconds") {
