@@ -198,6 +198,7 @@ int serve(const ServeOptions& options, Logger& log) {
                                            events_committed, inbox_options);
   inbox = &inbox_processor;
   delivery::OutboxOptions outbox_options;
+  outbox_options.request_timeout = options.delivery_timeout;
   if (!options.delivery_retry_schedule.empty()) {
     outbox_options.retry_schedule = options.delivery_retry_schedule;
   }

@@ -28,6 +28,8 @@ struct ServeOptions {
   std::filesystem::path outbound_ca;
   // Waits between delivery attempts; empty = the Standard Webhooks schedule (about a day).
   std::vector<std::chrono::milliseconds> delivery_retry_schedule;
+  // How long a receiver has to answer a delivery.
+  std::chrono::milliseconds delivery_timeout{15'000};
   // An endpoint failing this long is disabled; 0 = five days.
   std::chrono::seconds endpoint_disable_after{0};
   // Seconds a Standard Webhooks timestamp may be away from now.

@@ -3,9 +3,9 @@
 #include "cli/options.hpp"
 
 #include "app/app.hpp"
-#include "delivery/outbox.hpp"
 #include "auth/tokens.hpp"
 #include "core/log.hpp"
+#include "delivery/outbox.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
 
@@ -74,6 +74,8 @@ int cmd_serve(const std::vector<std::string>& args) {
       "seconds between delivery attempts, comma-separated (default 5,300,1800,7200,18000,"
       "36000,36000)")("endpoint-disable-after", po::value<unsigned>(),
                       "seconds an endpoint may fail before it is disabled (default 432000)")(
+      "delivery-timeout-ms", po::value<unsigned>()->default_value(15000),
+      "time a receiver has to answer a delivery")(
       "webhook-replay-window", po::value<unsigned>()->default_value(300),
       "seconds a Standard Webhooks timestamp may be from now")(
       "inbox-max-attempts", po::value<unsigned>()->default_value(8),
@@ -128,6 +130,8 @@ int cmd_serve(const std::vector<std::string>& args) {
     }
   }
   o.replay_window = std::chrono::seconds(vm["webhook-replay-window"].as<unsigned>());
+  o.delivery_timeout = std::chrono::milliseconds(vm["delivery-timeout-ms"].as<unsigned>());
+  if (o.delivery_timeout.count() == 0) throw UsageError("--delivery-timeout-ms: must be above 0");
   o.inbox_max_attempts = static_cast<int>(vm["inbox-max-attempts"].as<unsigned>());
   if (o.inbox_max_attempts < 1) throw UsageError("--inbox-max-attempts: must be at least 1");
   o.inbox_backoff = std::chrono::milliseconds(vm["inbox-backoff-ms"].as<unsigned>());

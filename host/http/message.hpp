@@ -31,7 +31,7 @@ struct Request {
   std::string query;  // raw query string, without '?'
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
-  std::string remote;  // peer address, for logs
+  std::string remote;                              // peer address, for logs
   std::shared_ptr<const InternalCaller> internal;  // null for every request from the network
 
   // Header value by lower-case name, or nullopt.

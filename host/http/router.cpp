@@ -87,6 +87,7 @@ void Router::dispatch(const Request& request, Responder respond, std::string* ro
   }
   if (!path_match) {
     *route = "unmatched";
+    if (fallback) return fallback(request, params, std::move(respond));
     respond(problem(404, "not-found", "Not Found", "no resource at " + request.path));
     return;
   }

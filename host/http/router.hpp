@@ -32,6 +32,8 @@ class Router {
   std::vector<std::pair<std::string, std::string>> routes() const;
 
   std::function<void(const std::string& route, const std::string& what)> on_handler_error;
+  // Answers paths no route matches, instead of 404 (a stand-in for another system in tests).
+  Handler fallback;
 
  private:
   struct Route {

@@ -35,8 +35,9 @@ std::string created_id(const Json::Value& body) {
 }
 
 bool is_reference(const Json::Value& ref) {
-  return ref.isObject() && ((ref["id"].isString() && !ref["id"].asString().empty()) ||
-                            (ref["external_id"].isString() && !ref["external_id"].asString().empty()));
+  return ref.isObject() &&
+         ((ref["id"].isString() && !ref["id"].asString().empty()) ||
+          (ref["external_id"].isString() && !ref["external_id"].asString().empty()));
 }
 
 }  // namespace
@@ -88,8 +89,7 @@ ChangeApplier::Reply ChangeApplier::call(const Connection& connection, const std
   auto answer = promise->get_future();
   std::string route;
   router_.dispatch(
-      *request,
-      [promise, request](http::Response r) { promise->set_value(std::move(r)); }, &route);
+      *request, [promise, request](http::Response r) { promise->set_value(std::move(r)); }, &route);
   if (answer.wait_for(route_timeout_) != std::future_status::ready) {
     throw RetryLater(method + " " + path + " did not answer in time");
   }
@@ -113,7 +113,8 @@ std::optional<std::string> ChangeApplier::resolve(const Connection& connection,
                                                   const Json::Value& ref) const {
   if (!is_reference(ref)) return std::nullopt;
   if (ref["id"].isString() && !ref["id"].asString().empty()) return ref["id"].asString();
-  const std::string system = ref["system"].isString() ? ref["system"].asString() : connection.connector;
+  const std::string system =
+      ref["system"].isString() ? ref["system"].asString() : connection.connector;
   std::optional<std::string> id;
   store_.read([&](store::Tx& tx) {
     if (auto row = tx.query_one(
@@ -143,7 +144,8 @@ std::string ChangeApplier::require(const Connection& connection, const std::stri
 void ChangeApplier::link(const Connection& connection, const std::string& type,
                          const Json::Value& ref, const std::string& object_id) const {
   if (!ref["external_id"].isString() || ref["external_id"].asString().empty()) return;
-  const std::string system = ref["system"].isString() ? ref["system"].asString() : connection.connector;
+  const std::string system =
+      ref["system"].isString() ? ref["system"].asString() : connection.connector;
   store_.write([&](store::Tx& tx) {
     tx.exec(
         "INSERT INTO external_refs (tenant_id, system, object_type, external_id, object_id, "
@@ -188,7 +190,8 @@ Json::Value merged(Json::Value base, const Json::Value& update) {
   base.removeMember("missing");
   for (const auto& name : update.getMemberNames()) {
     if (base[name].isObject() && update[name].isObject()) {
-      for (const auto& inner : update[name].getMemberNames()) base[name][inner] = update[name][inner];
+      for (const auto& inner : update[name].getMemberNames())
+        base[name][inner] = update[name][inner];
     } else {
       base[name] = update[name];
     }
@@ -220,11 +223,12 @@ ChangeResult ChangeApplier::upsert(const Connection& connection, const Json::Val
     r.problem["detail"] = type + " " + ref["id"].asString() + " does not exist";
     return r;
   }
-  const std::string system = ref["system"].isString() ? ref["system"].asString() : connection.connector;
+  const std::string system =
+      ref["system"].isString() ? ref["system"].asString() : connection.connector;
   // Derived from what is created, not from this delivery: a retry after a crash, or the same
   // object arriving in another delivery, gets the first answer back instead of a second object.
-  const std::string key =
-      "connection:" + connection.id + ":" + type + ":" + system + ":" + ref["external_id"].asString();
+  const std::string key = "connection:" + connection.id + ":" + type + ":" + system + ":" +
+                          ref["external_id"].asString();
   const Reply r = call(connection, "POST", create_path, create_body, key);
   ChangeResult result = outcome_of(op, r.status, r.body, created_id(r.body));
   if (result.outcome == "applied" && !result.object_id.empty()) {
@@ -253,8 +257,8 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
   if (op == "billing_info.put" || op == "services.put") {
     const std::string client = require(connection, "client", member(change, "client"), "client");
     if (op == "services.put") {
-      const Reply r = call(connection, "PUT", "/v1/clients/" + client + "/services",
-                           pick(change, {"items"}));
+      const Reply r =
+          call(connection, "PUT", "/v1/clients/" + client + "/services", pick(change, {"items"}));
       return outcome_of(op, r.status, r.body, client);
     }
     Json::Value info = member(change, "billing_info");
@@ -284,13 +288,16 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
     }
     // Tickets change state by action; only a state the ticket is not in yet is asked for.
     const std::string status = text(member(change, "status"));
-    const std::string action =
-        status == "resolved" ? "resolve" : status == "closed" ? "close" : status == "open" ? "reopen" : "";
+    const std::string action = status == "resolved" ? "resolve"
+                               : status == "closed" ? "close"
+                               : status == "open"   ? "reopen"
+                                                    : "";
     if (action.empty()) return result;
     const Reply current = call(connection, "GET", "/v1/tickets/" + *id, Json::nullValue);
     if (current.status != 200 || text(current.body["status"]) == status) return result;
     if (status == "open" && text(current.body["status"]) == "new") return result;
-    const Reply r = call(connection, "POST", "/v1/tickets/" + *id + "/" + action, Json::objectValue);
+    const Reply r =
+        call(connection, "POST", "/v1/tickets/" + *id + "/" + action, Json::objectValue);
     return outcome_of(op, r.status, r.body, *id);
   }
 
@@ -310,18 +317,18 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
       return outcome_of(op, r.status, r.body, *id);
     }
     const std::string ticket = require(connection, "ticket", member(change, "ticket"), "ticket");
-    return upsert(connection, change, "time_entry", "/v1/tickets/" + ticket + "/time-entries",
-                  pick(change, {"minutes", "technician", "billable", "work_type", "note",
-                                "work_date"}),
-                  "", Json::Value());
+    return upsert(
+        connection, change, "time_entry", "/v1/tickets/" + ticket + "/time-entries",
+        pick(change, {"minutes", "technician", "billable", "work_type", "note", "work_date"}), "",
+        Json::Value());
   }
 
   if (op == "time_entry.approve" || op == "time_entry.reject") {
     const std::string id = require(connection, "time_entry", member(change, "entry"), "entry");
     const bool approve = op == "time_entry.approve";
-    const Reply r = call(connection, "POST",
-                         "/v1/time-entries/" + id + (approve ? "/approve" : "/reject"),
-                         approve ? Json::Value(Json::objectValue) : pick(change, {"reason"}));
+    const Reply r =
+        call(connection, "POST", "/v1/time-entries/" + id + (approve ? "/approve" : "/reject"),
+             approve ? Json::Value(Json::objectValue) : pick(change, {"reason"}));
     return outcome_of(op, r.status, r.body, id);
   }
 

@@ -24,9 +24,9 @@ namespace psahost::webhooks {
 
 // The operations a change may name, in the order the guide documents them.
 inline const std::vector<std::string> kChangeOps = {
-    "client.upsert",   "billing_info.put",    "services.put",       "ticket.upsert",
-    "time_entry.upsert", "time_entry.approve", "time_entry.reject", "sales_item.create",
-    "external_ref.link"};
+    "client.upsert",     "billing_info.put",  "services.put",
+    "ticket.upsert",     "time_entry.upsert", "time_entry.approve",
+    "time_entry.reject", "sales_item.create", "external_ref.link"};
 
 struct ChangeResult {
   std::string op;
@@ -71,8 +71,8 @@ class ChangeApplier {
   std::optional<std::string> resolve(const Connection& connection, const std::string& type,
                                      const Json::Value& ref) const;
   // As resolve, but an unlinked reference means "not synced yet": RetryLater.
-  std::string require(const Connection& connection, const std::string& type,
-                      const Json::Value& ref, const char* member) const;
+  std::string require(const Connection& connection, const std::string& type, const Json::Value& ref,
+                      const char* member) const;
   void link(const Connection& connection, const std::string& type, const Json::Value& ref,
             const std::string& object_id) const;
   ChangeResult upsert(const Connection& connection, const Json::Value& change,

@@ -61,8 +61,8 @@ Json::Value connection_json(const Connection& c) {
 
 bool is_connection_name(std::string_view name) {
   return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '~' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '~' || c == '-';
   });
 }
 
@@ -106,8 +106,9 @@ std::variant<Connection, std::vector<ConnectionError>> Connections::add(
     }
   } else if (scheme.starts_with("hmac-")) {
     if (request.secret.size() < 8) {
-      errors.push_back({"secret", "expected the webhook key the system gave you (8 characters "
-                                  "or more)"});
+      errors.push_back({"secret",
+                        "expected the webhook key the system gave you (8 characters "
+                        "or more)"});
     }
   }
   if (!request.base_url.empty()) {
@@ -158,9 +159,9 @@ std::variant<Connection, std::vector<ConnectionError>> Connections::add(
 std::vector<Connection> Connections::list(const std::string& tenant_id) {
   std::vector<Connection> out;
   store_.read([&](store::Tx& tx) {
-    tx.each(std::string("SELECT ") + kColumns +
-                " FROM connections WHERE tenant_id = ? ORDER BY name",
-            {tenant_id}, [&](const store::Row& r) { out.push_back(from_row(r)); });
+    tx.each(
+        std::string("SELECT ") + kColumns + " FROM connections WHERE tenant_id = ? ORDER BY name",
+        {tenant_id}, [&](const store::Row& r) { out.push_back(from_row(r)); });
   });
   return out;
 }
@@ -168,9 +169,9 @@ std::vector<Connection> Connections::list(const std::string& tenant_id) {
 std::optional<Connection> Connections::get(const std::string& tenant_id, const std::string& id) {
   std::optional<Connection> out;
   store_.read([&](store::Tx& tx) {
-    if (auto r = tx.query_one(std::string("SELECT ") + kColumns +
-                                  " FROM connections WHERE tenant_id = ? AND id = ?",
-                              {tenant_id, id})) {
+    if (auto r = tx.query_one(
+            std::string("SELECT ") + kColumns + " FROM connections WHERE tenant_id = ? AND id = ?",
+            {tenant_id, id})) {
       out = from_row(*r);
     }
   });
@@ -181,8 +182,8 @@ std::vector<Connection> Connections::of_connectors(const std::string& tenant_id,
                                                    const std::vector<std::string>& connector_ids) {
   std::vector<Connection> out;
   for (auto& c : list(tenant_id)) {
-    if (c.status == "active" && std::find(connector_ids.begin(), connector_ids.end(),
-                                          c.connector) != connector_ids.end()) {
+    if (c.status == "active" &&
+        std::find(connector_ids.begin(), connector_ids.end(), c.connector) != connector_ids.end()) {
       out.push_back(std::move(c));
     }
   }
@@ -225,8 +226,9 @@ std::shared_ptr<const OpenedConnection> Connections::load(std::string_view name)
     auto secret = box_.open(*sealed, secret_context(found->id));
     // A secret that does not open (another host's key file) makes the connection unusable
     // rather than silently unauthenticated.
-    if (!secret) throw std::runtime_error("the secret of connection " + found->name +
-                                          " does not open with this host's key");
+    if (!secret)
+      throw std::runtime_error("the secret of connection " + found->name +
+                               " does not open with this host's key");
     opened->secret = std::move(*secret);
     opened->key = standard_webhooks_key(opened->secret).value_or(opened->secret);
   }
@@ -243,8 +245,9 @@ Json::Value Connections::credentials(const std::string& id) {
   });
   if (!sealed) return Json::nullValue;
   auto text = box_.open(*sealed, credentials_context(id));
-  if (!text) throw std::runtime_error("the credentials of connection " + id +
-                                      " do not open with this host's key");
+  if (!text)
+    throw std::runtime_error("the credentials of connection " + id +
+                             " do not open with this host's key");
   return api::from_text(*text);
 }
 

@@ -15,9 +15,8 @@ namespace psahost::webhooks {
 namespace {
 
 http::Response unauthorized(const std::string& detail) {
-  http::Response r =
-      http::problem(401, "invalid-signature", "Unauthorized",
-                    "the request is not signed for this connection: " + detail);
+  http::Response r = http::problem(401, "invalid-signature", "Unauthorized",
+                                   "the request is not signed for this connection: " + detail);
   return r;
 }
 
@@ -149,9 +148,9 @@ void InboundWebhooks::handle(const http::Request& request, const std::string& co
   }
   const auto manifest = env_.plugins.manifest_of(connection->connection.connector);
   if (!manifest || !manifest->inbound) {
-    http::Response r = http::problem(
-        503, "connector-unavailable", "Service Unavailable",
-        "the connector " + connection->connection.connector + " of this connection is not installed");
+    http::Response r = http::problem(503, "connector-unavailable", "Service Unavailable",
+                                     "the connector " + connection->connection.connector +
+                                         " of this connection is not installed");
     r.headers.emplace_back("Retry-After", "60");
     return respond(std::move(r));
   }
@@ -168,8 +167,8 @@ void InboundWebhooks::handle(const http::Request& request, const std::string& co
       return respond(unauthorized("webhook-id is longer than 256 characters"));
     }
     const auto v = verify_standard_webhooks(connection->key, id, header("webhook-timestamp"),
-                                            header("webhook-signature"), request.body,
-                                            unix_now(), env_.replay_window);
+                                            header("webhook-signature"), request.body, unix_now(),
+                                            env_.replay_window);
     if (!v.ok()) return respond(unauthorized(v.reason));
   } else if (spec.signature == "hmac-sha256" || spec.signature == "hmac-sha1") {
     const auto v = verify_mac_header(spec.signature == "hmac-sha256" ? Mac::sha256 : Mac::sha1,
@@ -210,8 +209,7 @@ void InboundWebhooks::verify_connectwise(const http::Request& request,
     return respond(unauthorized("Metadata.key_url is not on the connection's own site"));
   }
   const auto check = [this, spec, connection, respond,
-                      request = std::make_shared<http::Request>(request)](
-                         const std::string& key) {
+                      request = std::make_shared<http::Request>(request)](const std::string& key) {
     const auto v = webhooks::verify_connectwise(
         key, request->header("x-content-signature").value_or(""), request->body);
     if (!v.ok()) return respond(unauthorized(v.reason));
@@ -228,26 +226,26 @@ void InboundWebhooks::verify_connectwise(const http::Request& request,
     return respond(http::problem(503, "connector-unavailable", "Service Unavailable",
                                  "this host cannot fetch ConnectWise signing keys"));
   }
-  env_.fetch_key(key_url, [this, key_url, check, respond](std::optional<std::string> key,
-                                                          std::string error) {
-    if (!key) {
-      Json::Value f;
-      f["error"] = error;
-      env_.log.warn("could not fetch a ConnectWise signing key", f);
-      http::Response r = http::problem(503, "signing-key-unavailable", "Service Unavailable",
-                                       "the signing key could not be fetched; try again");
-      r.headers.emplace_back("Retry-After", "5");
-      return respond(std::move(r));
-    }
-    {
-      std::lock_guard lock(keys_mutex_);
-      // Keys are few (one per callback registration); a cap keeps a flood of distinct URLs on
-      // the connection's own site from growing the cache without bound.
-      if (connectwise_keys_.size() >= 1024) connectwise_keys_.clear();
-      connectwise_keys_[key_url] = *key;
-    }
-    check(*key);
-  });
+  env_.fetch_key(
+      key_url, [this, key_url, check, respond](std::optional<std::string> key, std::string error) {
+        if (!key) {
+          Json::Value f;
+          f["error"] = error;
+          env_.log.warn("could not fetch a ConnectWise signing key", f);
+          http::Response r = http::problem(503, "signing-key-unavailable", "Service Unavailable",
+                                           "the signing key could not be fetched; try again");
+          r.headers.emplace_back("Retry-After", "5");
+          return respond(std::move(r));
+        }
+        {
+          std::lock_guard lock(keys_mutex_);
+          // Keys are few (one per callback registration); a cap keeps a flood of distinct URLs on
+          // the connection's own site from growing the cache without bound.
+          if (connectwise_keys_.size() >= 1024) connectwise_keys_.clear();
+          connectwise_keys_[key_url] = *key;
+        }
+        check(*key);
+      });
 }
 
 void InboundWebhooks::verified(const http::Request& request,
@@ -260,12 +258,9 @@ void InboundWebhooks::verified(const http::Request& request,
                                  "stored"));
   }
   const Connection& c = connection->connection;
-  std::vector<store::Value> row{c.tenant_id,
-                                c.id,
-                                dedupe_key(request, body, spec),
-                                stored_headers(request, spec),
-                                request.body,
-                                now_rfc3339()};
+  std::vector<store::Value> row{
+      c.tenant_id,  c.id,         dedupe_key(request, body, spec), stored_headers(request, spec),
+      request.body, now_rfc3339()};
   env_.store.write_async(
       [row = std::move(row)](store::Tx& tx) {
         tx.exec(

@@ -35,8 +35,8 @@ struct InboundEnv {
   Connections& connections;
   const plugins::PluginRegistry& plugins;
   Logger& log;
-  KeyFetcher fetch_key;              // empty: ConnectWise connections answer 503
-  std::function<void()> received;    // a new inbox entry was committed; may be empty
+  KeyFetcher fetch_key;            // empty: ConnectWise connections answer 503
+  std::function<void()> received;  // a new inbox entry was committed; may be empty
   std::chrono::seconds replay_window{300};
 };
 

@@ -33,9 +33,9 @@ Json::Value inbox_entry_json(const store::Row& r, bool with_body) {
 }
 
 InboxProcessor::InboxProcessor(store::Store& store, Connections& connections,
-                               const plugins::PluginRegistry& plugins,
-                               const ChangeApplier& applier, Logger& log,
-                               std::function<void()> events_committed, InboxOptions options)
+                               const plugins::PluginRegistry& plugins, const ChangeApplier& applier,
+                               Logger& log, std::function<void()> events_committed,
+                               InboxOptions options)
     : store_(store),
       connections_(connections),
       plugins_(plugins),
@@ -140,8 +140,7 @@ bool InboxProcessor::round(std::chrono::system_clock::time_point& wake) {
   return worked;
 }
 
-InboxProcessor::Result InboxProcessor::process(const Entry& entry,
-                                               const Connection& connection) {
+InboxProcessor::Result InboxProcessor::process(const Entry& entry, const Connection& connection) {
   if (connection.status != "active") {
     wait(entry, "connection " + connection.name + " is disabled");
     return Result::waiting;
@@ -168,8 +167,8 @@ InboxProcessor::Result InboxProcessor::process(const Entry& entry,
   std::vector<ChangeResult> results;
   try {
     const Json::Value& changes = answer.body["changes"];
-    results = applier_.apply(connection,
-                             changes.isNull() ? Json::Value(Json::arrayValue) : changes);
+    results =
+        applier_.apply(connection, changes.isNull() ? Json::Value(Json::arrayValue) : changes);
   } catch (const RetryLater& e) {
     fail(entry, e.what());
     return Result::failed;
@@ -198,11 +197,11 @@ InboxProcessor::Result InboxProcessor::process(const Entry& entry,
       payload["change"] = changes[static_cast<Json::ArrayIndex>(i)];
       payload["status"] = results[i].status;
       payload["problem"] = results[i].problem;
-      payload["object_id"] = results[i].object_id.empty() ? Json::Value()
-                                                          : Json::Value(results[i].object_id);
-      events::append(tx, {connection.tenant_id, "inbound.change_refused", "connection",
-                          connection.id, payload, "connection:" + connection.name,
-                          "connection:" + connection.id});
+      payload["object_id"] =
+          results[i].object_id.empty() ? Json::Value() : Json::Value(results[i].object_id);
+      events::append(
+          tx, {connection.tenant_id, "inbound.change_refused", "connection", connection.id, payload,
+               "connection:" + connection.name, "connection:" + connection.id});
     }
   });
   if (events_committed_) events_committed_();

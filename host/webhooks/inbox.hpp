@@ -44,8 +44,8 @@ struct InboxOptions {
 class InboxProcessor {
  public:
   InboxProcessor(store::Store& store, Connections& connections,
-                 const plugins::PluginRegistry& plugins, const ChangeApplier& applier,
-                 Logger& log, std::function<void()> events_committed, InboxOptions options = {});
+                 const plugins::PluginRegistry& plugins, const ChangeApplier& applier, Logger& log,
+                 std::function<void()> events_committed, InboxOptions options = {});
   ~InboxProcessor();
   InboxProcessor(const InboxProcessor&) = delete;
   InboxProcessor& operator=(const InboxProcessor&) = delete;

@@ -3,6 +3,8 @@
 #include <json/reader.h>
 #include <json/writer.h>
 
+#include "support/wait.hpp"
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -154,12 +156,7 @@ std::vector<int64_t> concat(std::vector<int64_t> a, const std::vector<int64_t>& 
 }
 
 bool eventually(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
+  return psahost::test::eventually(condition, kPatience);
 }
 
 DispatcherOptions quick_retries(int max_failures = 8) {

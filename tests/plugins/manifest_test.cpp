@@ -57,6 +57,7 @@ Json::Value minimal_connector() {
   Json::Value document = minimal_plugin();
   document["kind"] = "connector";
   document["hooks"] = json(R"({"webhook": true, "sync": ["invoice.issued"]})");
+  document["inbound"] = json(R"({"signature": "hmac-sha256", "header": "x-books-signature"})");
   return document;
 }
 
@@ -418,6 +419,9 @@ TEST_CASE("connectors may declare webhook and sync hooks", "[manifest]") {
   CHECK(result.manifest->hooks.sync == std::vector<std::string>{"invoice.issued"});
   CHECK(result.manifest->hooks.hook_names() ==
         std::vector<std::string>{"webhook.map", "sync.push"});
+  REQUIRE(result.manifest->inbound);
+  CHECK(result.manifest->inbound->signature == "hmac-sha256");
+  CHECK(result.manifest->inbound->header == "x-books-signature");
 }
 
 TEST_CASE("hook_names lists the hook each declaration needs the library to handle", "[manifest]") {

@@ -28,6 +28,14 @@ void ApiSession::restart() {
   client_ = std::make_unique<HttpsClient>(server_->port());
 }
 
+void ApiSession::restart_after_kill() {
+  client_.reset();
+  server_->kill_hard();
+  server_ = std::make_unique<Server>(dir_.path() / "var", serve_args_);
+  server_->start();
+  client_ = std::make_unique<HttpsClient>(server_->port());
+}
+
 HttpResponse ApiSession::call(const std::string& method, const std::string& path,
                               const std::string& body) {
   return call_as(token_, method, path, body);

@@ -45,6 +45,8 @@ class ApiSession {
   HttpsClient& client() { return *client_; }
   // Stops and starts the server on the same data directory; the token stays valid.
   void restart();
+  // The same after SIGKILL: nothing is finished, flushed or drained first.
+  void restart_after_kill();
 
  private:
   TempDir dir_;

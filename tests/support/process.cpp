@@ -16,9 +16,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
+pid_t spawn(const std::string& program, const std::vector<std::string>& args, const fs::path& out,
+            const fs::path& err) {
   std::vector<char*> argv;
-  std::string binary = PSAHOST_BINARY;
+  std::string binary = program;
   argv.push_back(binary.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
@@ -36,7 +37,7 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs:
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execv(argv[0], argv.data());
+    ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
   return pid;
@@ -70,8 +71,12 @@ TempDir::~TempDir() {
 }
 
 CliResult run_cli(const std::vector<std::string>& args) {
+  return run_program(PSAHOST_BINARY, args);
+}
+
+CliResult run_program(const std::string& program, const std::vector<std::string>& args) {
   TempDir io;
-  const pid_t pid = spawn(args, io.path() / "out", io.path() / "err");
+  const pid_t pid = spawn(program, args, io.path() / "out", io.path() / "err");
   int status = 0;
   ::waitpid(pid, &status, 0);
   return {decode_status(status), read_file(io.path() / "out"), read_file(io.path() / "err")};
@@ -94,7 +99,7 @@ void Server::start(std::chrono::milliseconds timeout) {
   std::vector<std::string> args = {
       "serve", "--data-dir", data_dir_.string(), "--listen", "127.0.0.1:0", "--threads", "2"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  pid_ = spawn(args, out_file_, err_file_);
+  pid_ = spawn(PSAHOST_BINARY, args, out_file_, err_file_);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -153,6 +158,16 @@ std::string create_token(const fs::path& data_dir, const std::string& tenant,
   std::string token = r.out;
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   return token;
+}
+
+void copy_plugin(const std::filesystem::path& from_dir, const std::string& id,
+                 const std::filesystem::path& to_dir) {
+  namespace fs = std::filesystem;
+  fs::create_directories(to_dir);
+  fs::permissions(to_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  fs::copy_file(from_dir / (id + ".json"), to_dir / (id + ".json"));
+  fs::copy_file(from_dir / (id + ".so"), to_dir / (id + ".so"));
 }
 
 }  // namespace psahost::test

@@ -33,6 +33,8 @@ struct CliResult {
 
 // Runs `psahost args...` to completion (stdin closed) and captures its output.
 CliResult run_cli(const std::vector<std::string>& args);
+// Runs another program (looked up on PATH) the same way.
+CliResult run_program(const std::string& program, const std::vector<std::string>& args);
 
 // `psahost serve` on 127.0.0.1 with a free port in data_dir; start() returns once /readyz
 // could be answered (the address file is written after plugins load).
@@ -69,5 +71,10 @@ std::string create_token(const std::filesystem::path& data_dir, const std::strin
                          const std::string& role);
 
 std::string read_file(const std::filesystem::path& path);
+
+// Copies a built plugin (manifest + library) into to_dir (created readable by all, writable only
+// by us, as the host requires), so a test can load it alone or change the copy.
+void copy_plugin(const std::filesystem::path& from_dir, const std::string& id,
+                 const std::filesystem::path& to_dir);
 
 }  // namespace psahost::test
