@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs psahost's benchmarks on loopback and prints figures beside the peer baselines.
-#   bench/run.sh [healthz|admission|hook|bootstrap|time-approval|all] [SECONDS] [CONNECTIONS]
+#   bench/run.sh [healthz|admission|hook|bootstrap|time-approval|ingest|outbound|all] [SECONDS] [CONNECTIONS]
 # Needs a Release build in build/ (tools/dev.sh bench does it), wrk and nginx.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,6 +8,7 @@ build=${PSAHOST_BUILD_DIR:-$root/build}
 peers=${PSAHOST_PEERS_DIR:-$root/../shared/bench/peers}
 what=${1:-all}; secs=${2:-8}; conns=${3:-32}
 psahost=$build/bin/psahost
+INGEST_SERVE_ARGS=(${INGEST_SERVE_ARGS:-})
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # wrk's summary as "req/s N  p50 X  p99 Y  non2xx Z".
@@ -18,6 +19,9 @@ measure() { # URL [wrk args...]
     END{printf "req/s %s  p50 %s  p99 %s  non2xx %s\n", r, p50, p99, (e==""?0:e)}'
 }
 rate() { sed -E 's/^req\/s ([0-9.]+).*/\1/'; }
+# CPU seconds (user + system) a process has used so far: per-request cost that does not depend on
+# what else the machine is doing, unlike requests/s.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 start_psahost() { # DATA_DIR PORT [args...]
   local data=$1 port=$2; shift 2
@@ -78,6 +82,49 @@ bench_time_approval() {
   "$build/bin/psahost_bench_time_approval" "$build/bin/plugins"
 }
 
+bench_ingest() {
+  local c=${INGEST_CONNECTIONS:-64}
+  echo "== durable inbound ingest: Standard-Webhooks-signed ~1 KiB POSTs, each verified and committed"
+  echo "   before its 200, over keep-alive HTTPS, $c connections, ${secs}s (wrk -t1); peers in the same run"
+  eval "$("$peers/sign-fixed.sh")"; export BODY WH_ID WH_TS WH_SIG
+  local data=$work/ingest
+  "$psahost" connections add --data-dir "$data" --tenant default --connector standard-webhooks \
+    --name bench --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw >/dev/null
+  printf '%s' "$BODY" >"$work/body.json"
+  # A distinct id per request (more than the run can send): every one is a new inbox entry.
+  "$build/bin/psahost_bench_sign" whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw "$WH_TS" \
+    $((secs * 150000)) "$work/body.json" >"$work/signed.txt"
+  export SIGNED=$work/signed.txt
+  start_psahost "$data" 9704 "${INGEST_SERVE_ARGS[@]}"; local pid=$!
+  sleep 1
+  local cpu0; cpu0=$(cpu_seconds $pid)
+  local ours; ours=$(conns=$c measure https://127.0.0.1:9704/webhooks/bench -s "$root/bench/ingest.lua")
+  local cpu1; cpu1=$(cpu_seconds $pid)
+  stop_psahost $pid
+  printf '%-16s %s\n' psahost "$ours"
+  awk -v a="$cpu0" -v b="$cpu1" -v r="$(echo "$ours" | rate)" -v s="$secs" \
+    'BEGIN{printf "%-16s CPU %.1f us per request (user+system, all threads)\n", "", (b-a)*1e6/(r*s)}'
+  "$peers/nginx-204.sh" 9705 1 >/dev/null 2>&1 & local npid=$!
+  sleep 1
+  local nginx; nginx=$(conns=$c measure https://127.0.0.1:9705/ -s "$peers/signed-post.lua")
+  kill $npid; wait $npid 2>/dev/null || true
+  printf '%-16s %s\n' nginx-204-w1 "$nginx"
+  "$peers/make-cert.sh" /tmp/peer-bench-tls >/dev/null
+  MODE=group node "$peers/node-verify.js" 9706 /tmp/peer-bench-tls & local gpid=$!
+  sleep 1
+  local node; node=$(conns=$c measure https://127.0.0.1:9706/ -s "$peers/signed-post.lua")
+  kill $gpid; wait $gpid 2>/dev/null || true; rm -f /tmp/node-inbox-*.log
+  printf '%-16s %s\n' node-group "$node"
+  awk -v a="$(echo "$ours" | rate)" -v b="$(echo "$nginx" | rate)" -v n="$(echo "$node" | rate)" \
+    'BEGIN{printf "ratio psahost/nginx: %.2f (goal 0.50)   psahost/node-group: %.1f (goal 5)\n", a/b, a/n}'
+}
+
+bench_outbound() {
+  echo "== outbound deliveries: events fanned out, signed, sent over reused HTTPS and recorded"
+  "$peers/make-cert.sh" /tmp/peer-bench-tls >/dev/null
+  "$build/bin/psahost_bench_outbound" "$peers/node-verify.js" /tmp/peer-bench-tls "${OUTBOUND_EVENTS:-20000}"
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(uname -r); psahost $("$psahost" version)"
 case "$what" in
@@ -86,6 +133,9 @@ case "$what" in
   hook) bench_hook ;;
   bootstrap) bench_bootstrap ;;
   time-approval) bench_time_approval ;;
-  all) bench_healthz; echo; bench_admission; echo; bench_hook; echo; bench_bootstrap; echo; bench_time_approval ;;
-  *) echo "unknown benchmark '$what': healthz, admission, hook, bootstrap, time-approval or all" >&2; exit 2 ;;
+  ingest) bench_ingest ;;
+  outbound) bench_outbound ;;
+  all) bench_healthz; echo; bench_admission; echo; bench_hook; echo; bench_bootstrap; echo
+       bench_time_approval; echo; bench_ingest; echo; bench_outbound ;;
+  *) echo "unknown benchmark '$what': healthz, admission, hook, bootstrap, time-approval, ingest, outbound or all" >&2; exit 2 ;;
 esac

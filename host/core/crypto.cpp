@@ -74,26 +74,57 @@ std::string sha256(std::string_view bytes) {
 
 namespace {
 
+// A MAC context keyed once and copied per message: setting the key (two hash blocks) and looking
+// the digest up by name cost more than the MAC of a 1 KiB body. The few keys a thread uses (the
+// connections' and endpoints') are kept per thread.
+class KeyedMacs {
+ public:
+  ~KeyedMacs() {
+    for (auto& e : entries_) EVP_MAC_CTX_free(e.ctx);
+    EVP_MAC_free(mac_);
+  }
+
+  // A fresh copy of the context for (md, key), keyed and ready for updates; caller frees it.
+  EVP_MAC_CTX* copy(const EVP_MD* md, std::string_view key) {
+    for (auto& e : entries_) {
+      if (e.md == md && e.key == key) return EVP_MAC_CTX_dup(e.ctx);
+    }
+    if (!mac_) mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (!mac_) throw std::runtime_error("hmac: OpenSSL has no HMAC");
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac_);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(
+                               OSSL_MAC_PARAM_DIGEST, const_cast<char*>(EVP_MD_get0_name(md)), 0),
+                           OSSL_PARAM_construct_end()};
+    if (!ctx || EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                             params) != 1) {
+      EVP_MAC_CTX_free(ctx);
+      throw std::runtime_error("hmac: OpenSSL init failed");
+    }
+    if (entries_.size() >= kKept) {
+      EVP_MAC_CTX_free(entries_.front().ctx);
+      entries_.erase(entries_.begin());
+    }
+    entries_.push_back({md, std::string(key), ctx});
+    return EVP_MAC_CTX_dup(ctx);
+  }
+
+ private:
+  static constexpr std::size_t kKept = 16;
+  struct Entry {
+    const EVP_MD* md;
+    std::string key;
+    EVP_MAC_CTX* ctx;
+  };
+  EVP_MAC* mac_ = nullptr;
+  std::vector<Entry> entries_;
+};
+
 std::string hmac(const EVP_MD* md, std::string_view key,
                  std::initializer_list<std::string_view> pieces) {
-  // HMAC_CTX is deprecated in OpenSSL 3; EVP_MAC with a context fetched once per thread keeps
-  // the per-call cost to the MAC itself.
-  struct Mac {
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    ~Mac() { EVP_MAC_free(mac); }
-  };
-  thread_local Mac fetched;
-  if (!fetched.mac) throw std::runtime_error("hmac: OpenSSL has no HMAC");
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(fetched.mac),
+  thread_local KeyedMacs macs;
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(macs.copy(md, key),
                                                                 &EVP_MAC_CTX_free);
-  const char* digest = EVP_MD_get0_name(md);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
-      OSSL_PARAM_construct_end()};
-  if (!ctx || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()),
-                           key.size(), params) != 1) {
-    throw std::runtime_error("hmac: OpenSSL init failed");
-  }
+  if (!ctx) throw std::runtime_error("hmac: OpenSSL context copy failed");
   for (const auto& piece : pieces) {
     if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(piece.data()),
                        piece.size()) != 1) {

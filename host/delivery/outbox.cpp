@@ -283,6 +283,12 @@ void Outbox::schedule() {
 
 bool Outbox::send_round(std::chrono::system_clock::time_point& wake) {
   const std::string now = now_rfc3339();
+  {
+    // What finishes from here on may still look pending in what is read below: it must not be
+    // sent again on the strength of that.
+    std::lock_guard lock(mutex_);
+    finished_since_read_.clear();
+  }
   std::vector<Pending> due;
   std::map<std::string, Endpoint> endpoints;
   std::map<std::string, int64_t> oldest_request;  // per connection: the one that goes next
@@ -338,22 +344,38 @@ bool Outbox::send_round(std::chrono::system_clock::time_point& wake) {
     }
     {
       std::lock_guard lock(mutex_);
-      if (in_flight_.count(d.id) || in_flight_per_target_[target] >= cap) continue;
+      if (in_flight_.count(d.id) || finished_since_read_.count(d.id) ||
+          in_flight_per_target_[target] >= cap) {
+        continue;
+      }
       in_flight_.insert(d.id);
       ++in_flight_per_target_[target];
     }
     started = true;
-    if (d.kind == "webhook") {
-      send_webhook(d, endpoints.at(d.endpoint_id));
-    } else if (d.kind == "sync") {
-      post_work([this, d] { push(d); });
-    } else {
-      auto connection = connections_.get(d.tenant_id, d.connection_id);
-      if (!connection) {
-        finish(d.id, target);
-        continue;
+    // Whatever goes wrong in preparing a send is recorded as that attempt's failure: a
+    // delivery taken for sending always comes back, or its endpoint would be blocked for good.
+    const auto guarded = [this, d, target](const std::function<void()>& send) {
+      try {
+        send();
+      } catch (const std::exception& e) {
+        Attempt a;
+        a.started_at = now_rfc3339();
+        a.error = std::string("could not send: ") + e.what();
+        record(d, a, target);
       }
-      post_work([this, d, connection = *connection] { send_request(d, connection); });
+    };
+    if (d.kind == "webhook") {
+      guarded([&] { send_webhook(d, endpoints.at(d.endpoint_id)); });
+    } else if (d.kind == "sync") {
+      post_work([this, d, guarded] { guarded([&] { push(d); }); });
+    } else {
+      post_work([this, d, guarded] {
+        guarded([&] {
+          auto connection = connections_.get(d.tenant_id, d.connection_id);
+          if (!connection) throw std::runtime_error("the connection is gone");
+          send_request(d, *connection);
+        });
+      });
     }
   }
   return started && due.size() == options_.batch;
@@ -363,6 +385,7 @@ void Outbox::finish(int64_t id, const std::string& target) {
   {
     std::lock_guard lock(mutex_);
     in_flight_.erase(id);
+    finished_since_read_.insert(id);
     if (--in_flight_per_target_[target] <= 0) in_flight_per_target_.erase(target);
     send_notified_ = true;
   }
@@ -639,6 +662,15 @@ void Outbox::record(const Pending& d, const Attempt& a, const std::string& targe
   if (error.empty() && !success) error = "answered " + std::to_string(status);
   if (exhausted) error += "; gave up after " + std::to_string(d.attempts + 1) + " attempts";
 
+  if (log_.enabled(LogLevel::debug)) {
+    Json::Value f;
+    f["delivery_id"] = static_cast<Json::Int64>(d.id);
+    f["kind"] = d.kind;
+    f["status"] = status;
+    f["error"] = error;
+    f["outcome"] = success ? "delivered" : (final_failure || exhausted) ? "failed" : "retry";
+    log_.debug("delivery attempt", f);
+  }
   auto appended = std::make_shared<bool>(false);
   store_.write_async(
       [=, this, requests = std::move(new_requests)](store::Tx& tx) {

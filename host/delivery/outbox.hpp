@@ -134,6 +134,7 @@ class Outbox {
   std::condition_variable feed_wake_, send_wake_, work_wake_, drained_;
   bool feed_notified_ = false, send_notified_ = false;
   std::set<int64_t> in_flight_;
+  std::set<int64_t> finished_since_read_;
   std::map<std::string, int> in_flight_per_target_;
   std::deque<std::function<void()>> jobs_;
   std::map<std::string, std::string> endpoint_keys_;  // opened signing keys by endpoint id

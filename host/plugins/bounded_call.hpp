@@ -8,14 +8,20 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 namespace psahost::plugins {
 
+// Calls are made one at a time (callers on several threads take turns), on a worker thread that
+// is kept between calls.
 class BoundedCalls {
  public:
-  explicit BoundedCalls(int max_stuck_per_plugin = 4) : max_stuck_(max_stuck_per_plugin) {}
+  explicit BoundedCalls(int max_stuck_per_plugin = 4);
+  ~BoundedCalls();
+  BoundedCalls(const BoundedCalls&) = delete;
+  BoundedCalls& operator=(const BoundedCalls&) = delete;
 
   // The hook's result, or an error result ("timed out after N ms", "N earlier calls never
   // returned") when it did not answer within timeout (0 = the manifest's timeout_ms).
@@ -27,9 +33,12 @@ class BoundedCalls {
 
  private:
   struct State;
+  class Worker;
   int max_stuck_;
   std::shared_ptr<State> state_ = make_state();
   static std::shared_ptr<State> make_state();
+  std::mutex call_mutex_;
+  std::unique_ptr<Worker> worker_;
 };
 
 }  // namespace psahost::plugins

@@ -369,6 +369,13 @@ class SqliteStore final : public Store {
                        (mode ? mode->text(0) : std::string("unknown")) + ")");
     }
     migrate(tx, version);
+    // Checkpoints move to their own thread and connection: inline, each one would stall every
+    // writer behind it while it copies pages into the database and syncs the file. The hook
+    // replaces SQLite's automatic checkpoint; a WAL far past the mark is checkpointed inline
+    // anyway, so it cannot grow without bound if the checkpointer falls behind.
+    sqlite3_wal_hook(writer_connection_->handle(), &SqliteStore::on_wal_commit, this);
+    checkpointer_connection_ = std::make_unique<Connection>(path_, SQLITE_OPEN_READWRITE);
+    checkpointer_ = std::thread([this] { checkpoint_loop(); });
     writer_ = std::thread([this] { writer_loop(); });
   }
 
@@ -482,6 +489,13 @@ class SqliteStore final : public Store {
     queue_ready_.notify_all();
     std::lock_guard lock(join_mutex_);
     if (writer_.joinable()) writer_.join();
+    {
+      std::lock_guard checkpoint_lock(checkpoint_mutex_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_wanted_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+    checkpointer_connection_.reset();
   }
 
  private:
@@ -536,6 +550,45 @@ class SqliteStore final : public Store {
     // Read-only handles: a write attempted inside read() fails instead of racing the writer.
     if (!slot) slot = std::make_unique<Connection>(path_, SQLITE_OPEN_READONLY);
     return *slot;
+  }
+
+  // WAL pages after which the checkpointer is asked to run, and after which the writer does it
+  // itself.
+  static constexpr int kCheckpointPages = 1000;
+  static constexpr int kInlineCheckpointPages = 64 * 1000;
+
+  static int on_wal_commit(void* self, sqlite3* db, const char*, int pages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    if (pages >= kInlineCheckpointPages) {
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kCheckpointPages) {
+      {
+        std::lock_guard lock(store->checkpoint_mutex_);
+        store->checkpoint_requested_ = true;
+      }
+      store->checkpoint_wanted_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpoint_loop() {
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoint_mutex_);
+        checkpoint_wanted_.wait(lock, [this] { return checkpoint_requested_ || checkpoint_stop_; });
+        if (checkpoint_stop_) return;
+        checkpoint_requested_ = false;
+      }
+      // PASSIVE takes no lock that writers wait for: it copies what readers no longer need.
+      int log = 0, done = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(checkpointer_connection_->handle(), nullptr,
+                                               SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        log_.warn("WAL checkpoint failed; the next commit asks again",
+                  log_fields({{"path", path_.string()},
+                              {"error", sqlite3_errmsg(checkpointer_connection_->handle())}}));
+      }
+    }
   }
 
   void writer_loop() {
@@ -656,6 +709,13 @@ class SqliteStore final : public Store {
   std::atomic<std::thread::id> writer_id_{};
   std::mutex join_mutex_;
   std::thread writer_;
+
+  std::unique_ptr<Connection> checkpointer_connection_;  // the checkpointer thread's only
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_requested_ = false;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace

@@ -213,7 +213,16 @@ ChangeResult ChangeApplier::upsert(const Connection& connection, const Json::Val
   if (!is_reference(ref)) throw InvalidChange("ref must be {\"id\"} or {\"external_id\"}");
   if (auto id = resolve(connection, type, ref)) {
     if (update_body.empty() || update_path_prefix.empty()) return unchanged(op, *id);
-    const Reply r = call(connection, "PATCH", update_path_prefix + *id, update_body);
+    // Only what differs is sent: a delivery applied twice (a retry, a replay, a re-run after a
+    // crash) changes nothing the second time and appends no event.
+    const Reply current = call(connection, "GET", update_path_prefix + *id, Json::nullValue);
+    if (current.status != 200) return outcome_of(op, current.status, current.body, *id);
+    Json::Value patch(Json::objectValue);
+    for (const auto& name : update_body.getMemberNames()) {
+      if (update_body[name] != current.body[name]) patch[name] = update_body[name];
+    }
+    if (patch.empty()) return unchanged(op, *id);
+    const Reply r = call(connection, "PATCH", update_path_prefix + *id, patch);
     return outcome_of(op, r.status, r.body, *id);
   }
   if (!ref["external_id"].isString()) {

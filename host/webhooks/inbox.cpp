@@ -86,14 +86,25 @@ void InboxProcessor::run() {
     if (worked) continue;
     std::unique_lock lock(mutex_);
     wake_.wait_until(lock, wake, [this] { return notified_ || stopping_.load(); });
+    const bool notified = notified_;
     notified_ = false;
+    // Under a stream of webhooks every commit notifies: gathering them for a moment turns a
+    // round per commit into a round per batch.
+    if (notified && !stopping_.load()) {
+      wake_.wait_for(lock, options_.gather, [this] { return stopping_.load(); });
+      notified_ = false;
+    }
   }
 }
 
 bool InboxProcessor::round(std::chrono::system_clock::time_point& wake) {
   const auto now = std::chrono::system_clock::now();
   const std::string now_text = rfc3339(now);
-  std::vector<std::pair<Connection, std::vector<Entry>>> work;
+  struct Due {
+    std::string connection_id, tenant_id;
+    std::vector<Entry> entries;
+  };
+  std::vector<Due> work;
   store_.read([&](store::Tx& tx) {
     // Connections are few and the pending index leads with them: one probe each.
     std::vector<std::pair<std::string, std::string>> ids;
@@ -102,11 +113,20 @@ bool InboxProcessor::round(std::chrono::system_clock::time_point& wake) {
         "i.connection_id = c.id AND i.status = 'pending')",
         {}, [&](const store::Row& r) { ids.emplace_back(r.text(0), r.text(1)); });
     for (const auto& [id, tenant_id] : ids) {
-      std::vector<Entry> entries;
-      bool blocked = false;
       // Oldest first, and nothing after an entry that waits for its retry: a connector sees a
       // connection's deliveries in the order they came, so an old update never overwrites a
-      // newer one.
+      // newer one. The head is looked at first, so a connection that waits costs one probe.
+      auto head = tx.query_one(
+          "SELECT next_attempt_at FROM inbox WHERE connection_id = ? AND status = 'pending' "
+          "ORDER BY id LIMIT 1",
+          {id});
+      if (!head) continue;
+      if (!head->is_null(0) && head->text(0) > now_text) {
+        if (auto at = parse_rfc3339(head->text(0))) wake = std::min(wake, *at);
+        continue;
+      }
+      std::vector<Entry> entries;
+      bool blocked = false;
       tx.each(
           "SELECT id, tenant_id, connection_id, headers, body, received_at, attempts, "
           "next_attempt_at FROM inbox WHERE connection_id = ? AND status = 'pending' ORDER BY id "
@@ -121,22 +141,22 @@ bool InboxProcessor::round(std::chrono::system_clock::time_point& wake) {
             entries.push_back(Entry{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4),
                                     r.text(5), r.integer(6)});
           });
-      if (entries.empty()) continue;
-      work.emplace_back(Connection{}, std::move(entries));
-      work.back().first.id = id;
-      work.back().first.tenant_id = tenant_id;
+      if (!entries.empty()) work.push_back({id, tenant_id, std::move(entries)});
     }
   });
   bool worked = false;
-  for (auto& [stub, entries] : work) {
-    auto connection = connections_.get(stub.tenant_id, stub.id);
+  for (const auto& due : work) {
+    auto connection = connections_.get(due.tenant_id, due.connection_id);
     if (!connection) continue;
-    for (const auto& entry : entries) {
-      if (stopping_.load()) return worked;
+    for (const auto& entry : due.entries) {
+      if (stopping_.load()) break;
       worked = true;
-      if (process(entry, *connection) != Result::processed) break;  // keep the order
+      const Result r = process(entry, *connection);
+      if (updates_.size() >= 64) flush();
+      if (r != Result::processed) break;  // keep the order
     }
   }
+  flush();
   return worked;
 }
 
@@ -180,32 +200,65 @@ InboxProcessor::Result InboxProcessor::process(const Entry& entry, const Connect
   Json::Value outcome(Json::arrayValue);
   for (const auto& r : results) outcome.append(r.to_json());
   const Json::Value& changes = answer.body["changes"];
+  Update u;
+  u.id = entry.id;
+  u.outcome = api::to_text(outcome);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].outcome != "refused") continue;
+    // The connector hears of refusals by subscribing to this event (sync.push), so that the
+    // system the change came from can show why, e.g. time approved there but not billable here.
+    Json::Value payload;
+    payload["connection_id"] = connection.id;
+    payload["connection"] = connection.name;
+    payload["inbox_id"] = static_cast<Json::Int64>(entry.id);
+    payload["change"] = changes[static_cast<Json::ArrayIndex>(i)];
+    payload["status"] = results[i].status;
+    payload["problem"] = results[i].problem;
+    payload["object_id"] =
+        results[i].object_id.empty() ? Json::Value() : Json::Value(results[i].object_id);
+    u.events.push_back({connection.tenant_id, "inbound.change_refused", "connection", connection.id,
+                        payload, "connection:" + connection.name, "connection:" + connection.id});
+  }
+  updates_.push_back(std::move(u));
+  return Result::processed;
+}
+
+void InboxProcessor::flush() {
+  if (updates_.empty()) return;
+  const std::string now = now_rfc3339();
+  bool appended = false;
   store_.write([&](store::Tx& tx) {
-    tx.exec(
-        "UPDATE inbox SET status = 'processed', attempts = attempts + 1, outcome = ?, "
-        "last_error = NULL, next_attempt_at = NULL, processed_at = ? WHERE id = ? AND status = "
-        "'pending'",
-        {api::to_text(outcome), now_rfc3339(), entry.id});
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (results[i].outcome != "refused") continue;
-      // The connector hears of refusals by subscribing to this event (sync.push), so that the
-      // system the change came from can show why, e.g. time approved there but not billable here.
-      Json::Value payload;
-      payload["connection_id"] = connection.id;
-      payload["connection"] = connection.name;
-      payload["inbox_id"] = static_cast<Json::Int64>(entry.id);
-      payload["change"] = changes[static_cast<Json::ArrayIndex>(i)];
-      payload["status"] = results[i].status;
-      payload["problem"] = results[i].problem;
-      payload["object_id"] =
-          results[i].object_id.empty() ? Json::Value() : Json::Value(results[i].object_id);
-      events::append(
-          tx, {connection.tenant_id, "inbound.change_refused", "connection", connection.id, payload,
-               "connection:" + connection.name, "connection:" + connection.id});
+    for (const auto& u : updates_) {
+      switch (u.result) {
+        case Result::processed:
+          tx.exec(
+              "UPDATE inbox SET status = 'processed', attempts = attempts + 1, outcome = ?, "
+              "last_error = NULL, next_attempt_at = NULL, processed_at = ? WHERE id = ? AND "
+              "status = 'pending'",
+              {u.outcome, now, u.id});
+          break;
+        case Result::failed:
+          tx.exec(
+              "UPDATE inbox SET attempts = ?, last_error = ?, status = ?, next_attempt_at = ? "
+              "WHERE id = ? AND status = 'pending'",
+              {u.attempts, u.error, std::string(u.park ? "parked" : "pending"),
+               u.park ? store::Value(nullptr) : store::Value(u.next_attempt_at), u.id});
+          break;
+        case Result::waiting:
+          tx.exec(
+              "UPDATE inbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND status = "
+              "'pending'",
+              {u.error, u.next_attempt_at, u.id});
+          break;
+      }
+      for (const auto& e : u.events) {
+        events::append(tx, e);
+        appended = true;
+      }
     }
   });
-  if (events_committed_) events_committed_();
-  return Result::processed;
+  updates_.clear();
+  if (appended && events_committed_) events_committed_();
 }
 
 std::chrono::milliseconds InboxProcessor::backoff(int64_t attempts) {
@@ -218,36 +271,32 @@ std::chrono::milliseconds InboxProcessor::backoff(int64_t attempts) {
 }
 
 void InboxProcessor::fail(const Entry& entry, const std::string& error) {
-  const int64_t attempts = entry.attempts + 1;
-  const bool park = attempts >= options_.max_attempts;
-  const std::string next = rfc3339(std::chrono::system_clock::now() + backoff(attempts));
-  store_.write([&](store::Tx& tx) {
-    tx.exec(
-        "UPDATE inbox SET attempts = ?, last_error = ?, status = ?, next_attempt_at = ? WHERE id "
-        "= ? AND status = 'pending'",
-        {attempts, error, std::string(park ? "parked" : "pending"),
-         park ? store::Value(nullptr) : store::Value(next), entry.id});
-  });
+  Update u;
+  u.id = entry.id;
+  u.result = Result::failed;
+  u.attempts = entry.attempts + 1;
+  u.park = u.attempts >= options_.max_attempts;
+  u.error = error;
+  u.next_attempt_at = rfc3339(std::chrono::system_clock::now() + backoff(u.attempts));
   Json::Value f;
   f["inbox_id"] = static_cast<Json::Int64>(entry.id);
-  f["attempts"] = static_cast<Json::Int64>(attempts);
+  f["attempts"] = static_cast<Json::Int64>(u.attempts);
   f["error"] = error;
-  if (park) {
+  if (u.park) {
     log_.error("inbound webhook parked after repeated failures; replay it once fixed", f);
   } else {
     log_.warn("inbound webhook failed; it will be retried", f);
   }
+  updates_.push_back(std::move(u));
 }
 
 void InboxProcessor::wait(const Entry& entry, const std::string& why) {
-  const std::string next =
-      rfc3339(std::chrono::system_clock::now() + options_.connector_missing_delay);
-  store_.write([&](store::Tx& tx) {
-    tx.exec(
-        "UPDATE inbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND status = "
-        "'pending'",
-        {why, next, entry.id});
-  });
+  Update u;
+  u.id = entry.id;
+  u.result = Result::waiting;
+  u.error = why;
+  u.next_attempt_at = rfc3339(std::chrono::system_clock::now() + options_.connector_missing_delay);
+  updates_.push_back(std::move(u));
 }
 
 }  // namespace psahost::webhooks

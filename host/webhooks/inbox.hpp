@@ -4,6 +4,7 @@
 // GET /v1/inbox shows them and POST /v1/inbox/{id}/replay sends them through again.
 #pragma once
 
+#include "events/event_log.hpp"
 #include "plugins/bounded_call.hpp"
 #include "store/store.hpp"
 #include "webhooks/changes.hpp"
@@ -20,6 +21,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace psahost {
 class Logger;
@@ -38,6 +40,8 @@ struct InboxOptions {
   // (without counting attempts: nothing was tried).
   std::chrono::milliseconds connector_missing_delay{5'000};
   std::chrono::milliseconds idle_poll{1'000};
+  // After a wake-up, how long new entries are let gather before a round looks at them.
+  std::chrono::milliseconds gather{5};
   std::size_t batch = 256;
 };
 
@@ -63,6 +67,18 @@ class InboxProcessor {
     int64_t attempts = 0;
   };
   enum class Result { processed, failed, waiting };
+  // What processing an entry came to, written with others in one transaction: an entry that
+  // changes nothing must not cost a commit of its own.
+  struct Update {
+    int64_t id = 0;
+    Result result = Result::processed;
+    std::string outcome;  // processed: the results, as JSON text
+    std::string error;    // failed or waiting: why
+    std::string next_attempt_at;
+    int64_t attempts = 0;
+    bool park = false;
+    std::vector<events::NewEvent> events;
+  };
 
   void run();
   // Works through the due entries; returns true if it processed any. wake is set to when the
@@ -71,6 +87,8 @@ class InboxProcessor {
   Result process(const Entry& entry, const Connection& connection);
   void fail(const Entry& entry, const std::string& error);
   void wait(const Entry& entry, const std::string& why);
+  // Writes the updates gathered so far in one transaction.
+  void flush();
   std::chrono::milliseconds backoff(int64_t attempts);
 
   store::Store& store_;
@@ -82,6 +100,7 @@ class InboxProcessor {
   InboxOptions options_;
   plugins::BoundedCalls calls_;
   std::mt19937_64 jitter_{std::random_device{}()};
+  std::vector<Update> updates_;  // processor thread only
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -160,6 +160,12 @@ inline std::string write(const Json::Value& value) {
   return out;
 }
 
+// Appends s to out as a JSON string literal (quoted and escaped), for writers that build a
+// document directly.
+inline void append_string(std::string& out, std::string_view s) {
+  detail::write_string(out, s.data(), s.data() + s.size());
+}
+
 inline Json::Value error(const std::string& message) {
   Json::Value v;
   v["error"]["message"] = message;
