@@ -14,8 +14,10 @@
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <stop_token>
 
 namespace psahost {
+class BackgroundWorkers;
 class Logger;
 class Metrics;
 }  // namespace psahost
@@ -35,6 +37,9 @@ struct ApiContext {
   std::function<void()> events_committed;
   // Seals and opens secrets kept in the store (connection and endpoint secrets).
   const crypto::SecretBox& secrets;
+  // Threads for long work off the I/O threads (billing runs, asking accounting systems); routes
+  // that need them answer 503 while it is null.
+  BackgroundWorkers* workers = nullptr;
 
   // The caller's principal if the request carries a valid token with the right; otherwise
   // *refusal is set (401 no or bad token, 403 missing right, 503 not ready yet).
@@ -66,5 +71,13 @@ void add_time_approval_routes(http::Router& router, const ApiContext& ctx);
 void add_sales_routes(http::Router& router, const ApiContext& ctx);
 void add_onboarding_routes(http::Router& router, const ApiContext& ctx);
 void add_contract_routes(http::Router& router, const ApiContext& ctx);
+void add_numbering_routes(http::Router& router, const ApiContext& ctx);
+void add_billing_run_routes(http::Router& router, const ApiContext& ctx);
+void add_invoice_routes(http::Router& router, const ApiContext& ctx);
+
+// Runs job on ctx.workers, off the I/O threads; answers 503 when there are none (or they are
+// stopping). The job answers through respond.
+void in_background(const ApiContext& ctx, http::Responder respond,
+                   std::function<void(std::stop_token, const http::Responder&)> job);
 
 }  // namespace psahost::api

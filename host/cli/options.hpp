@@ -44,5 +44,7 @@ crypto::SecretBox open_secret_box(const po::variables_map& vm);
 int cmd_onboarding(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
 int cmd_contracts(const std::vector<std::string>& args);
+int cmd_numbering(const std::vector<std::string>& args);
+int cmd_billing(const std::vector<std::string>& args);
 
 }  // namespace psahost::cli
