@@ -31,24 +31,6 @@ std::string recorder_kv(const fs::path& data_dir, const std::string& key) {
   return value;
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::seconds limit = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
-
-void copy_plugin(const fs::path& from, const std::string& id, const fs::path& to) {
-  fs::create_directories(to);
-  fs::permissions(to, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                          fs::perms::others_read | fs::perms::others_exec);
-  fs::copy_file(from / (id + ".json"), to / (id + ".json"));
-  fs::copy_file(from / (id + ".so"), to / (id + ".so"));
-}
-
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
   std::size_t start = 0;

@@ -17,15 +17,6 @@ std::map<std::string, std::string> auth(const std::string& token) {
   return {{"authorization", "Bearer " + token}};
 }
 
-// Copies a built plugin (manifest + library) into dir, so a test can change the copy.
-void copy_plugin(const fs::path& from_dir, const std::string& id, const fs::path& dir) {
-  fs::create_directories(dir);
-  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                           fs::perms::others_read | fs::perms::others_exec);
-  fs::copy_file(from_dir / (id + ".json"), dir / (id + ".json"));
-  fs::copy_file(from_dir / (id + ".so"), dir / (id + ".so"));
-}
-
 Json::Value plugin_entry(const Json::Value& list, const std::string& id) {
   for (const auto& p : list["items"]) {
     if (p["id"].asString() == id) return p;

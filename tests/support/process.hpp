@@ -4,10 +4,13 @@
 
 #include <sys/types.h>
 
+#include <json/value.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace psahost::test {
@@ -69,5 +72,27 @@ std::string create_token(const std::filesystem::path& data_dir, const std::strin
                          const std::string& role);
 
 std::string read_file(const std::filesystem::path& path);
+
+// Copies a built plugin (manifest and library) into dir, created readable by all and writable by
+// the owner only (the host refuses a library others could change), so a test can load or change
+// the copy.
+void copy_plugin(const std::filesystem::path& from_dir, const std::string& id,
+                 const std::filesystem::path& dir);
+
+// Sets members of a plugin manifest's config defaults (what the plugin gets without partner
+// settings), e.g. {"last_number":"INV-2026-01041"} for a copied test plugin.
+void set_config_defaults(const std::filesystem::path& manifest, const Json::Value& members);
+
+// Polls pred until it holds or limit passes; returns whether it held. For what the host does
+// after it answered (event delivery, a background run): tests never assert on the time it took.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
 
 }  // namespace psahost::test
