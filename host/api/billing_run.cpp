@@ -80,9 +80,11 @@ std::vector<ClientWork> read_clients(store::Tx& tx, const std::string& tenant,
     w.facts.client_id = w.client_id;
     out.push_back(std::move(w));
   };
+  // "+c.tenant_id": pages walk the primary key from `after`, in id order; the tenant's (tenant,
+  // name) index would make SQLite read and sort all of the tenant's clients for every page.
   constexpr const char* kClient =
       "SELECT c.id, c.name, b.data FROM clients c LEFT JOIN billing_info b ON b.client_id = c.id "
-      "WHERE c.tenant_id = ? AND c.status = 'active'";
+      "WHERE +c.tenant_id = ? AND c.status = 'active'";
   if (only) {
     for (const auto& id : *only) {
       if (auto r = tx.query_one(std::string(kClient) + " AND c.id = ?", {tenant, id})) add(*r);

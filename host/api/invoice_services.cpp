@@ -143,25 +143,27 @@ std::size_t count_kind(const domain::DraftInvoice& draft, std::string_view kind)
 // of it changed since the draft was made (the caller then rolls the invoice back).
 bool mark_billed(store::Tx& tx, const std::string& tenant_id, const std::string& invoice_id,
                  const domain::DraftInvoice& draft, const std::string& now) {
+  // One statement per kind and invoice, driven by the invoice's own lines: "+tenant_id" keeps
+  // SQLite from walking all of the tenant's entries by its index for every invoice. Each must
+  // still be approved, not invoiced, and carry the minutes, rate (or quantity, price) and
+  // currency billed.
   if (const auto time = count_kind(draft, "time_entry"); time > 0) {
-    // One statement per invoice, joined to its own lines: the entry must still be approved, not
-    // invoiced, and carry the minutes, rate and currency the line bills.
     const int64_t changed = tx.exec(
         "UPDATE time_entries SET status = 'invoiced', invoice_id = ?1, version = version + 1, "
-        "updated_at = ?2 FROM invoice_lines l WHERE l.invoice_id = ?1 AND l.time_entry_id = "
-        "time_entries.id AND time_entries.tenant_id = ?3 AND time_entries.status = 'approved' "
-        "AND time_entries.invoice_id IS NULL AND time_entries.billed_minutes = l.quantity AND "
-        "time_entries.rate = l.unit_price AND time_entries.currency = ?4",
+        "updated_at = ?2 WHERE id IN (SELECT time_entry_id FROM invoice_lines WHERE invoice_id = "
+        "?1 AND time_entry_id IS NOT NULL) AND +tenant_id = ?3 AND status = 'approved' AND "
+        "invoice_id IS NULL AND currency = ?4 AND (billed_minutes, rate) = (SELECT quantity, "
+        "unit_price FROM invoice_lines WHERE time_entry_id = time_entries.id)",
         {invoice_id, now, tenant_id, draft.currency});
     if (changed != static_cast<int64_t>(time)) return false;
   }
   if (const auto items = count_kind(draft, "sales_item"); items > 0) {
     const int64_t changed = tx.exec(
         "UPDATE sales_items SET status = 'invoiced', invoice_id = ?1, version = version + 1, "
-        "updated_at = ?2 FROM invoice_lines l WHERE l.invoice_id = ?1 AND l.sales_item_id = "
-        "sales_items.id AND sales_items.tenant_id = ?3 AND sales_items.status = 'approved' AND "
-        "sales_items.invoice_id IS NULL AND sales_items.quantity = l.quantity AND "
-        "sales_items.unit_price = l.unit_price AND sales_items.currency = ?4",
+        "updated_at = ?2 WHERE id IN (SELECT sales_item_id FROM invoice_lines WHERE invoice_id = "
+        "?1 AND sales_item_id IS NOT NULL) AND +tenant_id = ?3 AND status = 'approved' AND "
+        "invoice_id IS NULL AND currency = ?4 AND (quantity, unit_price) = (SELECT quantity, "
+        "unit_price FROM invoice_lines WHERE sales_item_id = sales_items.id)",
         {invoice_id, now, tenant_id, draft.currency});
     if (changed != static_cast<int64_t>(items)) return false;
   }
