@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs psahost's benchmarks on loopback and prints figures beside the peer baselines.
-#   bench/run.sh [healthz|admission|hook|bootstrap|time-approval|all] [SECONDS] [CONNECTIONS]
+#   bench/run.sh [healthz|admission|hook|bootstrap|time-approval|billing-run|all] [SECONDS] [CONNECTIONS]
 # Needs a Release build in build/ (tools/dev.sh bench does it), wrk and nginx.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,6 +78,11 @@ bench_time_approval() {
   "$build/bin/psahost_bench_time_approval" "$build/bin/plugins"
 }
 
+bench_billing_run() {
+  echo "== billing run: 10,000 clients, 50,000 contract parts, 500,000 approved time entries (SQLite)"
+  "$build/bin/psahost_bench_billing_run" "$build/bin/plugins"
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(uname -r); psahost $("$psahost" version)"
 case "$what" in
@@ -86,6 +91,7 @@ case "$what" in
   hook) bench_hook ;;
   bootstrap) bench_bootstrap ;;
   time-approval) bench_time_approval ;;
-  all) bench_healthz; echo; bench_admission; echo; bench_hook; echo; bench_bootstrap; echo; bench_time_approval ;;
-  *) echo "unknown benchmark '$what': healthz, admission, hook, bootstrap, time-approval or all" >&2; exit 2 ;;
+  billing-run) bench_billing_run ;;
+  all) bench_healthz; echo; bench_admission; echo; bench_hook; echo; bench_bootstrap; echo; bench_time_approval; echo; bench_billing_run ;;
+  *) echo "unknown benchmark '$what': healthz, admission, hook, bootstrap, time-approval, billing-run or all" >&2; exit 2 ;;
 esac

@@ -122,11 +122,11 @@ void add_reads(http::Router& router, const ApiContext& ctx) {
         http::Response refusal;
         auto who = ctx.authorize(req, auth::Right::read, &refusal);
         if (!who) return refusal;
-        Json::Value invoice;
+        std::optional<std::string> invoice;
         ctx.store.read(
-            [&](store::Tx& tx) { invoice = invoice_json(tx, who->tenant_id, params.at("id")); });
-        return invoice.isNull() ? not_found("invoice", params.at("id"))
-                                : http::Response::json(200, invoice);
+            [&](store::Tx& tx) { invoice = invoice_text(tx, who->tenant_id, params.at("id")); });
+        return invoice ? http::Response::text(200, std::move(*invoice), "application/json")
+                       : not_found("invoice", params.at("id"));
       });
 }
 

@@ -3,6 +3,7 @@
 #include "api/contract_services.hpp"
 #include "api/numbering_services.hpp"
 #include "core/clock.hpp"
+#include "core/json_text.hpp"
 #include "core/ordered_id.hpp"
 #include "domain/billing_calendar.hpp"
 #include "events/event_log.hpp"
@@ -20,20 +21,25 @@ constexpr const char* kLineColumns =
     "contract_id, contract_part_id, interval_start, interval_end, service_from, service_to, "
     "days, interval_days, time_entry_id, ticket_id, work_date, sales_item_id";
 
-constexpr const char* kInsertLine =
-    "INSERT INTO invoice_lines (invoice_id, tenant_id, line_no, kind, description, quantity, "
-    "unit, unit_price, discount, amount, tax_amount, contract_id, contract_part_id, "
-    "interval_start, interval_end, service_from, service_to, days, interval_days, time_entry_id, "
-    "ticket_id, work_date, sales_item_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "?, ?, ?, ?, ?, ?, ?)";
+// Lines per INSERT: one statement for many rows costs far less than a statement per row.
+constexpr std::size_t kLinesPerInsert = 64;
 
-store::Value text_or_null(const std::string& s) {
-  return s.empty() ? store::Value(nullptr) : store::Value(s);
-}
-
-Json::Value json_or_null(const store::Row& r, std::size_t i) {
-  return r.is_null(i) ? Json::Value() : Json::Value(r.text(i));
-}
+// An issued invoice as stored, without its lines: what the invoice document is written from,
+// whether just issued (the invoice.issued payload) or read back (GET /v1/invoices/{id}).
+struct InvoiceHeader {
+  std::string id, client_id, billing_entity, series, number;
+  int64_t seq = 0;
+  std::string kind;
+  std::optional<std::string> period, billing_run_id;
+  std::string status, currency, tax_rate;
+  int64_t net = 0, tax = 0, total = 0;
+  std::string issue_date, due_date;
+  int64_t payment_terms_days = 0;
+  std::string client_json, external_ids_json;  // JSON text, as stored
+  std::string issued_by, issued_at;
+  int64_t version = 1;
+  std::string updated_at;
+};
 
 Json::Value int64_json(int64_t n) {
   return Json::Value(static_cast<Json::Int64>(n));
@@ -70,67 +76,179 @@ domain::InvoiceLine line_from_row(const store::Row& r) {
   return l;
 }
 
-Json::Value invoice_from_row(const store::Row& r) {
-  Json::Value v;
-  v["id"] = r.text(0);
-  v["client_id"] = r.text(1);
-  v["billing_entity"] = r.text(2);
-  v["series"] = r.text(3);
-  v["number"] = r.text(4);
-  v["seq"] = int64_json(r.integer(5));
-  v["kind"] = r.text(7);
-  v["period"] = json_or_null(r, 8);
-  v["billing_run_id"] = json_or_null(r, 9);
-  v["status"] = r.text(10);
-  v["currency"] = r.text(11);
-  v["tax_rate"] = r.text(12);
-  v["net_amount"] = int64_json(r.integer(13));
-  v["tax_amount"] = int64_json(r.integer(14));
-  v["total_amount"] = int64_json(r.integer(15));
-  v["issue_date"] = r.text(16);
-  v["due_date"] = r.text(17);
-  v["payment_terms_days"] = int64_json(r.integer(18));
-  v["client"] = from_text(r.text(19));
-  v["external_ids"] = from_text(r.text(20));
-  v["issued_by"] = r.text(21);
-  v["issued_at"] = r.text(22);
-  v["version"] = int64_json(r.integer(23));
-  v["updated_at"] = r.text(24);
-  return v;
+InvoiceHeader header_from_row(const store::Row& r) {
+  InvoiceHeader h;
+  h.id = r.text(0);
+  h.client_id = r.text(1);
+  h.billing_entity = r.text(2);
+  h.series = r.text(3);
+  h.number = r.text(4);
+  h.seq = r.integer(5);
+  h.kind = r.text(7);
+  h.period = r.optional_text(8);
+  h.billing_run_id = r.optional_text(9);
+  h.status = r.text(10);
+  h.currency = r.text(11);
+  h.tax_rate = r.text(12);
+  h.net = r.integer(13);
+  h.tax = r.integer(14);
+  h.total = r.integer(15);
+  h.issue_date = r.text(16);
+  h.due_date = r.text(17);
+  h.payment_terms_days = r.integer(18);
+  h.client_json = r.text(19);
+  h.external_ids_json = r.text(20);
+  h.issued_by = r.text(21);
+  h.issued_at = r.text(22);
+  h.version = r.integer(23);
+  h.updated_at = r.text(24);
+  return h;
 }
 
+void write_optional(JsonText& j, const std::optional<std::string>& v) {
+  if (v) {
+    j.str(*v);
+  } else {
+    j.null();
+  }
+}
+
+// One line: the members every line has, then those of its kind.
+void write_line(JsonText& j, const domain::InvoiceLine& line, int64_t line_no) {
+  j.begin_object();
+  j.key("line_no").num(line_no);
+  j.key("kind").str(line.kind);
+  j.key("description").str(line.description);
+  j.key("quantity").num(line.quantity);
+  j.key("unit").str(line.unit);
+  j.key("unit_price").num(line.unit_price);
+  j.key("discount").str(line.discount);
+  j.key("amount").num(line.amount);
+  j.key("tax_amount").num(line.tax);
+  if (line.kind == "contract_part") {
+    j.key("contract_id").str(line.contract_id);
+    j.key("contract_part_id").str(line.contract_part_id);
+    if (line.interval) {
+      j.key("interval").begin_object();
+      j.key("start").str(domain::format_date(line.interval->start));
+      j.key("end").str(domain::format_date(line.interval->end));
+      j.end_object();
+      j.key("interval_days").num(line.interval->days());
+    }
+    if (line.service) {
+      j.key("service_from").str(domain::format_date(line.service->from));
+      j.key("service_to").str(domain::format_date(line.service->to));
+      j.key("days").num(line.service->days);
+    }
+  } else if (line.kind == "time_entry") {
+    j.key("time_entry_id").str(line.time_entry_id);
+    j.key("ticket_id").str(line.ticket_id);
+    j.key("work_date").str(line.work_date);
+  } else if (line.kind == "sales_item") {
+    j.key("sales_item_id").str(line.sales_item_id);
+  }
+  j.end_object();
+}
+
+// The invoice document: what GET /v1/invoices/{id} answers and invoice.issued carries.
+std::string invoice_document(const InvoiceHeader& h,
+                             const std::vector<domain::InvoiceLine>& lines) {
+  JsonText j;
+  j.reserve(1024 + 320 * lines.size());
+  j.begin_object();
+  j.key("id").str(h.id);
+  j.key("number").str(h.number);
+  j.key("seq").num(h.seq);
+  j.key("client_id").str(h.client_id);
+  j.key("client").raw(h.client_json);
+  j.key("billing_entity").str(h.billing_entity);
+  j.key("series").str(h.series);
+  j.key("kind").str(h.kind);
+  j.key("period");
+  write_optional(j, h.period);
+  j.key("billing_run_id");
+  write_optional(j, h.billing_run_id);
+  j.key("status").str(h.status);
+  j.key("currency").str(h.currency);
+  j.key("tax_rate").str(h.tax_rate);
+  j.key("net_amount").num(h.net);
+  j.key("tax_amount").num(h.tax);
+  j.key("total_amount").num(h.total);
+  j.key("issue_date").str(h.issue_date);
+  j.key("due_date").str(h.due_date);
+  j.key("payment_terms_days").num(h.payment_terms_days);
+  j.key("external_ids").raw(h.external_ids_json);
+  j.key("issued_by").str(h.issued_by);
+  j.key("issued_at").str(h.issued_at);
+  j.key("version").num(h.version);
+  j.key("updated_at").str(h.updated_at);
+  j.key("lines").begin_array();
+  int64_t line_no = 0;
+  for (const auto& line : lines) write_line(j, line, ++line_no);
+  j.end_array();
+  j.end_object();
+  return j.take();
+}
+
+// The columns a kind of line fills beyond those every line has; the rest stay NULL.
+const char* kind_columns(const std::string& kind) {
+  if (kind == "contract_part") {
+    return ", contract_id, contract_part_id, interval_start, interval_end, service_from, "
+           "service_to, days, interval_days";
+  }
+  if (kind == "time_entry") return ", time_entry_id, ticket_id, work_date";
+  if (kind == "sales_item") return ", sales_item_id";
+  return "";
+}
+
+void add_kind_values(const domain::InvoiceLine& l, std::vector<store::Value>& params) {
+  if (l.kind == "contract_part") {
+    params.insert(params.end(),
+                  {l.contract_id, l.contract_part_id, domain::format_date(l.interval->start),
+                   domain::format_date(l.interval->end), domain::format_date(l.service->from),
+                   domain::format_date(l.service->to), l.service->days, l.interval->days()});
+  } else if (l.kind == "time_entry") {
+    params.insert(params.end(), {l.time_entry_id, l.ticket_id, l.work_date});
+  } else if (l.kind == "sales_item") {
+    params.emplace_back(l.sales_item_id);
+  }
+}
+
+// Writes the lines with multi-row INSERTs, one kind at a time, binding only the columns that
+// kind fills and the invoice and tenant once per statement (?1, ?2): a run writes hundreds of
+// thousands of time lines, and every bound value costs.
 void insert_lines(store::Tx& tx, const std::string& tenant_id, const std::string& invoice_id,
                   const domain::DraftInvoice& draft) {
+  std::vector<store::Value> params;
+  std::string values;
+  std::size_t rows = 0;
+  const std::string* kind = nullptr;
+  const auto flush = [&] {
+    if (rows == 0) return;
+    tx.exec(
+        "INSERT INTO invoice_lines (invoice_id, tenant_id, line_no, kind, description, "
+        "quantity, unit, unit_price, discount, amount, tax_amount" +
+            std::string(kind_columns(*kind)) + ") VALUES " + values,
+        params);
+    params.clear();
+    values.clear();
+    rows = 0;
+  };
   int64_t line_no = 0;
   for (const auto& l : draft.lines) {
-    const bool part = l.kind == "contract_part";
-    const auto date_or_null = [](const std::optional<domain::Date>& d) {
-      return d ? store::Value(domain::format_date(*d)) : store::Value(nullptr);
-    };
-    tx.exec(kInsertLine, {invoice_id,
-                          tenant_id,
-                          ++line_no,
-                          l.kind,
-                          l.description,
-                          l.quantity,
-                          l.unit,
-                          l.unit_price,
-                          l.discount,
-                          l.amount,
-                          l.tax,
-                          text_or_null(l.contract_id),
-                          text_or_null(l.contract_part_id),
-                          date_or_null(part ? std::optional(l.interval->start) : std::nullopt),
-                          date_or_null(part ? std::optional(l.interval->end) : std::nullopt),
-                          date_or_null(l.service ? std::optional(l.service->from) : std::nullopt),
-                          date_or_null(l.service ? std::optional(l.service->to) : std::nullopt),
-                          l.service ? store::Value(l.service->days) : store::Value(nullptr),
-                          part ? store::Value(l.interval->days()) : store::Value(nullptr),
-                          text_or_null(l.time_entry_id),
-                          text_or_null(l.ticket_id),
-                          text_or_null(l.work_date),
-                          text_or_null(l.sales_item_id)});
+    if (rows == kLinesPerInsert || (kind && *kind != l.kind)) flush();
+    if (rows == 0) params = {invoice_id, tenant_id};
+    kind = &l.kind;
+    const std::size_t before = params.size();
+    params.insert(params.end(), {++line_no, l.kind, l.description, l.quantity, l.unit, l.unit_price,
+                                 l.discount, l.amount, l.tax});
+    add_kind_values(l, params);
+    values += rows == 0 ? "(?1, ?2" : ", (?1, ?2";
+    for (std::size_t i = before; i < params.size(); ++i) values += ", ?";
+    values += ")";
+    ++rows;
   }
+  flush();
 }
 
 std::size_t count_kind(const domain::DraftInvoice& draft, std::string_view kind) {
@@ -143,27 +261,25 @@ std::size_t count_kind(const domain::DraftInvoice& draft, std::string_view kind)
 // of it changed since the draft was made (the caller then rolls the invoice back).
 bool mark_billed(store::Tx& tx, const std::string& tenant_id, const std::string& invoice_id,
                  const domain::DraftInvoice& draft, const std::string& now) {
-  // One statement per kind and invoice, driven by the invoice's own lines: "+tenant_id" keeps
-  // SQLite from walking all of the tenant's entries by its index for every invoice. Each must
-  // still be approved, not invoiced, and carry the minutes, rate (or quantity, price) and
-  // currency billed.
+  // One statement per kind and invoice, driven by the invoice's own lines: each entry (item)
+  // must still be approved, not invoiced, and carry the minutes and rate (quantity and price)
+  // and the currency the line bills. "+tenant_id" keeps SQLite from walking all of the tenant's
+  // entries by its index instead of looking the lines' entries up by id.
   if (const auto time = count_kind(draft, "time_entry"); time > 0) {
     const int64_t changed = tx.exec(
         "UPDATE time_entries SET status = 'invoiced', invoice_id = ?1, version = version + 1, "
-        "updated_at = ?2 WHERE id IN (SELECT time_entry_id FROM invoice_lines WHERE invoice_id = "
-        "?1 AND time_entry_id IS NOT NULL) AND +tenant_id = ?3 AND status = 'approved' AND "
-        "invoice_id IS NULL AND currency = ?4 AND (billed_minutes, rate) = (SELECT quantity, "
-        "unit_price FROM invoice_lines WHERE time_entry_id = time_entries.id)",
+        "updated_at = ?2 WHERE (id, billed_minutes, rate) IN (SELECT time_entry_id, quantity, "
+        "unit_price FROM invoice_lines WHERE invoice_id = ?1 AND time_entry_id IS NOT NULL) AND "
+        "+tenant_id = ?3 AND status = 'approved' AND invoice_id IS NULL AND currency = ?4",
         {invoice_id, now, tenant_id, draft.currency});
     if (changed != static_cast<int64_t>(time)) return false;
   }
   if (const auto items = count_kind(draft, "sales_item"); items > 0) {
     const int64_t changed = tx.exec(
         "UPDATE sales_items SET status = 'invoiced', invoice_id = ?1, version = version + 1, "
-        "updated_at = ?2 WHERE id IN (SELECT sales_item_id FROM invoice_lines WHERE invoice_id = "
-        "?1 AND sales_item_id IS NOT NULL) AND +tenant_id = ?3 AND status = 'approved' AND "
-        "invoice_id IS NULL AND currency = ?4 AND (quantity, unit_price) = (SELECT quantity, "
-        "unit_price FROM invoice_lines WHERE sales_item_id = sales_items.id)",
+        "updated_at = ?2 WHERE (id, quantity, unit_price) IN (SELECT sales_item_id, quantity, "
+        "unit_price FROM invoice_lines WHERE invoice_id = ?1 AND sales_item_id IS NOT NULL) AND "
+        "+tenant_id = ?3 AND status = 'approved' AND invoice_id IS NULL AND currency = ?4",
         {invoice_id, now, tenant_id, draft.currency});
     if (changed != static_cast<int64_t>(items)) return false;
   }
@@ -210,35 +326,57 @@ std::optional<IssuedInvoice> issue_in_savepoint(store::Tx& tx, plugins::Plugin& 
     return std::nullopt;
   }
   const auto issue = domain::parse_date(issue_date);
-  const std::string due = domain::format_date(*issue + std::chrono::days(d.payment_terms_days));
-  IssuedInvoice out{ordered_id("inv"), taken->number};
-  const std::string now = now_rfc3339();
+  InvoiceHeader h;
+  h.id = ordered_id("inv");
+  h.client_id = in.client_id;
+  h.billing_entity = d.billing_entity;
+  h.series = taken->series;
+  h.number = taken->number;
+  h.seq = taken->seq;
+  h.kind = in.kind;
+  h.period = in.period;
+  h.billing_run_id = in.billing_run_id;
+  h.status = "issued";
+  h.currency = d.currency;
+  h.tax_rate = d.tax_rate;
+  h.net = d.totals.net;
+  h.tax = d.totals.tax;
+  h.total = d.totals.total();
+  h.issue_date = issue_date;
+  h.due_date = domain::format_date(*issue + std::chrono::days(d.payment_terms_days));
+  h.payment_terms_days = d.payment_terms_days;
+  h.client_json = to_text(in.client);
+  h.external_ids_json = "{}";
+  h.issued_by = in.actor;
+  h.issued_at = h.updated_at = now_rfc3339();
+  IssuedInvoice out{h.id, h.number};
+  const std::string& now = h.issued_at;
   tx.exec(
       "INSERT INTO invoices (id, tenant_id, client_id, billing_entity, series, number, seq, "
       "seq_year, kind, period, billing_run_id, currency, tax_rate, net_amount, tax_amount, "
       "total_amount, issue_date, due_date, payment_terms_days, client, issued_by, issued_at, "
       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {out.id,
+      {h.id,
        tenant_id,
-       in.client_id,
-       d.billing_entity,
-       taken->series,
-       taken->number,
-       taken->seq,
+       h.client_id,
+       h.billing_entity,
+       h.series,
+       h.number,
+       h.seq,
        taken->year ? store::Value(int64_t{*taken->year}) : store::Value(nullptr),
-       in.kind,
-       in.period ? store::Value(*in.period) : store::Value(nullptr),
-       in.billing_run_id ? store::Value(*in.billing_run_id) : store::Value(nullptr),
-       d.currency,
-       d.tax_rate,
-       d.totals.net,
-       d.totals.tax,
-       d.totals.total(),
-       issue_date,
-       due,
-       int64_t{d.payment_terms_days},
-       to_text(in.client),
-       in.actor,
+       h.kind,
+       h.period ? store::Value(*h.period) : store::Value(nullptr),
+       h.billing_run_id ? store::Value(*h.billing_run_id) : store::Value(nullptr),
+       h.currency,
+       h.tax_rate,
+       h.net,
+       h.tax,
+       h.total,
+       h.issue_date,
+       h.due_date,
+       h.payment_terms_days,
+       h.client_json,
+       h.issued_by,
        now,
        now});
   insert_lines(tx, tenant_id, out.id, d);
@@ -248,20 +386,30 @@ std::optional<IssuedInvoice> issue_in_savepoint(store::Tx& tx, plugins::Plugin& 
                 "drafted; run again to bill it as it is now"};
     return std::nullopt;
   }
-  // The payload is read back from what was written: the event carries exactly what the API
-  // shows, lines and client included, for the webhooks and connectors that consume it.
-  const Json::Value payload = invoice_json(tx, tenant_id, out.id);
-  Json::Value after;
-  after["number"] = out.number;
-  after["client_id"] = in.client_id;
-  after["currency"] = d.currency;
-  after["net_amount"] = int64_json(d.totals.net);
-  after["tax_amount"] = int64_json(d.totals.tax);
-  after["total_amount"] = int64_json(d.totals.total());
-  after["lines"] = static_cast<Json::UInt64>(d.lines.size());
-  after["period"] = in.period ? Json::Value(*in.period) : Json::Value();
-  audit(tx, tenant_id, in.actor, "invoice.issue", "invoice", out.id, Json::Value(), after);
-  events::append(tx, {tenant_id, "invoice.issued", "invoice", out.id, payload, in.actor, ""});
+  // What the audit log keeps of an issue: the money, written without a Json::Value (once per
+  // invoice of a run).
+  JsonText after;
+  after.begin_object();
+  after.key("number").str(out.number);
+  after.key("client_id").str(in.client_id);
+  after.key("period");
+  write_optional(after, in.period);
+  after.key("currency").str(d.currency);
+  after.key("net_amount").num(d.totals.net);
+  after.key("tax_amount").num(d.totals.tax);
+  after.key("total_amount").num(d.totals.total());
+  after.key("lines").num(static_cast<int64_t>(d.lines.size()));
+  after.end_object();
+  tx.exec(
+      "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
+      "created_at) VALUES (?, ?, 'invoice.issue', 'invoice', ?, NULL, ?, ?)",
+      {tenant_id, in.actor, out.id, after.text(), now});
+  // The payload is the document GET /v1/invoices/{id} answers, written by the same function
+  // from the same values: the webhooks and connectors that consume it get lines and client.
+  events::NewEvent issued{tenant_id,     "invoice.issued", "invoice", out.id,
+                          Json::Value(), in.actor,         ""};
+  issued.payload_json = invoice_document(h, d.lines);
+  events::append(tx, issued);
   return out;
 }
 
@@ -421,37 +569,9 @@ std::optional<IssuedInvoice> issue_invoice(store::Tx& tx, plugins::Plugin& numbe
 }
 
 Json::Value line_json(const domain::InvoiceLine& line, int64_t line_no) {
-  Json::Value l;
-  l["line_no"] = int64_json(line_no);
-  l["kind"] = line.kind;
-  l["description"] = line.description;
-  l["quantity"] = int64_json(line.quantity);
-  l["unit"] = line.unit;
-  l["unit_price"] = int64_json(line.unit_price);
-  l["discount"] = line.discount;
-  l["amount"] = int64_json(line.amount);
-  l["tax_amount"] = int64_json(line.tax);
-  if (line.kind == "contract_part") {
-    l["contract_id"] = line.contract_id;
-    l["contract_part_id"] = line.contract_part_id;
-    if (line.interval) {
-      l["interval"]["start"] = domain::format_date(line.interval->start);
-      l["interval"]["end"] = domain::format_date(line.interval->end);
-      l["interval_days"] = int64_json(line.interval->days());
-    }
-    if (line.service) {
-      l["service_from"] = domain::format_date(line.service->from);
-      l["service_to"] = domain::format_date(line.service->to);
-      l["days"] = int64_json(line.service->days);
-    }
-  } else if (line.kind == "time_entry") {
-    l["time_entry_id"] = line.time_entry_id;
-    l["ticket_id"] = line.ticket_id;
-    l["work_date"] = line.work_date;
-  } else if (line.kind == "sales_item") {
-    l["sales_item_id"] = line.sales_item_id;
-  }
-  return l;
+  JsonText j;
+  write_line(j, line, line_no);
+  return from_text(j.text());
 }
 
 Json::Value draft_json(const domain::DraftInvoice& d, const std::string& client_id,
@@ -502,20 +622,23 @@ Json::Value client_snapshot(const ClientRecord& c) {
   return v;
 }
 
-Json::Value invoice_json(store::Tx& tx, const std::string& tenant_id,
-                         const std::string& invoice_id) {
+std::optional<std::string> invoice_text(store::Tx& tx, const std::string& tenant_id,
+                                        const std::string& invoice_id) {
   const auto r = tx.query_one(
       std::string("SELECT ") + kInvoiceColumns + " FROM invoices WHERE id = ? AND tenant_id = ?",
       {invoice_id, tenant_id});
-  if (!r) return Json::Value();
-  Json::Value v = invoice_from_row(*r);
-  Json::Value& lines = v["lines"] = Json::Value(Json::arrayValue);
+  if (!r) return std::nullopt;
+  std::vector<domain::InvoiceLine> lines;
   tx.each(std::string("SELECT ") + kLineColumns +
               " FROM invoice_lines WHERE invoice_id = ? ORDER BY line_no",
-          {invoice_id}, [&](const store::Row& row) {
-            lines.append(line_json(line_from_row(row), row.integer(0)));
-          });
-  return v;
+          {invoice_id}, [&](const store::Row& row) { lines.push_back(line_from_row(row)); });
+  return invoice_document(header_from_row(*r), lines);
+}
+
+Json::Value invoice_json(store::Tx& tx, const std::string& tenant_id,
+                         const std::string& invoice_id) {
+  const auto text = invoice_text(tx, tenant_id, invoice_id);
+  return text ? from_text(*text) : Json::Value();
 }
 
 std::optional<std::string> find_invoice(store::Tx& tx, const std::string& tenant_id,

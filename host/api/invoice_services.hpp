@@ -54,8 +54,12 @@ std::optional<IssuedInvoice> issue_invoice(store::Tx& tx, plugins::Plugin& numbe
 // "email","vat_number","address":{...},"phone","invoice_delivery","direct_debit"}.
 Json::Value client_snapshot(const ClientRecord& client);
 
-// The invoice as GET /v1/invoices/{id} shows it, with its lines and client; null when the tenant
-// has no such invoice. The payload of invoice.issued is exactly this document.
+// The invoice as GET /v1/invoices/{id} shows it, with its lines and client, as JSON text;
+// nothing when the tenant has no such invoice. The payload of invoice.issued is exactly this
+// document, written by the same function.
+std::optional<std::string> invoice_text(store::Tx& tx, const std::string& tenant_id,
+                                        const std::string& invoice_id);
+// The same document as a value; null when there is no such invoice.
 Json::Value invoice_json(store::Tx& tx, const std::string& tenant_id,
                          const std::string& invoice_id);
 

@@ -156,15 +156,19 @@ std::optional<TakenNumber> take_number(store::Tx& tx, plugins::Plugin& numbering
                                        const std::string& tenant_id,
                                        const std::string& billing_entity,
                                        const std::string& issue_date, NumberRefusal* refusal) {
-  auto series = load_series(tx, tenant_id, billing_entity);
-  if (!series && !billing_entity.empty()) series = load_series(tx, tenant_id, "");
+  // Only what numbering needs, read for every invoice: not the verification record's JSON.
+  constexpr const char* kCounter =
+      "SELECT billing_entity, prefix, pattern, reset, next_seq, seq_year, verified_at IS NOT NULL "
+      "FROM invoice_series WHERE tenant_id = ? AND billing_entity = ?";
+  auto series = tx.query_one(kCounter, {tenant_id, billing_entity});
+  if (!series && !billing_entity.empty()) series = tx.query_one(kCounter, {tenant_id, ""});
   if (!series) {
     *refusal = {"numbering_not_configured",
                 "no invoice numbering series is set up; verify the numbering settings"};
     return std::nullopt;
   }
-  const std::string& name = series->settings.billing_entity;
-  if (!series->verified()) {
+  const std::string name = series->text(0);
+  if (series->integer(6) == 0) {
     // Checked here, in the write, and not only when a run is admitted: settings changed during
     // a run must not number its later invoices.
     *refusal = {"numbering_not_verified",
@@ -174,9 +178,13 @@ std::optional<TakenNumber> take_number(store::Tx& tx, plugins::Plugin& numbering
   }
   Json::Value ask;
   ask["tenant_id"] = tenant_id;
-  ask["series"] = series->settings.to_json();
-  ask["series"].removeMember("next_number");
-  ask["counter"] = series->counter();
+  ask["series"]["billing_entity"] = name;
+  ask["series"]["prefix"] = series->text(1);
+  ask["series"]["pattern"] = series->text(2);
+  ask["series"]["reset"] = series->text(3);
+  ask["counter"]["next"] = static_cast<Json::Int64>(series->integer(4));
+  ask["counter"]["year"] =
+      series->is_null(5) ? Json::Value() : Json::Value(static_cast<int>(series->integer(5)));
   ask["issue_date"] = issue_date;
   const auto answer = numbering.call("numbering.allocate", ask);
   if (!answer.ok() || !well_formed(answer.body)) {

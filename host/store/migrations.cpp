@@ -366,9 +366,12 @@ CREATE INDEX invoices_by_series ON invoices (tenant_id, series, seq_year, seq);
 CREATE INDEX invoices_by_period ON invoices (tenant_id, period);
 
 -- quantity is units for a part or a sales item and minutes for time; amounts are net, in the
--- invoice's currency, each rounded half-up on its own.
+-- invoice's currency, each rounded half-up on its own. invoice_id has no foreign key: lines are
+-- written only with their invoice, in its savepoint, and invoices are never deleted, while the
+-- key's check cost a fifth of a billing run (bench/billing_run.cpp, 1,000 clients: 1.14 s ->
+-- 0.91 s).
 CREATE TABLE invoice_lines (
-  invoice_id       TEXT NOT NULL REFERENCES invoices(id),
+  invoice_id       TEXT NOT NULL,
   line_no          INTEGER NOT NULL CHECK (line_no >= 1),
   tenant_id        TEXT NOT NULL,
   kind             TEXT NOT NULL CHECK (kind IN ('contract_part', 'time_entry', 'sales_item', 'manual')),
