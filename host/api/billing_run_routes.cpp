@@ -5,6 +5,7 @@
 #include "api/billing_run.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
+#include "core/background_workers.hpp"
 
 #include <algorithm>
 
@@ -47,8 +48,7 @@ void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
         if (!f.ok()) return respond(validation_failed(f.errors()));
         RunRequest request{who->tenant_id, who->token_id, *period, dry_run.value_or(false)};
         in_background(
-            ctx, std::move(respond),
-            [&ctx, request](std::stop_token stop, const http::Responder& done) {
+            ctx, std::move(respond), [&ctx, request](std::stop_token, const http::Responder& done) {
               const BillingEnv env{ctx.store, ctx.plugins, ctx.admission, ctx.events_committed};
               const RunStart start = start_billing_run(env, request);
               if (start.status != 202) return done(start_problem(start));
@@ -59,8 +59,18 @@ void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
               auto r = http::Response::json(202, run);
               r.headers.emplace_back("Location", "/v1/billing-runs/" + start.run_id);
               done(std::move(r));
-              // Answered; the run itself goes on on this worker.
-              execute_billing_run(env, request.tenant_id, start.run_id, stop);
+              // Answered; the run itself goes on as a long job (at most two at once, so other
+              // background requests are not held up by runs).
+              const auto execute = [env, tenant = request.tenant_id,
+                                    id = start.run_id](std::stop_token token) {
+                execute_billing_run(env, tenant, id, token);
+              };
+              if (!ctx.workers->post_long(execute)) {
+                // Stopping: recorded as interrupted at once, to be run again.
+                std::stop_source stopped;
+                stopped.request_stop();
+                execute(stopped.get_token());
+              }
             });
       });
 

@@ -124,9 +124,9 @@ int serve(const ServeOptions& options, Logger& log) {
                       tokens, metrics,  log,
                       ready,  draining, [&dispatcher] { dispatcher.notify(); },
                       secrets};
-  // Declared after ctx, which its jobs use, so it stops before ctx goes away; two threads let
-  // two billing runs (or a run and a numbering check) go on at once.
-  BackgroundWorkers workers(2);
+  // Declared after ctx, which its jobs use, so it stops before ctx goes away. Three threads: two
+  // billing runs may go on at once, and a third thread is left for the short requests.
+  BackgroundWorkers workers(3);
   ctx.workers = &workers;
 
   http::Router router;

@@ -4,22 +4,30 @@
 
 namespace psahost {
 
-BackgroundWorkers::BackgroundWorkers(unsigned threads) {
-  for (unsigned i = 0; i < std::max(1u, threads); ++i) threads_.emplace_back([this] { work(); });
+BackgroundWorkers::BackgroundWorkers(unsigned threads) : long_limit_(std::max(2u, threads) - 1) {
+  for (unsigned i = 0; i < std::max(2u, threads); ++i) threads_.emplace_back([this] { work(); });
 }
 
 BackgroundWorkers::~BackgroundWorkers() {
   stop();
 }
 
-bool BackgroundWorkers::post(Job job) {
+bool BackgroundWorkers::queue(std::deque<Job>& into, Job job) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return false;
-    queue_.push_back(std::move(job));
+    into.push_back(std::move(job));
   }
-  ready_.notify_one();
+  ready_.notify_all();
   return true;
+}
+
+bool BackgroundWorkers::post(Job job) {
+  return queue(short_, std::move(job));
+}
+
+bool BackgroundWorkers::post_long(Job job) {
+  return queue(long_, std::move(job));
 }
 
 void BackgroundWorkers::stop() {
@@ -39,14 +47,34 @@ void BackgroundWorkers::stop() {
 void BackgroundWorkers::work() {
   for (;;) {
     Job job;
+    bool is_long = false;
     {
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to hand a stopped token to
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      const auto long_may_start = [this] {
+        return !long_.empty() && (long_running_ < long_limit_ || stopping_);
+      };
+      ready_.wait(lock, [&] {
+        return !short_.empty() || long_may_start() || (stopping_ && long_.empty());
+      });
+      if (!short_.empty()) {
+        job = std::move(short_.front());
+        short_.pop_front();
+      } else if (long_may_start()) {
+        job = std::move(long_.front());
+        long_.pop_front();
+        is_long = true;
+        ++long_running_;
+      } else {
+        return;  // stopping, and nothing left to hand a stopped token to
+      }
     }
     job(stop_.get_token());
+    if (!is_long) continue;
+    {
+      std::lock_guard lock(mutex_);
+      --long_running_;
+    }
+    ready_.notify_all();  // a waiting long job may start now
   }
 }
 
