@@ -9,13 +9,13 @@
 #include "api/host_services.hpp"
 #include "api/numbering_review.hpp"
 #include "auth/tokens.hpp"
+#include "bench_partner.hpp"
 #include "core/log.hpp"
 #include "domain/billing_calendar.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
 
 #include <sqlite3.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -44,21 +44,7 @@ void seed(store::Store& store, const std::string& tenant, int clients, int parts
   for (int first = 0; first < clients; first += kClientsPerCommit) {
     store.write([&](store::Tx& tx) {
       for (int i = first; i < std::min(clients, first + kClientsPerCommit); ++i) {
-        char id[32];
-        std::snprintf(id, sizeof id, "cli_%06d", i);
-        const std::string client = id;
-        tx.exec(
-            "INSERT INTO clients (id, tenant_id, name, created_at, updated_at) VALUES "
-            "(?, ?, ?, 'now', 'now')",
-            {client, tenant, "Client " + std::to_string(i)});
-        tx.exec(
-            "INSERT INTO billing_info (client_id, tenant_id, data, updated_at) VALUES "
-            "(?, ?, ?, 'now')",
-            {client, tenant, billing});
-        tx.exec(
-            "INSERT INTO tickets (id, tenant_id, client_id, subject, status, created_at, "
-            "updated_at) VALUES (?, ?, ?, 'Support', 'open', 'now', 'now')",
-            {"tkt_" + client, tenant, client});
+        const std::string client = bench::insert_client_with_ticket(tx, tenant, i, billing);
         tx.exec(
             "INSERT INTO contracts (id, tenant_id, client_id, reference, name, start_date, "
             "currency, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'Managed', "
@@ -87,22 +73,6 @@ void seed(store::Store& store, const std::string& tenant, int clients, int parts
       }
     });
   }
-}
-
-void checkpoint(const fs::path& db_path) {
-  // The seed's pages are copied into the database now, not by the run's first commits.
-  sqlite3* db = nullptr;
-  if (sqlite3_open(db_path.c_str(), &db) == SQLITE_OK) {
-    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
-  }
-  sqlite3_close(db);
-}
-
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto secs = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return secs(usage.ru_utime) + secs(usage.ru_stime);
 }
 
 // Plain SQLite: one prepared INSERT of rows shaped like invoice lines (the same columns and
@@ -179,7 +149,7 @@ int main(int argc, char** argv) {
     const domain::Period period = domain::Period::of(domain::today_utc()).plus_months(-1);
     const auto s0 = std::chrono::steady_clock::now();
     seed(*store, tenant, clients, parts, entries, period);
-    checkpoint(dir / "bench.db");
+    bench::checkpoint(dir / "bench.db");
     std::printf("seeded %d clients, %d contract parts, %d approved time entries in %.1f s\n",
                 clients, clients * parts, clients * entries,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count());
@@ -204,7 +174,7 @@ int main(int argc, char** argv) {
       }
       const api::BillingEnv env{*store, registry, pipeline, {}};
       const auto commits_before = store->writer_stats().commits;
-      const double cpu0 = cpu_seconds();
+      const double cpu0 = bench::cpu_seconds();
       const auto t0 = std::chrono::steady_clock::now();
       const auto start = api::start_billing_run(env, {tenant, "bench", period.text(), false});
       if (start.status != 202) {
@@ -215,7 +185,7 @@ int main(int argc, char** argv) {
       api::execute_billing_run(env, tenant, start.run_id, never.get_token());
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const double cpu = cpu_seconds() - cpu0;
+      const double cpu = bench::cpu_seconds() - cpu0;
       int64_t invoices = 0, lines = 0, invoiced = 0;
       std::string status;
       store->read([&](store::Tx& tx) {

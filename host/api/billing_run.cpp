@@ -55,10 +55,6 @@ struct Tally {
   Json::Value totals = Json::Value(Json::objectValue);  // currency -> {invoices, amounts}
 };
 
-std::optional<domain::Date> date_or_none(const store::Row& r, std::size_t i) {
-  return r.is_null(i) ? std::nullopt : domain::parse_date(r.text(i));
-}
-
 // One page of the tenant's active clients (by id after `after`), or exactly `only`, with every
 // fact the draft needs: billing info, active contracts with their parts, approved billable time
 // and approved sales items dated within the period or before, and their invoices for it.
@@ -133,7 +129,7 @@ std::vector<ClientWork> read_clients(store::Tx& tx, const std::string& tenant,
             const auto start = domain::parse_date(r.text(7));
             if (!start) throw store::StoreError("contract " + c.id + " has no valid start date");
             c.start = *start;
-            c.end = date_or_none(r, 8);
+            c.end = date_column(r, 8);
             w->second->facts.contracts.push_back(std::move(c));
             slot->second.second = w->second->facts.contracts.size() - 1;
           }
@@ -144,8 +140,8 @@ std::vector<ClientWork> read_clients(store::Tx& tx, const std::string& tenant,
           p.quantity = r.integer(12);
           if (!r.is_null(13)) p.price = r.integer(13);
           p.discount = r.text(14);
-          p.start = date_or_none(r, 15);
-          p.end = date_or_none(r, 16);
+          p.start = date_column(r, 15);
+          p.end = date_column(r, 16);
           p.trial = r.integer(17) != 0;
           auto& [client, index] = slot->second;
           client->facts.contracts[index].parts.push_back(std::move(p));

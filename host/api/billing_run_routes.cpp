@@ -19,17 +19,6 @@ http::Response start_problem(const RunStart& start) {
                        start.status == 503 ? "Service Unavailable" : "Conflict", start.detail);
 }
 
-std::optional<int64_t> parse_limit(const std::optional<std::string>& text) {
-  if (!text) return 100;
-  if (text->empty() || text->size() > 5 ||
-      !std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  const int64_t n = std::stoll(*text);
-  if (n < 1 || n > 1000) return std::nullopt;
-  return n;
-}
-
 }  // namespace
 
 void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
@@ -80,7 +69,7 @@ void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
         auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
         if (!who) return refusal;
         RunItemsPage page;
-        const auto limit = parse_limit(req.query_param("limit"));
+        const auto limit = page_limit(req.query_param("limit"));
         std::vector<domain::FieldError> errors;
         if (!limit) errors.push_back({"limit", "must be a whole number from 1 to 1000"});
         page.after = req.query_param("after").value_or("");

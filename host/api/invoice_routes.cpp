@@ -76,14 +76,9 @@ void add_reads(http::Router& router, const ApiContext& ctx) {
     if (status && std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
       errors.push_back({"status", "expected one of issued, sent, paid, void"});
     }
-    int64_t limit = 100;
-    if (const auto l = req.query_param("limit")) {
-      const bool digits =
-          !l->empty() && l->size() <= 4 &&
-          std::all_of(l->begin(), l->end(), [](char c) { return c >= '0' && c <= '9'; });
-      limit = digits ? std::stoll(*l) : 0;
-      if (limit < 1 || limit > 1000) errors.push_back({"limit", "must be from 1 to 1000"});
-    }
+    const auto page = page_limit(req.query_param("limit"));
+    if (!page) errors.push_back({"limit", "must be a whole number from 1 to 1000"});
+    const int64_t limit = page.value_or(100);
     if (!errors.empty()) return validation_failed(errors);
     std::string sql = "SELECT id FROM invoices WHERE tenant_id = ? AND id > ?";
     std::vector<store::Value> params = {who->tenant_id, req.query_param("after").value_or("")};

@@ -45,10 +45,6 @@ Json::Value int64_json(int64_t n) {
   return Json::Value(static_cast<Json::Int64>(n));
 }
 
-std::optional<domain::Date> date_of(const store::Row& r, std::size_t i) {
-  return r.is_null(i) ? std::nullopt : domain::parse_date(r.text(i));
-}
-
 // A stored line read back into the value it was written from, so that one function (line_json)
 // shows stored lines and previews alike.
 domain::InvoiceLine line_from_row(const store::Row& r) {
@@ -63,10 +59,10 @@ domain::InvoiceLine line_from_row(const store::Row& r) {
   l.tax = r.integer(8);
   l.contract_id = r.text(9);
   l.contract_part_id = r.text(10);
-  if (const auto start = date_of(r, 11), end = date_of(r, 12); start && end) {
+  if (const auto start = date_column(r, 11), end = date_column(r, 12); start && end) {
     l.interval = domain::Interval{*start, *end};
   }
-  if (const auto from = date_of(r, 13), to = date_of(r, 14); from && to) {
+  if (const auto from = date_column(r, 13), to = date_column(r, 14); from && to) {
     l.service = domain::Coverage{*from, *to, r.integer(15)};
   }
   l.time_entry_id = r.text(17);
@@ -265,23 +261,28 @@ bool mark_billed(store::Tx& tx, const std::string& tenant_id, const std::string&
   // must still be approved, not invoiced, and carry the minutes and rate (quantity and price)
   // and the currency the line bills. "+tenant_id" keeps SQLite from walking all of the tenant's
   // entries by its index instead of looking the lines' entries up by id.
-  if (const auto time = count_kind(draft, "time_entry"); time > 0) {
+  struct Billed {
+    const char* kind;
+    const char* table;
+    const char* line_column;
+    const char* amounts;  // the columns the line's quantity and unit price must equal
+  };
+  static constexpr Billed kBilled[] = {
+      {"time_entry", "time_entries", "time_entry_id", "billed_minutes, rate"},
+      {"sales_item", "sales_items", "sales_item_id", "quantity, unit_price"}};
+  for (const auto& b : kBilled) {
+    const auto lines = count_kind(draft, b.kind);
+    if (lines == 0) continue;
     const int64_t changed = tx.exec(
-        "UPDATE time_entries SET status = 'invoiced', invoice_id = ?1, version = version + 1, "
-        "updated_at = ?2 WHERE (id, billed_minutes, rate) IN (SELECT time_entry_id, quantity, "
-        "unit_price FROM invoice_lines WHERE invoice_id = ?1 AND time_entry_id IS NOT NULL) AND "
-        "+tenant_id = ?3 AND status = 'approved' AND invoice_id IS NULL AND currency = ?4",
+        std::string("UPDATE ") + b.table +
+            " SET status = 'invoiced', invoice_id = ?1, version = version + 1, updated_at = ?2 "
+            "WHERE (id, " +
+            b.amounts + ") IN (SELECT " + b.line_column +
+            ", quantity, unit_price FROM invoice_lines WHERE invoice_id = ?1 AND " + b.line_column +
+            " IS NOT NULL) AND +tenant_id = ?3 AND status = 'approved' AND invoice_id IS NULL "
+            "AND currency = ?4",
         {invoice_id, now, tenant_id, draft.currency});
-    if (changed != static_cast<int64_t>(time)) return false;
-  }
-  if (const auto items = count_kind(draft, "sales_item"); items > 0) {
-    const int64_t changed = tx.exec(
-        "UPDATE sales_items SET status = 'invoiced', invoice_id = ?1, version = version + 1, "
-        "updated_at = ?2 WHERE (id, quantity, unit_price) IN (SELECT sales_item_id, quantity, "
-        "unit_price FROM invoice_lines WHERE invoice_id = ?1 AND sales_item_id IS NOT NULL) AND "
-        "+tenant_id = ?3 AND status = 'approved' AND invoice_id IS NULL AND currency = ?4",
-        {invoice_id, now, tenant_id, draft.currency});
-    if (changed != static_cast<int64_t>(items)) return false;
+    if (changed != static_cast<int64_t>(lines)) return false;
   }
   if (count_kind(draft, "contract_part") > 0) {
     // Parts of an active contract never change; the contract may have ended or been cancelled.
@@ -566,6 +567,10 @@ std::optional<IssuedInvoice> issue_invoice(store::Tx& tx, plugins::Plugin& numbe
   if (!issued) tx.exec("ROLLBACK TO invoice");
   tx.exec("RELEASE invoice");
   return issued;
+}
+
+std::optional<domain::Date> date_column(const store::Row& row, std::size_t i) {
+  return row.is_null(i) ? std::nullopt : domain::parse_date(row.text(i));
 }
 
 Json::Value line_json(const domain::InvoiceLine& line, int64_t line_no) {

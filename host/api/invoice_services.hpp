@@ -63,6 +63,9 @@ std::optional<std::string> invoice_text(store::Tx& tx, const std::string& tenant
 Json::Value invoice_json(store::Tx& tx, const std::string& tenant_id,
                          const std::string& invoice_id);
 
+// A date column of a stored row; nothing when NULL (or, for a broken row, not a date).
+std::optional<domain::Date> date_column(const store::Row& row, std::size_t i);
+
 // One line as an invoice shows it: the members every line has, then those of its kind. The same
 // for a stored invoice and for a dry run's preview.
 Json::Value line_json(const domain::InvoiceLine& line, int64_t line_no);

@@ -2,6 +2,7 @@
 // a run bills (upfront vs afterwards, proration, quarterly intervals, time and sales items), that
 // a period is billed once, dry runs, manual invoices, and bad input changing nothing.
 #include "support/billing.hpp"
+#include "support/problem.hpp"
 #include "support/sqlite_file.hpp"
 
 #include <json/reader.h>
@@ -13,21 +14,6 @@
 using namespace psahost::test;
 
 namespace {
-
-void require_problem(const HttpResponse& r, int status, const std::string& slug) {
-  INFO(r.body);
-  REQUIRE(r.status == status);
-  CHECK(r.header("content-type") == "application/problem+json");
-  CHECK(r.json()["type"].asString() == "urn:psahost:problem:" + slug);
-}
-
-bool names_field(const HttpResponse& r, const std::string& field) {
-  const Json::Value problem = r.json();  // kept: the loop below reads into it
-  for (const auto& e : problem["errors"]) {
-    if (e["field"].asString() == field) return true;
-  }
-  return false;
-}
 
 Json::Value invoice(ApiSession& api, const std::string& id) {
   const auto r = api.get("/v1/invoices/" + id);

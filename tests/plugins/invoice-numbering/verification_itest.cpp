@@ -2,6 +2,7 @@
 // billing run, a change needing a new verification, the accounting system's last number and the
 // proposal after it, collisions refused naming the field, and the command line.
 #include "support/billing.hpp"
+#include "support/problem.hpp"
 #include "support/sqlite_file.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,25 +11,6 @@ using namespace psahost::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string urn(const std::string& slug) {
-  return "urn:psahost:problem:" + slug;
-}
-
-void require_problem(const HttpResponse& r, int status, const std::string& slug) {
-  INFO(r.body);
-  REQUIRE(r.status == status);
-  CHECK(r.header("content-type") == "application/problem+json");
-  CHECK(r.json()["type"].asString() == urn(slug));
-}
-
-bool names_field(const HttpResponse& r, const std::string& field) {
-  const Json::Value problem = r.json();  // kept: the loop below reads into it
-  for (const auto& e : problem["errors"]) {
-    if (e["field"].asString() == field) return true;
-  }
-  return false;
-}
 
 // serve's arguments for a host that also loads the test accounting connector with config (its
 // config defaults' members).

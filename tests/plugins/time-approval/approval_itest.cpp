@@ -1,6 +1,7 @@
 // Ticket-time approval through HTTPS against the real binary: roundup, rates, the workflow
 // (approve, reject, resubmit, un-approve, invoiced), concurrency, bulk and the admission review.
 #include "support/api_session.hpp"
+#include "support/problem.hpp"
 #include "support/sqlite_file.hpp"
 
 #include <catch2/catch.hpp>
@@ -71,17 +72,6 @@ Json::Value approve_ok(ApiSession& api, const std::string& id) {
   INFO(r.body);
   REQUIRE(r.status == 200);
   return r.json();
-}
-
-std::string urn(const std::string& slug) {
-  return "urn:psahost:problem:" + slug;
-}
-
-void require_problem(const HttpResponse& r, int status, const std::string& slug) {
-  INFO(r.body);
-  REQUIRE(r.status == status);
-  CHECK(r.header("content-type") == "application/problem+json");
-  CHECK(r.json()["type"].asString() == urn(slug));
 }
 
 // A contract for the client written straight into the store, with priced parts per SKU.
