@@ -285,6 +285,8 @@ class Runner {
     std::vector<Outcome> out;
     for (auto& w : page) {
       if (!w.billing || !w.billing->is_complete()) {
+        // Drafted again after a change, a client keeps what the run already did for it.
+        if (done_.count({w.client_id, ""})) continue;
         Outcome o;
         o.client_id = w.client_id;
         o.outcome = "skipped";
