@@ -5,11 +5,10 @@
 #include "api/contract_services.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
+#include "bench_partner.hpp"
 #include "core/log.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
-
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -72,15 +71,6 @@ void seed(store::Store& store, const std::string& tenant, int clients) {
   }
 }
 
-// CPU seconds of the whole process (caller and store writer): on a shared machine the wall
-// clock also counts time the other tenants of the cores took.
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto secs = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return secs(usage.ru_utime) + secs(usage.ru_stime);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,20 +105,20 @@ int main(int argc, char** argv) {
       request["all"] = true;
       // The dry run is the reading and deciding alone; the difference is the writing.
       request["dry_run"] = true;
-      const double dry_cpu0 = cpu_seconds();
+      const double dry_cpu0 = bench::cpu_seconds();
       const auto d0 = std::chrono::steady_clock::now();
       const auto dry = api::call_bootstrap(registry, request);
       const double dry_secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count();
       std::printf("dry run (read and decide, nothing written): %.2f s (cpu %.2f s), %u drafts\n",
-                  dry_secs, cpu_seconds() - dry_cpu0, dry.body["created"].size());
+                  dry_secs, bench::cpu_seconds() - dry_cpu0, dry.body["created"].size());
       request["dry_run"] = false;
       const auto commits_before = store->writer_stats().commits;
-      const double cpu0 = cpu_seconds();
+      const double cpu0 = bench::cpu_seconds();
       const auto t0 = std::chrono::steady_clock::now();
       const auto result = api::call_bootstrap(registry, request);
       const auto t1 = std::chrono::steady_clock::now();
-      const double cpu = cpu_seconds() - cpu0;
+      const double cpu = bench::cpu_seconds() - cpu0;
       if (result.status != 200) {
         std::fprintf(stderr, "bootstrap failed: %s\n", result.detail.c_str());
         rc = 1;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs psahost's benchmarks on loopback and prints figures beside the peer baselines.
-#   bench/run.sh [healthz|admission|hook|bootstrap|time-approval|ingest|outbound|all] [SECONDS] [CONNECTIONS]
+#   bench/run.sh [healthz|admission|hook|bootstrap|time-approval|billing-run|ingest|outbound|all]
+#                [SECONDS] [CONNECTIONS]
 # Needs a Release build in build/ (tools/dev.sh bench does it), wrk and nginx.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -125,6 +126,11 @@ bench_outbound() {
   "$build/bin/psahost_bench_outbound" "$peers/node-verify.js" /tmp/peer-bench-tls "${OUTBOUND_EVENTS:-20000}"
 }
 
+bench_billing_run() {
+  echo "== billing run: 10,000 clients, 50,000 contract parts, 500,000 approved time entries (SQLite)"
+  "$build/bin/psahost_bench_billing_run" "$build/bin/plugins"
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(uname -r); psahost $("$psahost" version)"
 case "$what" in
@@ -133,9 +139,10 @@ case "$what" in
   hook) bench_hook ;;
   bootstrap) bench_bootstrap ;;
   time-approval) bench_time_approval ;;
+  billing-run) bench_billing_run ;;
   ingest) bench_ingest ;;
   outbound) bench_outbound ;;
   all) bench_healthz; echo; bench_admission; echo; bench_hook; echo; bench_bootstrap; echo
-       bench_time_approval; echo; bench_ingest; echo; bench_outbound ;;
-  *) echo "unknown benchmark '$what': healthz, admission, hook, bootstrap, time-approval, ingest, outbound or all" >&2; exit 2 ;;
+       bench_time_approval; echo; bench_billing_run; echo; bench_ingest; echo; bench_outbound ;;
+  *) echo "unknown benchmark '$what': healthz, admission, hook, bootstrap, time-approval, billing-run, ingest, outbound or all" >&2; exit 2 ;;
 esac

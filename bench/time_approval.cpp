@@ -6,11 +6,10 @@
 #include "api/host_services.hpp"
 #include "api/time_services.hpp"
 #include "auth/tokens.hpp"
+#include "bench_partner.hpp"
 #include "core/log.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
-
-#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdio>
@@ -41,21 +40,7 @@ void seed(store::Store& store, const std::string& tenant, int entries, int clien
         "updated_at) VALUES (?, 'LABOUR', 'Support', 'per_hour', '{\"EUR\":9000}', 1, 'now')",
         {tenant});
     for (int i = 0; i < clients; ++i) {
-      char id[32];
-      std::snprintf(id, sizeof id, "cli_%06d", i);
-      const std::string client = id;
-      tx.exec(
-          "INSERT INTO clients (id, tenant_id, name, created_at, updated_at) VALUES "
-          "(?, ?, ?, 'now', 'now')",
-          {client, tenant, "Client " + std::to_string(i)});
-      tx.exec(
-          "INSERT INTO billing_info (client_id, tenant_id, data, updated_at) VALUES "
-          "(?, ?, ?, 'now')",
-          {client, tenant, billing});
-      tx.exec(
-          "INSERT INTO tickets (id, tenant_id, client_id, subject, status, created_at, "
-          "updated_at) VALUES (?, ?, ?, 'Support', 'open', 'now', 'now')",
-          {"tkt_" + client, tenant, client});
+      const std::string client = bench::insert_client_with_ticket(tx, tenant, i, billing);
       if (i % 10 == 0) {
         tx.exec(
             "INSERT INTO contracts (id, tenant_id, client_id, reference, name, start_date, "
@@ -105,12 +90,7 @@ int main(int argc, char** argv) {
     auto store = store::Store::open_sqlite({dir / "bench.db"}, log);
     const std::string tenant = auth::Tokens(*store).ensure_tenant("bench");
     seed(*store, tenant, entries, clients);
-    // The seed's pages are copied into the database now, not by the first approvals' commits.
-    sqlite3* db = nullptr;
-    if (sqlite3_open((dir / "bench.db").c_str(), &db) == SQLITE_OK) {
-      sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
-    }
-    sqlite3_close(db);
+    bench::checkpoint(dir / "bench.db");
 
     plugins::HostCalls calls;
     api::register_host_services(calls, *store);

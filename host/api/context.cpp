@@ -1,5 +1,8 @@
 #include "api/context.hpp"
 
+#include "core/background_workers.hpp"
+#include "core/log.hpp"
+
 #include <json/reader.h>
 
 #include <memory>
@@ -101,6 +104,31 @@ http::Response refused(const admission::Verdict& verdict) {
   extra["decided_by"] = verdict.decided_by;
   return http::problem(409, verdict.type.empty() ? "admission-denied" : verdict.type, "Refused",
                        verdict.reason, extra);
+}
+
+void in_background(const ApiContext& ctx, http::Responder respond,
+                   std::function<void(std::stop_token, const http::Responder&)> job) {
+  const auto unavailable = [] {
+    auto r = http::problem(503, "unavailable", "Service Unavailable",
+                           "psahost is stopping or cannot run this now; try again shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  };
+  if (!ctx.workers) return respond(unavailable());
+  // The responder is shared: post() drops a job it refuses, and then this thread answers.
+  auto shared = std::make_shared<http::Responder>(std::move(respond));
+  const bool queued = ctx.workers->post([&ctx, shared, job = std::move(job)](std::stop_token stop) {
+    try {
+      job(stop, *shared);
+    } catch (const std::exception& e) {
+      // A job answers before it can throw no more; one that threw got no answer out yet.
+      Json::Value f;
+      f["error"] = e.what();
+      ctx.log.error("background request failed", f);
+      (*shared)(http::problem(500, "internal-error", "Internal Server Error"));
+    }
+  });
+  if (!queued) (*shared)(unavailable());
 }
 
 }  // namespace psahost::api

@@ -14,8 +14,10 @@
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <stop_token>
 
 namespace psahost {
+class BackgroundWorkers;
 class Logger;
 class Metrics;
 namespace webhooks {
@@ -46,6 +48,9 @@ struct ApiContext {
   std::function<void()> inbox_changed;
   // Deliveries or endpoints changed (a replay, an endpoint enabled): wakes the outbox.
   std::function<void()> outbox_changed;
+  // Threads for long work off the I/O threads (billing runs, asking accounting systems); routes
+  // that need them answer 503 while it is null.
+  BackgroundWorkers* workers = nullptr;
 
   // The caller's principal if the request carries a valid token with the right; otherwise
   // *refusal is set (401 no or bad token, 403 missing right, 503 not ready yet).
@@ -79,5 +84,13 @@ void add_onboarding_routes(http::Router& router, const ApiContext& ctx);
 void add_contract_routes(http::Router& router, const ApiContext& ctx);
 void add_webhook_routes(http::Router& router, const ApiContext& ctx);
 void add_delivery_routes(http::Router& router, const ApiContext& ctx);
+void add_numbering_routes(http::Router& router, const ApiContext& ctx);
+void add_billing_run_routes(http::Router& router, const ApiContext& ctx);
+void add_invoice_routes(http::Router& router, const ApiContext& ctx);
+
+// Runs job on ctx.workers, off the I/O threads; answers 503 when there are none (or they are
+// stopping). The job answers through respond.
+void in_background(const ApiContext& ctx, http::Responder respond,
+                   std::function<void(std::stop_token, const http::Responder&)> job);
 
 }  // namespace psahost::api

@@ -5,14 +5,13 @@
 #include "api/client_queries.hpp"
 #include "api/fields.hpp"
 #include "core/clock.hpp"
-#include "core/crypto.hpp"
+#include "core/ordered_id.hpp"
 #include "domain/contract.hpp"
 #include "events/event_log.hpp"
 
 #include <json/reader.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -37,18 +36,6 @@ constexpr const char* kHasContract =
     "AND (k.status IN ('draft', 'active') OR k.source = 'bootstrap'))";
 
 constexpr int64_t kMaxBatch = 5000;
-
-// An id that sorts by creation time (microseconds, then randomness): contracts and parts are
-// written thousands at a time, and ids in creation order make their indexes grow at the right
-// edge instead of touching one random page per row. Still opaque and unguessable.
-std::string ordered_id(std::string_view prefix) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  char stamp[24];
-  std::snprintf(stamp, sizeof stamp, "%013llx", static_cast<unsigned long long>(micros));
-  return std::string(prefix) + "_" + stamp + crypto::random_token(6);
-}
 
 store::Value nullable(const std::optional<std::string>& s) {
   return s ? store::Value(*s) : store::Value(nullptr);

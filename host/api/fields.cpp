@@ -39,6 +39,18 @@ bool is_date(std::string_view t) {
   return d <= kDays[m - 1] + ((m == 2 && leap) ? 1 : 0);
 }
 
+std::optional<int64_t> page_limit(const std::optional<std::string>& text, int64_t fallback,
+                                  int64_t max) {
+  if (!text) return fallback;
+  if (text->empty() || text->size() > 9 ||
+      !std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  const int64_t n = std::stoll(*text);
+  if (n < 1 || n > max) return std::nullopt;
+  return n;
+}
+
 std::string Fields::path(std::string_view name) const {
   return prefix_.empty() ? std::string(name) : prefix_ + "." + std::string(name);
 }

@@ -53,4 +53,9 @@ class Fields {
 // True for YYYY-MM-DD naming a real day.
 bool is_date(std::string_view text);
 
+// A list's ?limit: absent is the default, else a whole number from 1 to max; nothing when it is
+// not one (a 422 naming `limit`).
+std::optional<int64_t> page_limit(const std::optional<std::string>& text, int64_t fallback = 100,
+                                  int64_t max = 1000);
+
 }  // namespace psahost::api

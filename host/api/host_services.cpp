@@ -1,6 +1,10 @@
 #include "api/host_services.hpp"
 
 #include "api/client_queries.hpp"
+#include "api/contract_services.hpp"
+#include "api/invoice_services.hpp"
+#include "api/numbering_services.hpp"
+#include "api/time_services.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
 
@@ -93,6 +97,14 @@ void register_host_services(plugins::HostCalls& calls, store::Store& store) {
                   release_held_sales_items(store, *tenant, *client, caller.plugin_id));
               return plugins::CallResult::ok(out);
             });
+}
+
+void register_all_host_calls(plugins::HostCalls& calls, store::Store& store) {
+  register_host_services(calls, store);
+  register_time_host_calls(calls, store);
+  register_contract_host_calls(calls, store);
+  register_numbering_host_calls(calls, store);
+  register_invoice_host_calls(calls, store);
 }
 
 }  // namespace psahost::api

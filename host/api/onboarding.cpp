@@ -1,20 +1,9 @@
 #include "api/onboarding.hpp"
 
 #include "api/client_queries.hpp"
-#include "core/crypto.hpp"
+#include "api/numbering_services.hpp"
 
 namespace psahost::api {
-
-std::string numbering_digest(const std::string& prefix, const std::string& pattern,
-                             int64_t next_number, const std::string& reset,
-                             const std::string& owner) {
-  // Length-prefixed so that no two different settings can produce the same text.
-  std::string text;
-  for (const std::string& part : {prefix, pattern, std::to_string(next_number), reset, owner}) {
-    text += std::to_string(part.size()) + ":" + part + ";";
-  }
-  return crypto::sha256_hex(text);
-}
 
 Json::Value onboarding_status(store::Tx& tx, const std::string& tenant_id, int item_limit) {
   Json::Value out;
@@ -75,18 +64,9 @@ Json::Value onboarding_status(store::Tx& tx, const std::string& tenant_id, int i
     out["without_contract"]["prompt"]["href"] = "/v1/contracts/bootstrap";
   }
 
-  bool verified = false;
-  bool configured = false;
-  for (const auto& row :
-       tx.query("SELECT prefix, pattern, next_number, reset, owner, verified_digest FROM "
-                "invoice_series WHERE tenant_id = ?",
-                {tenant_id})) {
-    configured = true;
-    verified =
-        !row.is_null(5) && row.text(5) == numbering_digest(row.text(0), row.text(1), row.integer(2),
-                                                           row.text(3), row.text(4));
-    if (!verified) break;
-  }
+  const Json::Value numbering = numbering_status(tx, tenant_id);
+  const bool configured = numbering["configured"].asBool();
+  const bool verified = numbering["verified"].asBool();
   out["invoice_numbering"]["configured"] = configured;
   out["invoice_numbering"]["verified"] = verified;
   if (!verified) {

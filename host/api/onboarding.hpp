@@ -13,9 +13,4 @@ namespace psahost::api {
 // Lists at most item_limit clients per list; the counts are always complete.
 Json::Value onboarding_status(store::Tx& tx, const std::string& tenant_id, int item_limit = 100);
 
-// The digest of a series' settings; a verification holds only while it still matches.
-std::string numbering_digest(const std::string& prefix, const std::string& pattern,
-                             int64_t next_number, const std::string& reset,
-                             const std::string& owner);
-
 }  // namespace psahost::api

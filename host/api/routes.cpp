@@ -15,6 +15,9 @@ void add_all_routes(http::Router& router, const ApiContext& ctx) {
   add_contract_routes(router, ctx);
   add_webhook_routes(router, ctx);
   add_delivery_routes(router, ctx);
+  add_numbering_routes(router, ctx);
+  add_billing_run_routes(router, ctx);
+  add_invoice_routes(router, ctx);
 }
 
 }  // namespace psahost::api

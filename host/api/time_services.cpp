@@ -5,11 +5,10 @@
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
 #include "http/message.hpp"
+#include "store/in_flight_write.hpp"
 
 #include <algorithm>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -147,52 +146,6 @@ bool admit(const TimeApprovalEnv& env, const ApprovalRequest& request,
   }
   return verdict.allowed;
 }
-
-// One write job in flight, so that the next batch is decided while this one is written. Waited
-// for through a mutex rather than a std::promise, for the reason Store::write gives.
-class InFlightWrite {
- public:
-  InFlightWrite() = default;
-  InFlightWrite(const InFlightWrite&) = delete;
-  InFlightWrite& operator=(const InFlightWrite&) = delete;
-  // A write that is still running refers to the caller's frame: never leave before it ends.
-  ~InFlightWrite() {
-    if (state_) wait();
-  }
-
-  void start(store::Store& store, std::function<void(store::Tx&)> fn) {
-    state_ = std::make_shared<State>();
-    store.write_async(std::move(fn), [state = state_](std::exception_ptr error) {
-      std::lock_guard lock(state->mutex);
-      state->error = std::move(error);
-      state->done = true;
-      state->ready.notify_one();
-    });
-  }
-
-  // Waits for the write started last, if any; rethrows what it threw. True if there was one.
-  bool finish() {
-    if (!state_) return false;
-    std::exception_ptr error = wait();
-    state_.reset();
-    if (error) std::rethrow_exception(error);
-    return true;
-  }
-
- private:
-  struct State {
-    std::mutex mutex;
-    std::condition_variable ready;
-    bool done = false;
-    std::exception_ptr error;
-  };
-  std::exception_ptr wait() {
-    std::unique_lock lock(state_->mutex);
-    state_->ready.wait(lock, [&] { return state_->done; });
-    return std::move(state_->error);
-  }
-  std::shared_ptr<State> state_;
-};
 
 struct Approval {
   std::size_t index;  // into the results
@@ -652,7 +605,7 @@ ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalReque
   // Decided in batches of kBatch entries (one plugin call each) and written in groups of up to
   // kWriteRows approvals (one commit each). A group is written while the next one is decided:
   // groups touch disjoint results, and at most one write is in flight.
-  InFlightWrite writing;
+  store::InFlightWrite writing;
   const auto written = [&] {
     if (writing.finish() && env.events_committed) env.events_committed();
   };

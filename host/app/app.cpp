@@ -1,11 +1,11 @@
 #include "app/app.hpp"
 
 #include "admission/pipeline.hpp"
+#include "api/billing_run.hpp"
 #include "api/context.hpp"
-#include "api/contract_services.hpp"
 #include "api/host_services.hpp"
-#include "api/time_services.hpp"
 #include "auth/tokens.hpp"
+#include "core/background_workers.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "delivery/outbox.hpp"
@@ -135,15 +135,18 @@ int serve(const ServeOptions& options, Logger& log) {
       options.secret_key_file.empty() ? dir.secret_key() : options.secret_key_file);
   Metrics metrics;
   auto store = store::Store::open_sqlite({dir.database()}, log, &metrics);
+  if (const int64_t n = api::interrupt_abandoned_runs(*store); n > 0) {
+    Json::Value f;
+    f["runs"] = static_cast<Json::Int64>(n);
+    log.warn("billing runs left unfinished by a stopped process marked interrupted", f);
+  }
   auth::Tokens tokens(*store);
   std::string admin_token;
   if (!tokens.any_token_exists())
     admin_token = tokens.create("default", auth::Role::admin, "first start");
 
   plugins::HostCalls calls;
-  api::register_host_services(calls, *store);
-  api::register_time_host_calls(calls, *store);
-  api::register_contract_host_calls(calls, *store);
+  api::register_all_host_calls(calls, *store);
   plugins::PluginRegistry registry({dir.plugin_cache(), options.strict, {}},
                                    plugins::PluginEnv{calls, store.get(), log, &metrics});
   admission::Pipeline pipeline(registry, log);
@@ -180,7 +183,11 @@ int serve(const ServeOptions& options, Logger& log) {
                                      options.replay_window});
   api::ApiContext ctx{*store,       registry, pipeline,   tokens,           metrics,
                       log,          ready,    draining,   events_committed, secrets,
-                      &connections, &inbound, wake_inbox, wake_outbox};
+                      &connections, &inbound, wake_inbox, wake_outbox,      nullptr};
+  // Declared after ctx, which its jobs use, so it stops before ctx goes away. Three threads: two
+  // billing runs may go on at once, and a third thread is left for the short requests.
+  BackgroundWorkers workers(3);
+  ctx.workers = &workers;
 
   http::Router router;
   router.on_handler_error = [&log](const std::string& route, const std::string& what) {
@@ -266,6 +273,9 @@ int serve(const ServeOptions& options, Logger& log) {
   outbox_worker.stop();
   // Sends still in flight finish as "shutdown" and stay pending: they go out after a restart.
   client.shutdown();
+  // A billing run ends after the batch in hand (interrupted; running its period again
+  // completes it), so that its last commits are in before the store closes.
+  workers.stop();
   dispatcher.stop();
   store->close();
   std::error_code ec;

@@ -41,6 +41,10 @@ constexpr const char* kOverview =
     "  tokens revoke ID   revoke an API token\n"
     "  onboarding status  clients missing billing info or contracts; numbering verified?\n"
     "  contracts bootstrap  draft contracts for clients with services and none (--all)\n"
+    "  numbering show     invoice numbering settings, the accounting system's last number\n"
+    "  numbering set      change prefix, pattern, next number or reset (needs a new verify)\n"
+    "  numbering verify   verify the numbering settings (before the first billing run)\n"
+    "  billing run        bill a period: --period YYYY-MM [--dry-run] [--tenant NAME]\n"
     "  connections add    connect a PSA or accounting system (served at /webhooks/NAME)\n"
     "  connections list   list a tenant's connections (never their secrets)\n"
     "  demo seed          load a sample partner with existing clients to try things on\n"
@@ -293,6 +297,8 @@ int run(int argc, char** argv) {
     if (command == "onboarding") return cmd_onboarding(args);
     if (command == "demo") return cmd_demo(args);
     if (command == "contracts") return cmd_contracts(args);
+    if (command == "numbering") return cmd_numbering(args);
+    if (command == "billing") return cmd_billing(args);
     if (command == "connections") return cmd_connections(args);
     if (command == "version" || command == "--version") {
       std::cout << "psahost " << PSAHOST_VERSION << "\n";

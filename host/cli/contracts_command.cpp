@@ -5,9 +5,8 @@
 #include "app/app.hpp"
 #include "auth/tokens.hpp"
 #include "cli/options.hpp"
+#include "cli/progress.hpp"
 #include "plugins/registry.hpp"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -21,18 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int64_t kPage = 500;  // clients per plugin call: one progress step, one transaction
-
-// Redraws one line in place; only ever called when stdout is a terminal.
-void draw_progress(int64_t done, int64_t total) {
-  constexpr int kWidth = 30;
-  const int64_t shown = std::min(done, total);
-  const int filled = total > 0 ? static_cast<int>(shown * kWidth / total) : kWidth;
-  std::string bar(static_cast<std::size_t>(filled), '#');
-  bar.resize(kWidth, ' ');
-  std::printf("\rbootstrapping [%s] %lld/%lld", bar.c_str(), static_cast<long long>(shown),
-              static_cast<long long>(total));
-  std::fflush(stdout);
-}
 
 void print_summary(const Json::Value& created, const Json::Value& skipped, bool dry_run) {
   std::map<std::string, int64_t> reasons;
@@ -139,14 +126,14 @@ int cmd_contracts(const std::vector<std::string>& args) {
   int64_t total = static_cast<int64_t>(ids.size());
   if (all)
     store->read([&](store::Tx& tx) { total = api::count_bootstrap_candidates(tx, *tenant); });
-  const bool tty = isatty(STDOUT_FILENO) == 1 && !vm["json"].as<bool>();
+  const bool tty = stdout_is_terminal() && !vm["json"].as<bool>();
 
   Json::Value created(Json::arrayValue);
   Json::Value skipped(Json::arrayValue);
   int64_t done = 0;
   std::string after;
   std::size_t next_id = 0;
-  if (tty) draw_progress(0, total);
+  if (tty) draw_progress("bootstrapping", 0, total);
   while (true) {
     Json::Value request;
     request["tenant_id"] = *tenant;
@@ -164,20 +151,20 @@ int cmd_contracts(const std::vector<std::string>& args) {
     }
     const auto result = api::call_bootstrap(registry, request);
     if (result.status != 200) {
-      if (tty) std::printf("\n");
+      if (tty) end_progress();
       std::cerr << "psahost contracts: " << result.detail << "\n";
       return 1;
     }
     for (const auto& c : result.body["created"]) created.append(c);
     for (const auto& s : result.body["skipped"]) skipped.append(s);
     done = static_cast<int64_t>(created.size() + skipped.size());
-    if (tty) draw_progress(done, std::max(total, done));
+    if (tty) draw_progress("bootstrapping", done, std::max(total, done));
     if (all) {
       if (!result.body["next_after"].isString()) break;
       after = result.body["next_after"].asString();
     }
   }
-  if (tty) std::printf("\n");
+  if (tty) end_progress();
   if (vm["json"].as<bool>()) {
     Json::Value out;
     out["created"] = created;

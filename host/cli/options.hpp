@@ -50,5 +50,7 @@ int cmd_onboarding(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
 int cmd_contracts(const std::vector<std::string>& args);
 int cmd_connections(const std::vector<std::string>& args);
+int cmd_numbering(const std::vector<std::string>& args);
+int cmd_billing(const std::vector<std::string>& args);
 
 }  // namespace psahost::cli

@@ -45,7 +45,7 @@ int64_t append(store::Tx& tx, const NewEvent& e) {
       "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       {e.tenant_id, e.type, e.object_type, e.object_id,
        e.ordering_key.empty() ? e.object_type + ":" + e.object_id : e.ordering_key,
-       compact(e.payload), e.actor, now_rfc3339()});
+       e.payload_json.empty() ? compact(e.payload) : e.payload_json, e.actor, now_rfc3339()});
   return tx.last_insert_id();
 }
 

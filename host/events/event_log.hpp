@@ -22,6 +22,9 @@ struct NewEvent {
   std::string actor;    // token id, plugin id or "system"
   // Receivers apply changes per ordering key in order; defaults to object_type:object_id.
   std::string ordering_key;
+  // The payload as compact JSON text, used instead of payload when set: for a document written
+  // without building a Json::Value (an invoice with its lines, once per invoice of a run).
+  std::string payload_json{};
 };
 
 struct Event {

@@ -14,26 +14,27 @@ std::string complete_billing_body(int roundup_minutes) {
 }
 
 ApiSession::ApiSession(std::vector<std::string> serve_args) : serve_args_(std::move(serve_args)) {
-  server_ = std::make_unique<Server>(dir_.path() / "var", serve_args_);
-  server_->start();
+  start_server();
   token_ = create_token(server_->data_dir(), "default", "admin");
   client_ = std::make_unique<HttpsClient>(server_->port());
+}
+
+void ApiSession::start_server() {
+  client_.reset();
+  server_ = std::make_unique<Server>(dir_.path() / "var", serve_args_);
+  server_->start();
+  if (!token_.empty()) client_ = std::make_unique<HttpsClient>(server_->port());
 }
 
 void ApiSession::restart() {
   client_.reset();
   if (server_->stop(SIGTERM) != 0) throw std::runtime_error("psahost did not stop cleanly");
-  server_ = std::make_unique<Server>(dir_.path() / "var", serve_args_);
-  server_->start();
-  client_ = std::make_unique<HttpsClient>(server_->port());
+  start_server();
 }
 
-void ApiSession::restart_after_kill() {
-  client_.reset();
-  server_->kill_hard();
-  server_ = std::make_unique<Server>(dir_.path() / "var", serve_args_);
-  server_->start();
-  client_ = std::make_unique<HttpsClient>(server_->port());
+void ApiSession::restart_after_crash() {
+  if (server_->running()) throw std::runtime_error("psahost is still running");
+  start_server();
 }
 
 HttpResponse ApiSession::call(const std::string& method, const std::string& path,

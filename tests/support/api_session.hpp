@@ -45,10 +45,13 @@ class ApiSession {
   HttpsClient& client() { return *client_; }
   // Stops and starts the server on the same data directory; the token stays valid.
   void restart();
-  // The same after SIGKILL: nothing is finished, flushed or drained first.
-  void restart_after_kill();
+  // Starts the server again after it was killed (Server::kill_hard), as after a crash.
+  void restart_after_crash();
 
  private:
+  // A new server on the data directory; the client too once the token exists.
+  void start_server();
+
   TempDir dir_;
   std::vector<std::string> serve_args_;
   std::unique_ptr<Server> server_;

@@ -5,7 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json/reader.h>
+#include <json/writer.h>
+
 #include <fstream>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -160,14 +164,27 @@ std::string create_token(const fs::path& data_dir, const std::string& tenant,
   return token;
 }
 
-void copy_plugin(const std::filesystem::path& from_dir, const std::string& id,
-                 const std::filesystem::path& to_dir) {
-  namespace fs = std::filesystem;
-  fs::create_directories(to_dir);
-  fs::permissions(to_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
-  fs::copy_file(from_dir / (id + ".json"), to_dir / (id + ".json"));
-  fs::copy_file(from_dir / (id + ".so"), to_dir / (id + ".so"));
+void copy_plugin(const fs::path& from_dir, const std::string& id, const fs::path& dir) {
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  fs::copy_file(from_dir / (id + ".json"), dir / (id + ".json"));
+  fs::copy_file(from_dir / (id + ".so"), dir / (id + ".so"));
+}
+
+void set_config_defaults(const fs::path& manifest, const Json::Value& members) {
+  Json::Value doc;
+  std::string errors;
+  const std::string text = read_file(manifest);
+  Json::CharReaderBuilder builder;
+  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  if (!reader->parse(text.data(), text.data() + text.size(), &doc, &errors)) {
+    throw std::runtime_error(manifest.string() + " is not JSON: " + errors);
+  }
+  for (const auto& name : members.getMemberNames()) {
+    doc["config"]["defaults"][name] = members[name];
+  }
+  std::ofstream(manifest, std::ios::trunc) << Json::writeString(Json::StreamWriterBuilder(), doc);
 }
 
 }  // namespace psahost::test

@@ -2,12 +2,17 @@
 // server on a free loopback port, its output captured, and a clean or forced stop.
 #pragma once
 
+#include "support/wait.hpp"
+
 #include <sys/types.h>
+
+#include <json/value.h>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace psahost::test {
@@ -72,9 +77,14 @@ std::string create_token(const std::filesystem::path& data_dir, const std::strin
 
 std::string read_file(const std::filesystem::path& path);
 
-// Copies a built plugin (manifest + library) into to_dir (created readable by all, writable only
-// by us, as the host requires), so a test can load it alone or change the copy.
+// Copies a built plugin (manifest and library) into dir, created readable by all and writable by
+// the owner only (the host refuses a library others could change), so a test can load or change
+// the copy.
 void copy_plugin(const std::filesystem::path& from_dir, const std::string& id,
-                 const std::filesystem::path& to_dir);
+                 const std::filesystem::path& dir);
+
+// Sets members of a plugin manifest's config defaults (what the plugin gets without partner
+// settings), e.g. {"last_number":"INV-2026-01041"} for a copied test plugin.
+void set_config_defaults(const std::filesystem::path& manifest, const Json::Value& members);
 
 }  // namespace psahost::test

@@ -109,7 +109,7 @@ TEST_CASE("SIGKILL while webhooks arrive and deliveries are pending loses nothin
   INFO("acknowledged " << acknowledged.size() << ", delivered before the kill "
                        << deliveries_before);
 
-  api.restart_after_kill();
+  api.restart_after_crash();
   // The inbox drains and the outbox catches up on its own.
   Json::Value inbox;
   REQUIRE(eventually(

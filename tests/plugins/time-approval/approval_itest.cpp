@@ -1,8 +1,9 @@
 // Ticket-time approval through HTTPS against the real binary: roundup, rates, the workflow
 // (approve, reject, resubmit, un-approve, invoiced), concurrency, bulk and the admission review.
 #include "support/api_session.hpp"
+#include "support/problem.hpp"
+#include "support/sqlite_file.hpp"
 
-#include <sqlite3.h>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -16,49 +17,15 @@ using namespace psahost::test;
 namespace {
 
 // The host's database file, for what the API does not offer: contracts written as a PSA sync
-// would, invoicing an entry, and counting events and audit rows. WAL lets it share the file.
-class Db {
+// would, invoicing an entry, and counting events and audit rows.
+class Db : public SqliteFile {
  public:
-  explicit Db(ApiSession& api) {
-    const auto path = api.server().data_dir() / "psahost.db";
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      throw std::runtime_error("cannot open " + path.string());
-    }
-    sqlite3_busy_timeout(db_, 10'000);
-  }
-  ~Db() { sqlite3_close(db_); }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-
-  // Runs one statement with text parameters; returns the first column of the first row.
-  std::string run(const std::string& sql, const std::vector<std::string>& params = {}) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(sqlite3_errmsg(db_));
-    }
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      sqlite3_bind_text(stmt, static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
-    }
-    std::string out;
-    const int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW && sqlite3_column_text(stmt, 0)) {
-      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      const std::string message = sqlite3_errmsg(db_);
-      sqlite3_finalize(stmt);
-      throw std::runtime_error(message);
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
+  explicit Db(ApiSession& api) : SqliteFile(api.server().data_dir() / "psahost.db") {}
 
   int events(const std::string& entry, const std::string& type) {
-    return std::stoi(
-        run("SELECT COUNT(*) FROM events WHERE object_id = ? AND type = ?", {entry, type}));
+    return static_cast<int>(
+        count("SELECT COUNT(*) FROM events WHERE object_id = ? AND type = ?", {entry, type}));
   }
-
- private:
-  sqlite3* db_ = nullptr;
 };
 
 void put_catalog(ApiSession& api, const std::string& labour_prices = R"({"EUR":9000,"USD":9500})") {
@@ -105,17 +72,6 @@ Json::Value approve_ok(ApiSession& api, const std::string& id) {
   INFO(r.body);
   REQUIRE(r.status == 200);
   return r.json();
-}
-
-std::string urn(const std::string& slug) {
-  return "urn:psahost:problem:" + slug;
-}
-
-void require_problem(const HttpResponse& r, int status, const std::string& slug) {
-  INFO(r.body);
-  REQUIRE(r.status == status);
-  CHECK(r.header("content-type") == "application/problem+json");
-  CHECK(r.json()["type"].asString() == urn(slug));
 }
 
 // A contract for the client written straight into the store, with priced parts per SKU.

@@ -1,0 +1,92 @@
+// Billing runs: POST /v1/billing-runs answers 202 at once, with the queued run and its Location,
+// and the run goes on on a background worker; GET /v1/billing-runs/{id} shows how far it got
+// and, once it ended, what became of every client. A run can take minutes for a large partner,
+// longer than a client should hold a request open, and it must never hold an I/O thread.
+#include "api/billing_run.hpp"
+#include "api/commit.hpp"
+#include "api/fields.hpp"
+#include "core/background_workers.hpp"
+
+#include <algorithm>
+
+namespace psahost::api {
+namespace {
+
+http::Response start_problem(const RunStart& start) {
+  if (start.refusal) return refused(*start.refusal);
+  if (start.status == 422) return validation_failed(start.errors);
+  return http::problem(start.status, start.type,
+                       start.status == 503 ? "Service Unavailable" : "Conflict", start.detail);
+}
+
+}  // namespace
+
+void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
+  router.add(
+      "POST", "/v1/billing-runs",
+      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
+        if (!who) return respond(refusal);
+        auto body = json_body(req, &refusal);
+        if (!body) return respond(refusal);
+        Fields f(*body);
+        f.only({"period", "dry_run"});
+        const auto period = f.text("period", true, 7);
+        const auto dry_run = f.boolean("dry_run", false);
+        if (!f.ok()) return respond(validation_failed(f.errors()));
+        RunRequest request{who->tenant_id, who->token_id, *period, dry_run.value_or(false)};
+        in_background(
+            ctx, std::move(respond), [&ctx, request](std::stop_token, const http::Responder& done) {
+              const BillingEnv env{ctx.store, ctx.plugins, ctx.admission, ctx.events_committed};
+              const RunStart start = start_billing_run(env, request);
+              if (start.status != 202) return done(start_problem(start));
+              Json::Value run;
+              ctx.store.read([&](store::Tx& tx) {
+                run = billing_run_json(tx, request.tenant_id, start.run_id, RunItemsPage{});
+              });
+              auto r = http::Response::json(202, run);
+              r.headers.emplace_back("Location", "/v1/billing-runs/" + start.run_id);
+              done(std::move(r));
+              // Answered; the run itself goes on as a long job (at most two at once, so other
+              // background requests are not held up by runs).
+              const auto execute = [env, tenant = request.tenant_id,
+                                    id = start.run_id](std::stop_token token) {
+                execute_billing_run(env, tenant, id, token);
+              };
+              if (!ctx.workers->post_long(execute)) {
+                // Stopping: recorded as interrupted at once, to be run again.
+                std::stop_source stopped;
+                stopped.request_stop();
+                execute(stopped.get_token());
+              }
+            });
+      });
+
+  router.add_sync(
+      "GET", "/v1/billing-runs/{id}", [&ctx](const http::Request& req, const http::Params& params) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
+        if (!who) return refusal;
+        RunItemsPage page;
+        const auto limit = page_limit(req.query_param("limit"));
+        std::vector<domain::FieldError> errors;
+        if (!limit) errors.push_back({"limit", "must be a whole number from 1 to 1000"});
+        page.after = req.query_param("after").value_or("");
+        page.outcome = req.query_param("outcome");
+        if (page.outcome && *page.outcome != "issued" && *page.outcome != "would_issue" &&
+            *page.outcome != "skipped" && *page.outcome != "failed") {
+          errors.push_back({"outcome", "expected one of issued, would_issue, skipped, failed"});
+        }
+        if (!errors.empty()) return validation_failed(errors);
+        page.limit = *limit;
+        Json::Value run;
+        ctx.store.read([&](store::Tx& tx) {
+          run = billing_run_json(tx, who->tenant_id, params.at("id"), page);
+        });
+        return run.isNull() ? not_found("billing run", params.at("id"))
+                            : http::Response::json(200, run);
+      });
+}
+
+}  // namespace psahost::api

@@ -1,0 +1,107 @@
+// Invoice numbering: GET and PUT /v1/invoice-numbering and POST /v1/invoice-numbering/verify.
+// They ask the numbering plugin and the accounting connectors, so they run on the background
+// workers rather than on the I/O threads.
+#include "api/commit.hpp"
+#include "api/fields.hpp"
+#include "api/numbering_review.hpp"
+
+namespace psahost::api {
+namespace {
+
+constexpr int64_t kMaxNextNumber = 1'000'000'000'000;
+
+http::Response answer(const NumberingOutcome& out) {
+  if (out.status == 200) return http::Response::json(200, out.review.to_json());
+  if (out.status == 422) return validation_failed(out.errors);
+  Json::Value extra;
+  if (!out.errors.isNull()) extra["errors"] = out.errors;
+  if (!out.prompt.isNull()) extra["prompt"] = out.prompt;
+  const char* title = out.status == 409   ? "Conflict"
+                      : out.status == 502 ? "Bad Gateway"
+                      : out.status == 503 ? "Service Unavailable"
+                                          : "Internal Server Error";
+  return http::problem(out.status, out.type, title, out.detail, extra);
+}
+
+// A POST may come without a body; then it is {}.
+std::optional<Json::Value> optional_body(const http::Request& req, http::Response* refusal) {
+  if (req.body.empty()) return Json::Value(Json::objectValue);
+  return json_body(req, refusal);
+}
+
+}  // namespace
+
+void add_numbering_routes(http::Router& router, const ApiContext& ctx) {
+  router.add(
+      "GET", "/v1/invoice-numbering",
+      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
+        if (!who) return respond(refusal);
+        const std::string entity = req.query_param("billing_entity").value_or("");
+        if (entity.size() > 200) {
+          return respond(validation_failed(std::vector<domain::FieldError>{
+              {"billing_entity", "must be at most 200 characters"}}));
+        }
+        in_background(
+            ctx, std::move(respond),
+            [&ctx, tenant = who->tenant_id, entity](std::stop_token, const http::Responder& done) {
+              done(answer(review_numbering({ctx.store, ctx.plugins}, tenant, entity, true)));
+            });
+      });
+
+  router.add("PUT", "/v1/invoice-numbering",
+             [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+               http::Response refusal;
+               auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
+               if (!who) return respond(refusal);
+               auto body = json_body(req, &refusal);
+               if (!body) return respond(refusal);
+               Fields f(*body);
+               f.only({"billing_entity", "prefix", "pattern", "next_number", "reset"});
+               SeriesSettings wanted;
+               wanted.billing_entity = f.text("billing_entity", false, 200).value_or("");
+               wanted.prefix = f.text("prefix", false, 20).value_or("");
+               const auto pattern = f.text("pattern", true, 100);
+               const auto next = f.integer("next_number", true, 1, kMaxNextNumber);
+               wanted.reset = f.one_of("reset", false, {"never", "yearly"}).value_or("never");
+               if (!f.ok()) return respond(validation_failed(f.errors()));
+               wanted.pattern = *pattern;
+               wanted.next_number = *next;
+               in_background(
+                   ctx, std::move(respond),
+                   [&ctx, who = *who, wanted](std::stop_token, const http::Responder& done) {
+                     const auto out = update_numbering({ctx.store, ctx.plugins}, who.tenant_id,
+                                                       who.token_id, wanted);
+                     if (out.status == 200 && ctx.events_committed) {
+                       ctx.events_committed();
+                     }
+                     done(answer(out));
+                   });
+             });
+
+  router.add(
+      "POST", "/v1/invoice-numbering/verify",
+      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+        http::Response refusal;
+        auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
+        if (!who) return respond(refusal);
+        auto body = optional_body(req, &refusal);
+        if (!body) return respond(refusal);
+        Fields f(*body);
+        f.only({"billing_entity", "settings_digest"});
+        const std::string entity = f.text("billing_entity", false, 200).value_or("");
+        const auto digest = f.text("settings_digest", false, 64);
+        if (!f.ok()) return respond(validation_failed(f.errors()));
+        in_background(
+            ctx, std::move(respond),
+            [&ctx, who = *who, entity, digest](std::stop_token, const http::Responder& done) {
+              const auto out = verify_numbering({ctx.store, ctx.plugins}, who.tenant_id,
+                                                who.token_id, entity, digest);
+              if (out.status == 200 && ctx.events_committed) ctx.events_committed();
+              done(answer(out));
+            });
+      });
+}
+
+}  // namespace psahost::api

@@ -1,0 +1,31 @@
+#include "cli/progress.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+namespace psahost::cli {
+
+bool stdout_is_terminal() {
+  return isatty(STDOUT_FILENO) == 1;
+}
+
+void draw_progress(const char* label, int64_t done, int64_t total) {
+  constexpr int kWidth = 30;
+  const int64_t shown = std::min(done, total);
+  const int filled = total > 0 ? static_cast<int>(shown * kWidth / total) : kWidth;
+  std::string bar(static_cast<std::size_t>(filled), '#');
+  bar.resize(kWidth, ' ');
+  std::printf("\r%s [%s] %lld/%lld", label, bar.c_str(), static_cast<long long>(shown),
+              static_cast<long long>(total));
+  std::fflush(stdout);
+}
+
+void end_progress() {
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+}  // namespace psahost::cli
