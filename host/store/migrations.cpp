@@ -382,6 +382,8 @@ CREATE TABLE idempotency_keys (
   created_at TEXT NOT NULL,
   PRIMARY KEY (tenant_id, key)
 ) STRICT, WITHOUT ROWID;
+)sql";
+
 // Invoices, their lines and billing runs, and invoice_series again. Nothing wrote invoice_series
 // before this migration (numbering had no API), so it is recreated rather than altered: the
 // counter (next_seq, seq_year) is kept apart from the settings, and verification is a record of

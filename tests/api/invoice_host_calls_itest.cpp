@@ -42,8 +42,12 @@ TEST_CASE(
   CHECK(inv["lines"] == r.json()["lines"]);
 
   SqliteFile db(api.server().data_dir() / "psahost.db");
-  const std::string log =
-      db.run("SELECT value FROM plugin_kv WHERE plugin_id = 'accounting-stub' AND key = 'log'");
+  // The stub writes its log after its last host call, which comes after the status we waited for.
+  std::string log;
+  eventually([&] {
+    log = db.run("SELECT value FROM plugin_kv WHERE plugin_id = 'accounting-stub' AND key = 'log'");
+    return log.find(" void ") != std::string::npos;
+  });
   INFO(log);
   CHECK(log.find(number + " found same\n") != std::string::npos);
   CHECK(log.find(number + " get lines=2 same\n") != std::string::npos);
