@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   net::HttpsClient client(client_options, &log);
   delivery::OutboxOptions options;
   options.retry_schedule = {std::chrono::milliseconds(100)};
-  delivery::Outbox outbox(*store, connections, registry, applier, box, client, log, {}, {},
+  delivery::Outbox outbox(*store, connections, registry, applier, box, client, log, {}, nullptr,
                           options);
 
   const auto started = std::chrono::steady_clock::now();

@@ -7,9 +7,10 @@
 
 namespace {
 
-const std::set<std::string> kOps = {"client.upsert",     "billing_info.put",  "services.put",
-                                    "ticket.upsert",     "time_entry.upsert", "time_entry.approve",
-                                    "time_entry.reject", "sales_item.create", "external_ref.link"};
+const std::set<std::string> kOps = {
+    "client.upsert",     "billing_info.put",    "services.put",      "ticket.upsert",
+    "time_entry.upsert", "time_entry.approve",  "time_entry.reject", "sales_item.create",
+    "invoice.status",    "invoice.external_id", "external_ref.link"};
 
 class StandardWebhooks final : public psa::Plugin {
  public:

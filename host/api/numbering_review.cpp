@@ -189,6 +189,7 @@ Json::Value NumberingReview::to_json() const {
     for (const auto& a : accounting) {
       Json::Value item;
       item["plugin_id"] = a.report.plugin_id;
+      item["connection"] = a.report.connection;
       item["system"] = a.report.system;
       item["last_number"] =
           a.report.last_number ? Json::Value(*a.report.last_number) : Json::Value();
@@ -247,7 +248,7 @@ NumberingOutcome review_numbering(const NumberingEnv& env, const std::string& te
   });
   if (ask_accounting) {
     r.accounting_asked = true;
-    for (auto& report : ask_accounting_last_numbers(env.plugins, tenant_id)) {
+    for (auto& report : ask_accounting_last_numbers(env.plugins, env.store, tenant_id)) {
       AccountingAlignment a;
       a.report = std::move(report);
       read_back(plugin, r, a);
@@ -427,6 +428,7 @@ NumberingOutcome verify_numbering(const NumberingEnv& env, const std::string& te
     for (const auto& a : r.accounting) {
       Json::Value item;
       item["system"] = a.report.system;
+      item["connection"] = a.report.connection;
       item["last_number"] =
           a.report.last_number ? Json::Value(*a.report.last_number) : Json::Value();
       after["accounting"].append(item);

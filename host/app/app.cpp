@@ -8,6 +8,8 @@
 #include "core/background_workers.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "delivery/connector_http.hpp"
+#include "delivery/credentials.hpp"
 #include "delivery/outbox.hpp"
 #include "events/dispatcher.hpp"
 #include "http/server.hpp"
@@ -145,24 +147,28 @@ int serve(const ServeOptions& options, Logger& log) {
   if (!tokens.any_token_exists())
     admin_token = tokens.create("default", auth::Role::admin, "first start");
 
+  webhooks::Connections connections(*store, secrets);
+  // Outbound HTTPS, verified TLS with the system's CAs and --outbound-ca. Deliveries (and
+  // ConnectWise keys) read at most 64 KiB of an answer and record the cut: a receiver's body is
+  // evidence, not data. Connectors' own requests to their systems may read records of 4 MiB.
+  net::ClientOptions client_options;
+  client_options.extra_ca_file = options.outbound_ca;
+  client_options.max_response_body = std::size_t{64} * 1024;
+  net::HttpsClient client(client_options, &log);
+  client_options.max_response_body = std::size_t{4} * 1024 * 1024;
+  net::HttpsClient api_client(client_options, &log);
+  delivery::ConnectionAuth auth(connections, api_client, log);
+
   plugins::HostCalls calls;
   api::register_all_host_calls(calls, *store);
   plugins::PluginRegistry registry({dir.plugin_cache(), options.strict, {}},
                                    plugins::PluginEnv{calls, store.get(), log, &metrics});
+  delivery::register_connector_http(calls, connections, registry, api_client, auth, log);
   admission::Pipeline pipeline(registry, log);
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
   // Declared after the registry and the store, so it stops before either goes away.
   events::Dispatcher dispatcher(*store, registry, log);
-  webhooks::Connections connections(*store, secrets);
-
-  // Outbound HTTPS (deliveries, connectors' requests, ConnectWise keys): verified TLS, the
-  // system's CAs and --outbound-ca. Answers are cut off at 64 KiB and the cut recorded: a
-  // receiver's body is evidence, not data.
-  net::ClientOptions client_options;
-  client_options.extra_ca_file = options.outbound_ca;
-  client_options.max_response_body = std::size_t{64} * 1024;
-  net::HttpsClient client(client_options, &log);
 
   // The inbox processor and the outbox need the routes, and the routes need what wakes them:
   // they are reached through these pointers, set before the server starts.
@@ -197,7 +203,7 @@ int serve(const ServeOptions& options, Logger& log) {
     log.error("request handler failed", f);
   };
   api::add_all_routes(router, ctx);
-  webhooks::ChangeApplier applier(router, *store);
+  webhooks::ChangeApplier applier(router, *store, &calls);
   webhooks::InboxOptions inbox_options;
   inbox_options.max_attempts = options.inbox_max_attempts;
   inbox_options.initial_backoff = options.inbox_backoff;
@@ -215,7 +221,7 @@ int serve(const ServeOptions& options, Logger& log) {
         std::min(outbox_options.warn_after, options.endpoint_disable_after / 5);
   }
   delivery::Outbox outbox_worker(*store, connections, registry, applier, secrets, client, log,
-                                 events_committed, {}, outbox_options);
+                                 events_committed, &auth, outbox_options);
   outbox = &outbox_worker;
 
   http::ServerOptions server_options;
@@ -273,6 +279,7 @@ int serve(const ServeOptions& options, Logger& log) {
   outbox_worker.stop();
   // Sends still in flight finish as "shutdown" and stay pending: they go out after a restart.
   client.shutdown();
+  api_client.shutdown();
   // A billing run ends after the batch in hand (interrupted; running its period again
   // completes it), so that its last commits are in before the store closes.
   workers.stop();

@@ -47,6 +47,7 @@ constexpr const char* kOverview =
     "  billing run        bill a period: --period YYYY-MM [--dry-run] [--tenant NAME]\n"
     "  connections add    connect a PSA or accounting system (served at /webhooks/NAME)\n"
     "  connections list   list a tenant's connections (never their secrets)\n"
+    "  connections test   check a connection reaches its system with its credentials\n"
     "  demo seed          load a sample partner with existing clients to try things on\n"
     "  version            print the version\n"
     "\n"

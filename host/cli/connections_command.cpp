@@ -1,13 +1,19 @@
 // psahost connections add|list: a tenant's configured instances of connectors. The secret is
 // sealed before it reaches the database and never printed again.
 #include "api/client_queries.hpp"
+#include "api/host_services.hpp"
+#include "app/app.hpp"
 #include "auth/tokens.hpp"
 #include "cli/options.hpp"
+#include "delivery/connector_http.hpp"
+#include "delivery/credentials.hpp"
 #include "plugins/manifest.hpp"
+#include "plugins/registry.hpp"
 #include "webhooks/connections.hpp"
 
 #include <json/reader.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -24,6 +30,7 @@ constexpr const char* kUsage =
     "                               [--base-url URL] [--settings JSON]\n"
     "                               [--credentials JSON | --credentials-file FILE]\n"
     "       psahost connections list [--tenant NAME] [--json]\n"
+    "       psahost connections test --name CONN [--tenant NAME] [--outbound-ca FILE]\n"
     "\n"
     "A connection is served at https://HOST:PORT/webhooks/CONN. Its secret is the one the\n"
     "external system signs with (a whsec_ secret for Standard Webhooks, the webhook key for\n"
@@ -109,6 +116,11 @@ int add(const po::variables_map& vm) {
         parse_object("credentials-file",
                      read_file("credentials-file", vm["credentials-file"].as<std::string>()));
   }
+  if (!c.credentials.isNull()) {
+    if (const std::string problem = delivery::check_credentials(c.credentials); !problem.empty()) {
+      throw UsageError("--credentials: " + problem);
+    }
+  }
   const bool needs_secret = connector->inbound && connector->inbound->signature != "connectwise";
   if (needs_secret && c.secret.empty()) {
     throw UsageError("--secret: required for " + connector_id + " (" +
@@ -134,6 +146,69 @@ int add(const po::variables_map& vm) {
   std::printf("created connection %s (%s) for tenant %s\n  inbound webhooks: POST /webhooks/%s\n",
               added.name.c_str(), added.connector.c_str(), vm["tenant"].as<std::string>().c_str(),
               added.name.c_str());
+  return 0;
+}
+
+// Asks the connector to reach its system with the connection's settings and credentials
+// (command.test), as the host would: through http.request, with --outbound-ca trusted.
+int test(const po::variables_map& vm) {
+  if (!vm.count("name")) throw UsageError("test needs --name CONN (see psahost connections list)");
+  Logger log(log_level(vm));
+  auto store = open_store(vm, log);
+  auto box = open_secret_box(vm);
+  auth::Tokens tokens(*store);
+  const std::string tenant_name = vm["tenant"].as<std::string>();
+  const auto tenant = tokens.find_tenant(tenant_name);
+  if (!tenant) throw UsageError("--tenant: no tenant named '" + tenant_name + "'");
+  webhooks::Connections connections(*store, box);
+  std::optional<webhooks::Connection> connection;
+  for (auto& c : connections.list(*tenant)) {
+    if (c.name == vm["name"].as<std::string>()) connection = c;
+  }
+  if (!connection) {
+    throw UsageError("--name: tenant " + tenant_name + " has no connection named '" +
+                     vm["name"].as<std::string>() + "'");
+  }
+  net::ClientOptions client_options;
+  if (vm.count("outbound-ca")) client_options.extra_ca_file = vm["outbound-ca"].as<std::string>();
+  client_options.max_response_body = std::size_t{4} * 1024 * 1024;
+  net::HttpsClient client(client_options, &log);
+  delivery::ConnectionAuth auth(connections, client, log);
+  plugins::HostCalls calls;
+  api::register_all_host_calls(calls, *store);
+  const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  plugins::PluginRegistry registry({dir.plugin_cache(), false, {}},
+                                   plugins::PluginEnv{calls, store.get(), log, nullptr});
+  delivery::register_connector_http(calls, connections, registry, client, auth, log);
+  for (const auto& manifest : manifest_files(vm)) {
+    const auto parsed = plugins::load_manifest(manifest);
+    if (parsed.manifest && parsed.manifest->id == connection->connector) registry.load(manifest);
+  }
+  const auto plugin = registry.find(connection->connector);
+  if (!plugin) {
+    std::cerr << "psahost connections: connector " << connection->connector
+              << " could not be loaded\n";
+    return 1;
+  }
+  const auto& commands = plugin->manifest().hooks.commands;
+  if (std::find(commands.begin(), commands.end(), "test") == commands.end()) {
+    std::cerr << "psahost connections: connector " << connection->connector
+              << " has no test command\n";
+    return 1;
+  }
+  Json::Value request;
+  request["tenant_id"] = *tenant;
+  request["connection"] = webhooks::connection_json(*connection);
+  const auto answer = plugin->call("command.test", request);
+  client.shutdown();
+  if (!answer.ok() || !answer.body["ok"].asBool()) {
+    std::printf(
+        "FAILED  %s: %s\n", connection->name.c_str(),
+        answer.ok() ? answer.body["detail"].asString().c_str() : answer.error_message().c_str());
+    return 1;
+  }
+  std::printf("ok      %s: %s\n", connection->name.c_str(),
+              answer.body["detail"].asString().c_str());
   return 0;
 }
 
@@ -165,7 +240,7 @@ int list(const po::variables_map& vm) {
 
 int cmd_connections(const std::vector<std::string>& args) {
   po::options_description options = common_options();
-  options.add_options()("action", po::value<std::string>(), "add | list")(
+  options.add_options()("action", po::value<std::string>(), "add | list | test")(
       "tenant", po::value<std::string>()->default_value("default"), "tenant name")(
       "connector", po::value<std::string>(), "connector id (add)")(
       "name", po::value<std::string>(), "connection name, the last part of its URL (add)")(
@@ -188,7 +263,8 @@ int cmd_connections(const std::vector<std::string>& args) {
   const std::string action = vm["action"].as<std::string>();
   if (action == "add") return add(vm);
   if (action == "list") return list(vm);
-  throw UsageError("unknown action '" + action + "': expected add or list");
+  if (action == "test") return test(vm);
+  throw UsageError("unknown action '" + action + "': expected add, list or test");
 }
 
 }  // namespace psahost::cli

@@ -1,5 +1,7 @@
 #include "delivery/outbox.hpp"
 
+#include "delivery/connector_http.hpp"
+
 #include "api/client_queries.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -44,32 +46,19 @@ bool is_token(std::string_view s) {
 }
 
 // Checks one request a connector's sync.push asked for and makes it absolute; "" when usable,
-// else what is wrong. The host only sends to the connection's own site and the origins the
-// connector's manifest lists.
+// else what is wrong. The host only sends to what the connector may reach (may_reach).
 std::string check_request(Json::Value& request, const webhooks::Connection& connection,
                           const plugins::Manifest& manifest) {
   if (!request.isObject()) return "a request must be an object";
   const std::string method = request.get("method", "POST").asString();
   if (!is_token(method)) return "method must be an upper-case HTTP method";
   request["method"] = method;
-  std::string url;
-  if (request["url"].isString()) {
-    url = request["url"].asString();
-  } else if (request["path"].isString() && request["path"].asString().starts_with("/")) {
-    if (connection.base_url.empty()) return "path needs the connection's base URL, which is unset";
-    std::string base = connection.base_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    url = base + request["path"].asString();
-  } else {
-    return "a request needs an absolute url or a path starting with /";
-  }
-  const std::string origin = webhooks::origin_of(url);
-  const bool allowed =
-      !origin.empty() && (origin == webhooks::origin_of(connection.base_url) ||
-                          std::find(manifest.network.begin(), manifest.network.end(), origin) !=
-                              manifest.network.end());
-  if (!allowed)
+  std::string problem;
+  const std::string url = request_url(request, connection, &problem);
+  if (url.empty()) return problem;
+  if (!may_reach(connection, manifest, url)) {
     return "the url's origin is neither the connection's site nor in the manifest's network";
+  }
   request["url"] = url;
   request.removeMember("path");
   if (!request["headers"].isNull() && !request["headers"].isObject()) {
@@ -119,7 +108,7 @@ std::optional<std::vector<std::chrono::milliseconds>> parse_retry_schedule(std::
 Outbox::Outbox(store::Store& store, webhooks::Connections& connections,
                const plugins::PluginRegistry& plugins, const webhooks::ChangeApplier& applier,
                const crypto::SecretBox& secrets, net::HttpsClient& client, Logger& log,
-               std::function<void()> events_committed, Authorizer authorize, OutboxOptions options)
+               std::function<void()> events_committed, ConnectionAuth* auth, OutboxOptions options)
     : store_(store),
       connections_(connections),
       plugins_(plugins),
@@ -128,7 +117,7 @@ Outbox::Outbox(store::Store& store, webhooks::Connections& connections,
       client_(client),
       log_(log),
       events_committed_(std::move(events_committed)),
-      authorize_(std::move(authorize)),
+      auth_(auth),
       options_(std::move(options)) {}
 
 Outbox::~Outbox() {
@@ -546,8 +535,8 @@ void Outbox::send_request(const Pending& d, const webhooks::Connection& connecti
   Attempt a;
   a.started_at = now_rfc3339();
   try {
-    if (authorize_) {
-      for (auto& h : authorize_(connection)) request.headers.push_back(std::move(h));
+    if (auth_) {
+      for (auto& h : auth_->headers(connection)) request.headers.push_back(std::move(h));
     }
   } catch (const std::exception& e) {
     a.error = std::string("could not authenticate to the connection's system: ") + e.what();
@@ -568,6 +557,7 @@ void Outbox::request_done(const Pending& d, const webhooks::Connection& connecti
                           const Json::Value& request, net::OutboundResponse r, Attempt a) {
   const std::string target = "connection:" + d.connection_id;
   a.latency = r.elapsed;
+  if (r.status == 401 && auth_) auth_->invalidate(connection.id);
   if (r.status > 0) {
     a.status = r.status;
     a.excerpt = r.body.substr(0, options_.response_excerpt);

@@ -7,6 +7,7 @@
 // messages kept. Every attempt is recorded with its status and latency.
 #pragma once
 
+#include "delivery/credentials.hpp"
 #include "delivery/endpoints.hpp"
 #include "net/https_client.hpp"
 #include "plugins/bounded_call.hpp"
@@ -57,10 +58,6 @@ struct OutboxOptions {
   std::chrono::milliseconds idle_poll{1'000};
 };
 
-// Headers that authenticate a connector's request to its system (credentials the plugin never
-// sees); empty when the connection has none. May block (an OAuth2 token refresh).
-using Authorizer = std::function<std::vector<net::Header>(const webhooks::Connection& connection)>;
-
 // Parses --delivery-retry-schedule: comma-separated seconds ("5,300,1800"), fractions allowed.
 std::optional<std::vector<std::chrono::milliseconds>> parse_retry_schedule(std::string_view text);
 
@@ -69,7 +66,7 @@ class Outbox {
   Outbox(store::Store& store, webhooks::Connections& connections,
          const plugins::PluginRegistry& plugins, const webhooks::ChangeApplier& applier,
          const crypto::SecretBox& secrets, net::HttpsClient& client, Logger& log,
-         std::function<void()> events_committed, Authorizer authorize = {},
+         std::function<void()> events_committed, ConnectionAuth* auth = nullptr,
          OutboxOptions options = {});
   ~Outbox();
   Outbox(const Outbox&) = delete;
@@ -126,7 +123,7 @@ class Outbox {
   net::HttpsClient& client_;
   Logger& log_;
   std::function<void()> events_committed_;
-  Authorizer authorize_;
+  ConnectionAuth* auth_;  // credentials for connectors' requests; may be null
   OutboxOptions options_;
   plugins::BoundedCalls calls_;
 

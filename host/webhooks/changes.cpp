@@ -34,10 +34,13 @@ std::string created_id(const Json::Value& body) {
   return body.isObject() ? text(body["id"]) : std::string();
 }
 
+bool non_empty(const Json::Value& v) {
+  return v.isString() && !v.asString().empty();
+}
+
 bool is_reference(const Json::Value& ref) {
   return ref.isObject() &&
-         ((ref["id"].isString() && !ref["id"].asString().empty()) ||
-          (ref["external_id"].isString() && !ref["external_id"].asString().empty()));
+         (non_empty(ref["id"]) || non_empty(ref["external_id"]) || non_empty(ref["debtor_code"]));
 }
 
 }  // namespace
@@ -135,7 +138,10 @@ std::string ChangeApplier::require(const Connection& connection, const std::stri
   }
   auto id = resolve(connection, type, ref);
   if (!id) {
-    throw RetryLater("the " + type + " with external id " + ref["external_id"].asString() +
+    throw RetryLater("the " + type + " with " +
+                     (non_empty(ref["external_id"])
+                          ? "external id " + ref["external_id"].asString()
+                          : "debtor code " + ref["debtor_code"].asString()) +
                      " is not known yet");
   }
   return *id;
@@ -143,7 +149,7 @@ std::string ChangeApplier::require(const Connection& connection, const std::stri
 
 void ChangeApplier::link(const Connection& connection, const std::string& type,
                          const Json::Value& ref, const std::string& object_id) const {
-  if (!ref["external_id"].isString() || ref["external_id"].asString().empty()) return;
+  if (!non_empty(ref["external_id"])) return;
   const std::string system =
       ref["system"].isString() ? ref["system"].asString() : connection.connector;
   store_.write([&](store::Tx& tx) {
@@ -349,6 +355,9 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
     return upsert(connection, change, "sales_item", "/v1/sales-items", create, "", Json::Value());
   }
 
+  if (op == "invoice.status" || op == "invoice.external_id")
+    return invoice_change(connection, change);
+
   if (op == "external_ref.link") {
     const std::string type = text(member(change, "object_type"));
     const std::string object_id = text(member(change, "object_id"));
@@ -363,6 +372,76 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
   }
 
   throw InvalidChange(op.empty() ? "a change must name its op" : "unknown op '" + op + "'");
+}
+
+// Invoices have no write route: what an accounting system says of one (paid, void, its id
+// there) goes through the host calls made for exactly that, as the connector.
+ChangeResult ChangeApplier::invoice_change(const Connection& connection,
+                                           const Json::Value& change) const {
+  const std::string op = text(change["op"]);
+  const Json::Value& ref = member(change, "invoice");
+  if (!non_empty(ref["id"]) && !non_empty(ref["number"])) {
+    throw InvalidChange("invoice must be {\"id\"} or {\"number\"}");
+  }
+  const auto refused = [&](int status, const std::string& slug, const std::string& detail) {
+    ChangeResult r = unchanged(op, "");
+    r.outcome = "refused";
+    r.status = status;
+    r.problem["type"] = std::string(http::kProblemTypePrefix) + slug;
+    r.problem["detail"] = detail;
+    return r;
+  };
+  if (!calls_) return refused(503, "not-ready", "invoice changes are not served here");
+  const plugins::CallerInfo caller{connection.connector};
+  const auto host_call = [&](const char* method, const Json::Value& request) {
+    const auto* entry = calls_->find(method);
+    if (!entry)
+      return plugins::CallResult::error(PSA_NOT_FOUND, std::string(method) + " is missing");
+    return entry->fn(caller, request);
+  };
+  std::string invoice_id = text(ref["id"]);
+  if (invoice_id.empty()) {
+    Json::Value find;
+    find["tenant_id"] = connection.tenant_id;
+    find["number"] = ref["number"];
+    const auto found = host_call("invoices.find", find);
+    if (found.code == PSA_NOT_FOUND) {
+      return refused(404, "not-found", "no invoice numbered " + ref["number"].asString());
+    }
+    if (found.code != PSA_OK) throw RetryLater(found.body["error"]["message"].asString());
+    invoice_id = found.body["id"].asString();
+  }
+  Json::Value request;
+  request["tenant_id"] = connection.tenant_id;
+  request["invoice_id"] = invoice_id;
+  const char* method = "invoices.set_status";
+  if (op == "invoice.status") {
+    request["status"] = member(change, "status");
+    request["source"] = connection.connector;
+    request["reason"] = member(change, "reason").isString()
+                            ? member(change, "reason")
+                            : Json::Value("reported by " + connection.name);
+  } else {
+    method = "invoices.set_external_id";
+    request["system"] = member(change, "system").isString() ? member(change, "system")
+                                                            : Json::Value(connection.connector);
+    request["external_id"] = member(change, "external_id");
+  }
+  const auto r = host_call(method, request);
+  if (r.code == PSA_OK) {
+    ChangeResult result = unchanged(op, invoice_id);
+    result.outcome = r.body["changed"].asBool() ? "applied" : "unchanged";
+    result.status = 200;
+    return result;
+  }
+  if (r.code == PSA_NOT_FOUND)
+    return refused(404, "not-found", r.body["error"]["message"].asString());
+  if (r.code == PSA_INVALID_ARGUMENT || r.code == PSA_DENIED) {
+    ChangeResult result = refused(409, "invalid-transition", r.body["error"]["message"].asString());
+    result.object_id = invoice_id;
+    return result;
+  }
+  throw RetryLater(r.body["error"]["message"].asString());
 }
 
 }  // namespace psahost::webhooks

@@ -3,12 +3,15 @@
 // admission pipeline (the billing gate) and every rule hold exactly as for a partner's request.
 //
 // A change names objects by reference: {"id":"<our id>"} or {"external_id":"250"[, "system":
-// "connectwise"]} (system defaults to the connection's connector). Objects a change creates are
-// linked to their external id, and creates carry an Idempotency-Key derived from it, so applying
-// the same change twice (a retry after a crash) creates nothing twice.
+// "connectwise"]} (system defaults to the connection's connector); a client also by
+// {"debtor_code":"C-1001"} (its code in the accounting system, from its billing info), tried
+// after an external id that is not linked; an invoice by {"number":"INV-2026-01042"}. Objects a
+// change creates are linked to their external id, and creates carry an Idempotency-Key derived from
+// it, so applying the same change twice (a retry after a crash) creates nothing twice.
 #pragma once
 
 #include "http/router.hpp"
+#include "plugins/host_calls.hpp"
 #include "store/store.hpp"
 #include "webhooks/connections.hpp"
 
@@ -51,9 +54,13 @@ struct InvalidChange : std::runtime_error {
 
 class ChangeApplier {
  public:
+  // calls: the host calls invoice changes go through (invoices.set_status and
+  // invoices.set_external_id, made as the connection's connector); without them those changes
+  // are refused.
   ChangeApplier(const http::Router& router, store::Store& store,
+                const plugins::HostCalls* calls = nullptr,
                 std::chrono::milliseconds route_timeout = std::chrono::seconds(60))
-      : router_(router), store_(store), route_timeout_(route_timeout) {}
+      : router_(router), store_(store), calls_(calls), route_timeout_(route_timeout) {}
 
   // Applies changes (a JSON array) in order. Throws RetryLater or InvalidChange; a change the
   // host refuses (409, 422, 404 on our own id) is a result, not an error, and the rest go on.
@@ -80,8 +87,11 @@ class ChangeApplier {
                       const Json::Value& create_body, const std::string& update_path_prefix,
                       const Json::Value& update_body) const;
 
+  ChangeResult invoice_change(const Connection& connection, const Json::Value& change) const;
+
   const http::Router& router_;
   store::Store& store_;
+  const plugins::HostCalls* calls_;
   std::chrono::milliseconds route_timeout_;
 };
 

@@ -156,13 +156,18 @@ std::variant<Connection, std::vector<ConnectionError>> Connections::add(
   return c;
 }
 
+std::vector<Connection> tenant_connections(store::Tx& tx, const std::string& tenant_id,
+                                           bool active_only) {
+  std::vector<Connection> out;
+  tx.each(std::string("SELECT ") + kColumns + " FROM connections WHERE tenant_id = ?" +
+              (active_only ? " AND status = 'active'" : "") + " ORDER BY name",
+          {tenant_id}, [&](const store::Row& r) { out.push_back(from_row(r)); });
+  return out;
+}
+
 std::vector<Connection> Connections::list(const std::string& tenant_id) {
   std::vector<Connection> out;
-  store_.read([&](store::Tx& tx) {
-    tx.each(
-        std::string("SELECT ") + kColumns + " FROM connections WHERE tenant_id = ? ORDER BY name",
-        {tenant_id}, [&](const store::Row& r) { out.push_back(from_row(r)); });
-  });
+  store_.read([&](store::Tx& tx) { out = tenant_connections(tx, tenant_id, false); });
   return out;
 }
 
@@ -175,18 +180,6 @@ std::optional<Connection> Connections::get(const std::string& tenant_id, const s
       out = from_row(*r);
     }
   });
-  return out;
-}
-
-std::vector<Connection> Connections::of_connectors(const std::string& tenant_id,
-                                                   const std::vector<std::string>& connector_ids) {
-  std::vector<Connection> out;
-  for (auto& c : list(tenant_id)) {
-    if (c.status == "active" &&
-        std::find(connector_ids.begin(), connector_ids.end(), c.connector) != connector_ids.end()) {
-      out.push_back(std::move(c));
-    }
-  }
   return out;
 }
 

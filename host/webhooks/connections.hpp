@@ -82,9 +82,6 @@ class Connections {
 
   std::vector<Connection> list(const std::string& tenant_id);
   std::optional<Connection> get(const std::string& tenant_id, const std::string& id);
-  // Every active connection of the tenant whose connector is one of the given ids.
-  std::vector<Connection> of_connectors(const std::string& tenant_id,
-                                        const std::vector<std::string>& connector_ids);
 
   // The active connection served at /webhooks/{name}, with its secret opened; nullopt when
   // there is none (or it is disabled). Cached for a few seconds, so that the inbound path pays
@@ -109,6 +106,10 @@ class Connections {
   std::mutex mutex_;
   std::unordered_map<std::string, Cached> by_name_;
 };
+
+// The tenant's connections, by name; only active ones when active_only.
+std::vector<Connection> tenant_connections(store::Tx& tx, const std::string& tenant_id,
+                                           bool active_only);
 
 // The context a connection's sealed values are bound to.
 std::string secret_context(const std::string& connection_id);

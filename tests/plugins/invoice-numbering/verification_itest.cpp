@@ -5,6 +5,8 @@
 #include "support/problem.hpp"
 #include "support/sqlite_file.hpp"
 
+#include "support/webhooks.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace psahost::test;
@@ -19,6 +21,13 @@ std::vector<std::string> with_accounting(const TempDir& dir, const Json::Value& 
   copy_plugin(PSAHOST_TEST_PLUGIN_DIR, "accounting-stub", plugins);
   set_config_defaults(plugins / "accounting-stub.json", config);
   return {"--plugins-dir", PSAHOST_PLUGIN_DIR, "--plugins-dir", plugins.string()};
+}
+
+// The stub keeps books only for a tenant connected to it, as any accounting connector.
+void connect_accounting(ApiSession& api, const TempDir& dir) {
+  add_connection(api.server().data_dir(), "accounting-stub", "books", "",
+                 {"--plugins-dir", PSAHOST_PLUGIN_DIR, "--plugins-dir",
+                  (dir.path() / "accounting").string()});
 }
 
 Json::Value member(const std::string& name, const Json::Value& value) {
@@ -105,6 +114,7 @@ TEST_CASE(
   TempDir plugins;
   const std::string last = "INV-" + this_year() + "-01041";
   ApiSession api(with_accounting(plugins, member("last_number", last)));
+  connect_accounting(api, plugins);
   const auto shown = api.get("/v1/invoice-numbering");
   INFO(shown.body);
   REQUIRE(shown.status == 200);
@@ -147,6 +157,7 @@ TEST_CASE(
   SECTION("another shape") {
     TempDir plugins;
     ApiSession api(with_accounting(plugins, member("last_number", "2026/0077")));
+    connect_accounting(api, plugins);
     const auto r = api.post("/v1/invoice-numbering/verify");
     require_problem(r, 409, "numbering-collision");
     CHECK(names_field(r, "pattern"));
@@ -156,6 +167,7 @@ TEST_CASE(
   SECTION("unreachable") {
     TempDir plugins;
     ApiSession api(with_accounting(plugins, member("fail", true)));
+    connect_accounting(api, plugins);
     const auto shown = api.get("/v1/invoice-numbering").json();
     CHECK(shown["accounting"][0]["error"].asString().find("unreachable") != std::string::npos);
     const auto r = api.post("/v1/invoice-numbering/verify");
@@ -166,6 +178,7 @@ TEST_CASE(
   SECTION("no invoice there yet") {
     TempDir plugins;
     ApiSession api(with_accounting(plugins, member("system", "xero")));
+    connect_accounting(api, plugins);
     const auto shown = api.get("/v1/invoice-numbering").json();
     CHECK(shown["accounting"][0]["system"] == "xero");
     CHECK(shown["accounting"][0]["last_number"].isNull());
