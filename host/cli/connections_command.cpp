@@ -251,8 +251,9 @@ int cmd_connections(const std::vector<std::string>& args) {
       "credentials", po::value<std::string>(), "JSON object of API credentials, sealed (add)")(
       "credentials-file", po::value<std::string>(), "file holding the credentials JSON (add)")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
-      "folder of connector manifests (default: the bundled ones)")("json", po::bool_switch(),
-                                                                   "print JSON (list)");
+      "folder of connector manifests (default: the bundled ones)")(
+      "outbound-ca", po::value<std::string>(), "CA bundle trusted for the system's HTTPS (test)")(
+      "json", po::bool_switch(), "print JSON (list)");
   po::positional_options_description positional;
   positional.add("action", 1);
   const auto vm = parse("connections", options, args, &positional);
