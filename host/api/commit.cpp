@@ -44,6 +44,13 @@ void commit(const ApiContext& ctx, http::Responder respond,
 
 namespace psahost::api {
 
+http::Responder after_success(http::Responder respond, std::function<void()> then) {
+  return [respond = std::move(respond), then = std::move(then)](http::Response r) {
+    if (r.status >= 200 && r.status < 300 && then) then();
+    respond(std::move(r));
+  };
+}
+
 void commit_once(const ApiContext& ctx, const http::Request& request, const auth::Principal& who,
                  http::Responder respond, std::function<http::Response(store::Tx&)> change) {
   const auto key = request.header("idempotency-key");

@@ -33,6 +33,10 @@ void commit(const ApiContext& ctx, http::Responder respond,
 void commit_once(const ApiContext& ctx, const http::Request& request, const auth::Principal& who,
                  http::Responder respond, std::function<http::Response(store::Tx&)> change);
 
+// A responder that runs then() before passing on a 2xx answer: a change that gives a background
+// worker something to do (a replay, an endpoint enabled) wakes it once it is committed.
+http::Responder after_success(http::Responder respond, std::function<void()> then);
+
 // A 404 problem for an object of this tenant that does not exist (or belongs to another).
 http::Response not_found(std::string_view what, std::string_view id);
 

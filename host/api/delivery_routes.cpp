@@ -13,20 +13,12 @@
 
 #include <boost/url/parse.hpp>
 
-#include <charconv>
 #include <set>
 
 namespace psahost::api {
 namespace {
 
 using delivery::Endpoint;
-
-std::optional<int64_t> positive_id(std::string_view text) {
-  int64_t v = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (error != std::errc() || end != text.data() + text.size() || v < 1) return std::nullopt;
-  return v;
-}
 
 void field_error(Json::Value& errors, const std::string& field, const std::string& message) {
   Json::Value e;
@@ -151,10 +143,6 @@ Json::Value delivery_json(store::Tx& tx, const store::Row& r) {
 }  // namespace
 
 void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
-  const auto notify = [&ctx] {
-    if (ctx.outbox_changed) ctx.outbox_changed();
-  };
-
   router.add("POST", "/v1/webhook-endpoints",
              [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
                http::Response refusal;
@@ -220,8 +208,7 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
 
   router.add(
       "PATCH", "/v1/webhook-endpoints/{id}",
-      [&ctx, notify](const http::Request& req, const http::Params& params,
-                     http::Responder respond) {
+      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
         http::Response refusal;
         auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
         if (!who) return respond(refusal);
@@ -231,11 +218,7 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
         const auto f = read_endpoint(*body, false, errors);
         if (!errors.empty()) return respond(validation_failed(errors));
         commit(
-            ctx,
-            [notify, respond = std::move(respond)](http::Response r) {
-              if (r.status == 200) notify();
-              respond(std::move(r));
-            },
+            ctx, after_success(std::move(respond), ctx.outbox_changed),
             [who = *who, f, id = params.at("id")](store::Tx& tx) {
               auto before = delivery::load_endpoint(tx, who.tenant_id, id);
               if (!before) refuse(not_found("webhook endpoint", id));
@@ -272,8 +255,7 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
 
   router.add(
       "POST", "/v1/webhook-endpoints/{id}/replay",
-      [&ctx, notify](const http::Request& req, const http::Params& params,
-                     http::Responder respond) {
+      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
         http::Response refusal;
         auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
         if (!who) return respond(refusal);
@@ -288,28 +270,23 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
           field_error(errors, "since", "expected an RFC 3339 time like 2026-11-30T00:00:00Z");
         }
         if (!errors.empty()) return respond(validation_failed(errors));
-        commit(
-            ctx,
-            [notify, respond = std::move(respond)](http::Response r) {
-              if (r.status == 200) notify();
-              respond(std::move(r));
-            },
-            [who = *who, id = params.at("id"), since = rfc3339(*parse_rfc3339(*since)),
-             all = include_delivered.value_or(false)](store::Tx& tx) {
-              if (!delivery::load_endpoint(tx, who.tenant_id, id)) {
-                refuse(not_found("webhook endpoint", id));
-              }
-              // Each goes again with its original webhook-id, so receivers that already have it
-              // recognise it.
-              const int64_t n = tx.exec(
-                  "UPDATE deliveries SET status = 'pending', failures = 0, next_attempt_at = ?, "
-                  "updated_at = ? WHERE endpoint_id = ? AND created_at >= ? AND (status = "
-                  "'failed' OR (? AND status = 'delivered'))",
-                  {now_rfc3339(), now_rfc3339(), id, since, int64_t{all ? 1 : 0}});
-              Json::Value out;
-              out["replayed"] = static_cast<Json::Int64>(n);
-              return http::Response::json(200, out);
-            });
+        commit(ctx, after_success(std::move(respond), ctx.outbox_changed),
+               [who = *who, id = params.at("id"), since = rfc3339(*parse_rfc3339(*since)),
+                all = include_delivered.value_or(false)](store::Tx& tx) {
+                 if (!delivery::load_endpoint(tx, who.tenant_id, id)) {
+                   refuse(not_found("webhook endpoint", id));
+                 }
+                 // Each goes again with its original webhook-id, so receivers that already have it
+                 // recognise it.
+                 const int64_t n = tx.exec(
+                     "UPDATE deliveries SET status = 'pending', failures = 0, next_attempt_at = ?, "
+                     "updated_at = ? WHERE endpoint_id = ? AND created_at >= ? AND (status = "
+                     "'failed' OR (? AND status = 'delivered'))",
+                     {now_rfc3339(), now_rfc3339(), id, since, int64_t{all ? 1 : 0}});
+                 Json::Value out;
+                 out["replayed"] = static_cast<Json::Int64>(n);
+                 return http::Response::json(200, out);
+               });
       });
 
   router.add_sync("GET", "/v1/deliveries", [&ctx](const http::Request& req, const http::Params&) {
@@ -319,21 +296,8 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
     Json::Value errors(Json::arrayValue);
     std::string sql = std::string("SELECT ") + kDeliveryColumns +
                       " FROM deliveries WHERE tenant_id = ? AND id > ?";
-    int64_t after = 0, limit = 100;
-    if (auto a = req.query_param("after")) {
-      if (auto v = positive_id(*a))
-        after = *v;
-      else
-        field_error(errors, "after", "expected a delivery id");
-    }
-    if (auto l = req.query_param("limit")) {
-      auto v = positive_id(*l);
-      if (v && *v <= 500)
-        limit = *v;
-      else
-        field_error(errors, "limit", "expected 1 to 500");
-    }
-    std::vector<store::Value> args{who->tenant_id, after};
+    const auto page = id_page(req.query_param("after"), req.query_param("limit"), errors, 500);
+    std::vector<store::Value> args{who->tenant_id, page.after};
     for (const char* name : {"endpoint_id", "connection_id", "status", "kind"}) {
       if (auto v = req.query_param(name)) {
         sql += std::string(" AND ") + name + " = ?";
@@ -346,7 +310,7 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
     }
     if (!errors.empty()) return validation_failed(errors);
     sql += " ORDER BY id LIMIT ?";
-    args.emplace_back(limit);
+    args.emplace_back(page.limit);
     Json::Value body;
     body["items"] = Json::Value(Json::arrayValue);
     ctx.store.read([&](store::Tx& tx) {
@@ -378,32 +342,26 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
                   });
 
   router.add("POST", "/v1/deliveries/{id}/replay",
-             [&ctx, notify](const http::Request& req, const http::Params& params,
-                            http::Responder respond) {
+             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
                http::Response refusal;
                auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
                if (!who) return respond(refusal);
                const auto id = positive_id(params.at("id"));
                if (!id) return respond(not_found("delivery", params.at("id")));
-               commit(
-                   ctx,
-                   [notify, respond = std::move(respond)](http::Response r) {
-                     if (r.status == 200) notify();
-                     respond(std::move(r));
-                   },
-                   [tenant = who->tenant_id, id = *id](store::Tx& tx) {
-                     // Sent once more with its original webhook-id; the retry schedule starts
-                     // over for it.
-                     const int64_t changed = tx.exec(
-                         "UPDATE deliveries SET status = 'pending', failures = 0, "
-                         "next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-                         {now_rfc3339(), now_rfc3339(), tenant, id});
-                     if (changed == 0) refuse(not_found("delivery", std::to_string(id)));
-                     auto r = tx.query_one(std::string("SELECT ") + kDeliveryColumns +
-                                               " FROM deliveries WHERE id = ?",
-                                           {id});
-                     return http::Response::json(200, delivery_json(tx, *r));
-                   });
+               commit(ctx, after_success(std::move(respond), ctx.outbox_changed),
+                      [tenant = who->tenant_id, id = *id](store::Tx& tx) {
+                        // Sent once more with its original webhook-id; the retry schedule starts
+                        // over for it.
+                        const int64_t changed = tx.exec(
+                            "UPDATE deliveries SET status = 'pending', failures = 0, "
+                            "next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+                            {now_rfc3339(), now_rfc3339(), tenant, id});
+                        if (changed == 0) refuse(not_found("delivery", std::to_string(id)));
+                        auto r = tx.query_one(std::string("SELECT ") + kDeliveryColumns +
+                                                  " FROM deliveries WHERE id = ?",
+                                              {id});
+                        return http::Response::json(200, delivery_json(tx, *r));
+                      });
              });
 }
 

@@ -2,21 +2,13 @@
 // and its inbox: GET /v1/connections[/{id}], GET /v1/inbox[/{id}], POST /v1/inbox/{id}/replay.
 #include "api/commit.hpp"
 #include "api/context.hpp"
+#include "api/fields.hpp"
 #include "webhooks/connections.hpp"
 #include "webhooks/inbound.hpp"
 #include "webhooks/inbox.hpp"
 
-#include <charconv>
-
 namespace psahost::api {
 namespace {
-
-std::optional<int64_t> positive_integer(std::string_view text) {
-  int64_t v = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (error != std::errc() || end != text.data() + text.size() || v < 1) return std::nullopt;
-  return v;
-}
 
 http::Response unavailable() {
   return http::problem(503, "not-ready", "Service Unavailable", "webhooks are not served here");
@@ -77,26 +69,12 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
       bad("status", "expected pending, processed or parked");
     }
     const auto connection = req.query_param("connection");
-    int64_t after = 0;
-    if (auto a = req.query_param("after")) {
-      if (auto v = positive_integer(*a))
-        after = *v;
-      else
-        bad("after", "expected an entry id");
-    }
-    int64_t limit = 100;
-    if (auto l = req.query_param("limit")) {
-      auto v = positive_integer(*l);
-      if (v && *v <= 1000)
-        limit = *v;
-      else
-        bad("limit", "expected 1 to 1000");
-    }
+    const auto page = id_page(req.query_param("after"), req.query_param("limit"), errors);
     if (!errors.empty()) return validation_failed(errors);
     std::string sql = std::string("SELECT ") + webhooks::kInboxColumns +
                       " FROM inbox i JOIN connections c ON c.id = i.connection_id WHERE "
                       "i.tenant_id = ? AND i.id > ?";
-    std::vector<store::Value> args{who->tenant_id, after};
+    std::vector<store::Value> args{who->tenant_id, page.after};
     if (status) {
       sql += " AND i.status = ?";
       args.emplace_back(*status);
@@ -106,7 +84,7 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
       args.emplace_back(*connection);
     }
     sql += " ORDER BY i.id LIMIT ?";
-    args.emplace_back(limit);
+    args.emplace_back(page.limit);
     Json::Value body;
     body["items"] = Json::Value(Json::arrayValue);
     ctx.store.read([&](store::Tx& tx) {
@@ -122,7 +100,7 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
         http::Response refusal;
         auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
         if (!who) return refusal;
-        const auto id = positive_integer(params.at("id"));
+        const auto id = positive_id(params.at("id"));
         std::optional<Json::Value> entry;
         if (id) {
           ctx.store.read([&](store::Tx& tx) {
@@ -144,7 +122,7 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
                http::Response refusal;
                auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
                if (!who) return respond(refusal);
-               const auto id = positive_integer(params.at("id"));
+               const auto id = positive_id(params.at("id"));
                if (!id) return respond(not_found("inbox entry", params.at("id")));
                commit(
                    ctx,

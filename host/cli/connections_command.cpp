@@ -74,6 +74,15 @@ std::optional<plugins::Manifest> find_connector(const po::variables_map& vm, con
   return std::nullopt;
 }
 
+// The id of --tenant, which must exist.
+std::string existing_tenant(store::Store& store, const po::variables_map& vm) {
+  auth::Tokens tokens(store);
+  const std::string name = vm["tenant"].as<std::string>();
+  const auto tenant = tokens.find_tenant(name);
+  if (!tenant) throw UsageError("--tenant: no tenant named '" + name + "'");
+  return *tenant;
+}
+
 int add(const po::variables_map& vm) {
   for (const char* required : {"tenant", "connector", "name"}) {
     if (!vm.count(required) || vm[required].as<std::string>().empty()) {
@@ -156,18 +165,15 @@ int test(const po::variables_map& vm) {
   Logger log(log_level(vm));
   auto store = open_store(vm, log);
   auto box = open_secret_box(vm);
-  auth::Tokens tokens(*store);
-  const std::string tenant_name = vm["tenant"].as<std::string>();
-  const auto tenant = tokens.find_tenant(tenant_name);
-  if (!tenant) throw UsageError("--tenant: no tenant named '" + tenant_name + "'");
+  const std::string tenant = existing_tenant(*store, vm);
   webhooks::Connections connections(*store, box);
   std::optional<webhooks::Connection> connection;
-  for (auto& c : connections.list(*tenant)) {
+  for (auto& c : connections.list(tenant)) {
     if (c.name == vm["name"].as<std::string>()) connection = c;
   }
   if (!connection) {
-    throw UsageError("--name: tenant " + tenant_name + " has no connection named '" +
-                     vm["name"].as<std::string>() + "'");
+    throw UsageError("--name: tenant " + vm["tenant"].as<std::string>() +
+                     " has no connection named '" + vm["name"].as<std::string>() + "'");
   }
   net::ClientOptions client_options;
   if (vm.count("outbound-ca")) client_options.extra_ca_file = vm["outbound-ca"].as<std::string>();
@@ -197,7 +203,7 @@ int test(const po::variables_map& vm) {
     return 1;
   }
   Json::Value request;
-  request["tenant_id"] = *tenant;
+  request["tenant_id"] = tenant;
   request["connection"] = webhooks::connection_json(*connection);
   const auto answer = plugin->call("command.test", request);
   client.shutdown();
@@ -216,12 +222,9 @@ int list(const po::variables_map& vm) {
   Logger log(LogLevel::error);
   auto store = open_store(vm, log);
   auto box = open_secret_box(vm);
-  auth::Tokens tokens(*store);
-  const std::string tenant_name = vm["tenant"].as<std::string>();
-  const auto tenant = tokens.find_tenant(tenant_name);
-  if (!tenant) throw UsageError("--tenant: no tenant named '" + tenant_name + "'");
+  const std::string tenant = existing_tenant(*store, vm);
   webhooks::Connections connections(*store, box);
-  const auto all = connections.list(*tenant);
+  const auto all = connections.list(tenant);
   if (vm["json"].as<bool>()) {
     Json::Value items(Json::arrayValue);
     for (const auto& c : all) items.append(webhooks::connection_json(c));

@@ -433,16 +433,7 @@ void Outbox::send_webhook(const Pending& d, const Endpoint& endpoint) {
     if (r.failure == net::Failure::shutdown) return finish(d.id, target);  // sent again later
     Attempt a;
     a.started_at = started_at;
-    a.latency = r.elapsed;
-    if (r.status > 0) {
-      a.status = r.status;
-      a.excerpt = r.body.substr(0, options_.response_excerpt);
-      a.truncated = r.truncated;
-      if (auto ra = r.header("retry-after")) {
-        a.retry_after = net::parse_retry_after(*ra, std::chrono::system_clock::now());
-      }
-    }
-    if (!r.ok()) a.error = std::string(net::to_string(r.failure)) + ": " + r.error;
+    answered(a, r);
     record(d, a, target);
   });
 }
@@ -556,17 +547,8 @@ void Outbox::send_request(const Pending& d, const webhooks::Connection& connecti
 void Outbox::request_done(const Pending& d, const webhooks::Connection& connection,
                           const Json::Value& request, net::OutboundResponse r, Attempt a) {
   const std::string target = "connection:" + d.connection_id;
-  a.latency = r.elapsed;
   if (r.status == 401 && auth_) auth_->invalidate(connection.id);
-  if (r.status > 0) {
-    a.status = r.status;
-    a.excerpt = r.body.substr(0, options_.response_excerpt);
-    a.truncated = r.truncated;
-    if (auto ra = r.header("retry-after")) {
-      a.retry_after = net::parse_retry_after(*ra, std::chrono::system_clock::now());
-    }
-  }
-  if (!r.ok()) a.error = std::string(net::to_string(r.failure)) + ": " + r.error;
+  answered(a, r);
 
   // The connector reads the answer: it links what was created, and says whether an answer is a
   // success, worth another try, or final (a duplicate invoice number must not be retried).
@@ -612,6 +594,19 @@ void Outbox::request_done(const Pending& d, const webhooks::Connection& connecti
 }
 
 // --- recording ---------------------------------------------------------------------------------
+
+void Outbox::answered(Attempt& a, const net::OutboundResponse& r) const {
+  a.latency = r.elapsed;
+  if (r.status > 0) {
+    a.status = r.status;
+    a.excerpt = r.body.substr(0, options_.response_excerpt);
+    a.truncated = r.truncated;
+    if (auto ra = r.header("retry-after")) {
+      a.retry_after = net::parse_retry_after(*ra, std::chrono::system_clock::now());
+    }
+  }
+  if (!r.ok()) a.error = std::string(net::to_string(r.failure)) + ": " + r.error;
+}
 
 std::chrono::milliseconds Outbox::wait_after(int64_t failures, const Attempt& attempt) {
   const auto& schedule = options_.retry_schedule;

@@ -109,6 +109,8 @@ class Outbox {
   void push(const Pending& d);
   void request_done(const Pending& d, const webhooks::Connection& connection,
                     const Json::Value& request, net::OutboundResponse response, Attempt attempt);
+  // What an answer (or its absence) says of an attempt: status, excerpt, Retry-After, error.
+  void answered(Attempt& attempt, const net::OutboundResponse& response) const;
   void record(const Pending& d, const Attempt& attempt, const std::string& target,
               std::vector<Json::Value> new_requests = {});
   std::chrono::milliseconds wait_after(int64_t failures, const Attempt& attempt);

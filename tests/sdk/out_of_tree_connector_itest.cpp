@@ -5,11 +5,10 @@
 #include "core/crypto.hpp"
 #include "support/api_session.hpp"
 #include "support/receiver.hpp"
+#include "support/sdk_example.hpp"
 #include "support/webhooks.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <cstdlib>
 
 using namespace psahost::test;
 using psahost::http::Response;
@@ -18,10 +17,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kDeskKey = "desk-webhook-key-123";
-
-int shell(const std::string& command, const fs::path& log) {
-  return std::system((command + " >" + log.string() + " 2>&1").c_str());
-}
 
 // Example Desk's API as the example's header comment describes it; it wants the bearer token
 // the connection was given.
@@ -42,21 +37,7 @@ std::optional<Response> example_desk(const Received& r) {
 TEST_CASE("the example connector built out of tree from the installed SDK syncs with its system",
           "[sdk][connectors]") {
   TempDir tmp;
-  const fs::path prefix = tmp.path() / "prefix";
-  const fs::path src = tmp.path() / "src";
-  const fs::path build = tmp.path() / "build";
-  const fs::path log = tmp.path() / "log.txt";
-  REQUIRE(shell("cmake --install " + std::string(PSAHOST_BINARY_DIR) + "/sdk --prefix " +
-                    prefix.string(),
-                log) == 0);
-  fs::copy(fs::path(PSAHOST_SOURCE_DIR) / "sdk" / "examples" / "desk-connector", src,
-           fs::copy_options::recursive);
-  INFO(read_file(log));
-  REQUIRE(shell("cmake -S " + src.string() + " -B " + build.string() +
-                    " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + prefix.string(),
-                log) == 0);
-  REQUIRE(shell("cmake --build " + build.string(), log) == 0);
-  const fs::path plugin_dir = build / "plugin";
+  const fs::path plugin_dir = build_sdk_example("desk-connector", tmp.path());
   REQUIRE(fs::exists(plugin_dir / "desk-connector.json"));
 
   Receiver desk(example_desk);

@@ -2,42 +2,16 @@
 // find_package(PsaSdk), and load it into psahost.
 #include "support/https_client.hpp"
 #include "support/process.hpp"
+#include "support/sdk_example.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <cstdlib>
 
 using namespace psahost::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-int shell(const std::string& command, const fs::path& log) {
-  return std::system((command + " >" + log.string() + " 2>&1").c_str());
-}
-
-}  // namespace
-
 TEST_CASE("an out-of-tree plugin built against the installed SDK loads and answers", "[sdk]") {
   TempDir tmp;
-  const fs::path prefix = tmp.path() / "prefix";
-  const fs::path src = tmp.path() / "src";
-  const fs::path build = tmp.path() / "build";
-  const fs::path log = tmp.path() / "log.txt";
-
-  REQUIRE(shell("cmake --install " + std::string(PSAHOST_BINARY_DIR) + "/sdk --prefix " +
-                    prefix.string(),
-                log) == 0);
-  CHECK(fs::exists(prefix / "include" / "psa" / "plugin_api.h"));
-  fs::copy(fs::path(PSAHOST_SOURCE_DIR) / "sdk" / "examples" / "quantity-limit", src,
-           fs::copy_options::recursive);
-
-  INFO(read_file(log));
-  REQUIRE(shell("cmake -S " + src.string() + " -B " + build.string() +
-                    " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + prefix.string(),
-                log) == 0);
-  REQUIRE(shell("cmake --build " + build.string(), log) == 0);
-  const fs::path plugin_dir = build / "plugin";
+  const fs::path plugin_dir = build_sdk_example("quantity-limit", tmp.path());
   REQUIRE(fs::exists(plugin_dir / "quantity-limit.json"));
 
   const auto verify = run_cli({"plugins", "verify", (plugin_dir / "quantity-limit.json").string(),
