@@ -207,11 +207,13 @@ int serve(const ServeOptions& options, Logger& log) {
   webhooks::InboxOptions inbox_options;
   inbox_options.max_attempts = options.inbox_max_attempts;
   inbox_options.initial_backoff = options.inbox_backoff;
+  inbox_options.metrics = &metrics;
   webhooks::InboxProcessor inbox_processor(*store, connections, registry, applier, log,
                                            events_committed, inbox_options);
   inbox = &inbox_processor;
   delivery::OutboxOptions outbox_options;
   outbox_options.request_timeout = options.delivery_timeout;
+  outbox_options.metrics = &metrics;
   if (!options.delivery_retry_schedule.empty()) {
     outbox_options.retry_schedule = options.delivery_retry_schedule;
   }

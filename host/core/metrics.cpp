@@ -132,6 +132,18 @@ void Metrics::add_connection(int delta) {
   open_connections_.fetch_add(delta, std::memory_order_relaxed);
 }
 
+void Metrics::count_inbox(std::string_view outcome, uint64_t n) {
+  std::lock_guard lock(mutex_);
+  auto it = inbox_outcomes_.find(outcome);
+  if (it == inbox_outcomes_.end()) it = inbox_outcomes_.emplace(std::string(outcome), 0).first;
+  it->second += n;
+}
+
+void Metrics::count_delivery(std::string_view kind, std::string_view outcome) {
+  std::lock_guard lock(mutex_);
+  ++delivery_outcomes_[{std::string(kind), std::string(outcome)}];
+}
+
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   // The shards merged into the maps the text was always rendered from, so that its order and
@@ -194,6 +206,18 @@ std::string Metrics::render() const {
   out += "# HELP psahost_store_committed_writes_total Writes made durable by group commits.\n";
   out += "# TYPE psahost_store_committed_writes_total counter\n";
   out += "psahost_store_committed_writes_total " + std::to_string(committed_jobs_) + "\n";
+  out += "# HELP psahost_inbox_entries_total Inbound webhooks mapped by connectors, by outcome.\n";
+  out += "# TYPE psahost_inbox_entries_total counter\n";
+  for (const auto& [outcome, n] : inbox_outcomes_) {
+    out += "psahost_inbox_entries_total{outcome=\"" + escape_label(outcome) + "\"} " +
+           std::to_string(n) + "\n";
+  }
+  out += "# HELP psahost_delivery_attempts_total Outbox attempts, by kind and outcome.\n";
+  out += "# TYPE psahost_delivery_attempts_total counter\n";
+  for (const auto& [key, n] : delivery_outcomes_) {
+    out += "psahost_delivery_attempts_total{kind=\"" + escape_label(key.first) + "\",outcome=\"" +
+           escape_label(key.second) + "\"} " + std::to_string(n) + "\n";
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "api/client_queries.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "events/event_log.hpp"
 #include "plugins/registry.hpp"
 #include "webhooks/signature.hpp"
@@ -647,6 +648,11 @@ void Outbox::record(const Pending& d, const Attempt& a, const std::string& targe
   if (error.empty() && !success) error = "answered " + std::to_string(status);
   if (exhausted) error += "; gave up after " + std::to_string(d.attempts + 1) + " attempts";
 
+  if (options_.metrics) {
+    options_.metrics->count_delivery(d.kind, success                        ? "delivered"
+                                             : (final_failure || exhausted) ? "failed"
+                                                                            : "retry");
+  }
   if (log_.enabled(LogLevel::debug)) {
     Json::Value f;
     f["delivery_id"] = static_cast<Json::Int64>(d.id);

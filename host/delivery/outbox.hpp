@@ -31,6 +31,7 @@
 
 namespace psahost {
 class Logger;
+class Metrics;
 namespace plugins {
 class PluginRegistry;
 }
@@ -56,6 +57,7 @@ struct OutboxOptions {
   std::size_t response_excerpt = 1024;  // bytes of each answer kept with its attempt
   std::size_t batch = 512;
   std::chrono::milliseconds idle_poll{1'000};
+  Metrics* metrics = nullptr;  // counts attempts when set
 };
 
 // Parses --delivery-retry-schedule: comma-separated seconds ("5,300,1800"), fractions allowed.

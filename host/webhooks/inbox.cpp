@@ -3,6 +3,7 @@
 #include "api/client_queries.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "events/event_log.hpp"
 #include "plugins/registry.hpp"
 
@@ -257,6 +258,14 @@ void InboxProcessor::flush() {
       }
     }
   });
+  if (options_.metrics) {
+    for (const auto& u : updates_) {
+      options_.metrics->count_inbox(u.result == Result::processed ? "processed"
+                                    : u.result == Result::waiting ? "waiting"
+                                    : u.park                      ? "parked"
+                                                                  : "failed");
+    }
+  }
   updates_.clear();
   if (appended && events_committed_) events_committed_();
 }

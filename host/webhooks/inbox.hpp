@@ -25,6 +25,7 @@
 
 namespace psahost {
 class Logger;
+class Metrics;
 namespace plugins {
 class PluginRegistry;
 }
@@ -43,6 +44,7 @@ struct InboxOptions {
   // After a wake-up, how long new entries are let gather before a round looks at them.
   std::chrono::milliseconds gather{5};
   std::size_t batch = 256;
+  Metrics* metrics = nullptr;  // counts outcomes when set
 };
 
 class InboxProcessor {

@@ -108,6 +108,10 @@ TEST_CASE("every subscribed event reaches the endpoint signed, and the npm refer
     CHECK(d["attempts"][0]["status"].asInt() == 200);
     CHECK(d["attempts"][0]["latency_us"].asInt64() > 0);
   }
+  CHECK(
+      out.api.get("/metrics")
+          .body.find("psahost_delivery_attempts_total{kind=\"webhook\",outcome=\"delivered\"} 2") !=
+      std::string::npos);
 }
 
 TEST_CASE("5xx, 429 and network failures are retried with the original webhook-id", "[delivery]") {

@@ -88,6 +88,8 @@ TEST_CASE("an event signed by the npm reference library is stored once and becom
   const auto client = in.api.get("/v1/clients/" + client_id).json();
   CHECK(client["name"].asString() == "Contoso");
   CHECK(client["external_ids"]["standard-webhooks"].asString() == "250");
+  CHECK(in.api.get("/metrics").body.find("psahost_inbox_entries_total{outcome=\"processed\"} 1") !=
+        std::string::npos);
 }
 
 TEST_CASE("a bad, missing, foreign or stale signature is 401 and stores nothing", "[webhooks]") {
