@@ -3,6 +3,8 @@
 // time, and the contracts of Autotask companies, go back to Autotask.
 #include "autotask.hpp"
 
+#include <mutex>
+
 namespace autotask {
 namespace {
 
@@ -12,8 +14,13 @@ class Autotask final : public psa::Plugin {
 
   Json::Value handle(std::string_view hook, const Json::Value& request) override {
     const RestApi api(*host_, request);
-    if (hook == "webhook.map") return map_webhook(api, request["payload"]);
-    if (hook == "sync.push") return push_event(api, request["event"]);
+    if (hook == "webhook.map") return logged(map_webhook(api, request["payload"]));
+    if (hook == "sync.push") {
+      // A push that outran its timeout_ms goes on in the background while the host tries the
+      // event again: the retry waits for it here, so that its lookup sees what that one made.
+      std::lock_guard lock(push_mutex_);
+      return push_event(api, request["event"]);
+    }
     if (hook == "command.test") return test(api);
     throw psa::HookError(PSA_NOT_FOUND, "autotask does not handle " + std::string(hook));
   }
@@ -35,7 +42,14 @@ class Autotask final : public psa::Plugin {
     return out;
   }
 
+  // What a delivery changed nothing for (an ignored record, a stale event) is said in the log.
+  Json::Value logged(Json::Value answer) const {
+    if (answer["note"].isString()) host_->info(answer["note"].asString());
+    return answer;
+  }
+
   const psa::Host* host_ = nullptr;
+  std::mutex push_mutex_;
 };
 
 }  // namespace

@@ -140,7 +140,7 @@ std::optional<Json::Value> status_request(const RestApi& api, const Json::Value&
   }
   const std::string entry_id = text(event["object"]["id"]);
   const auto external = api.linked_external("time_entry", entry_id);
-  if (!external) return std::nullopt;  // not an entry from Autotask
+  if (!external || id_text(Json::Value(*external)).empty()) return std::nullopt;  // not Autotask's
   // A push that failed and is tried again later may come after a newer one: the newest wins.
   const std::string key = "status-seq/" + api.connection_id() + "/" + entry_id;
   const int64_t seq = event["seq"].asInt64();
@@ -197,7 +197,7 @@ void ensure_contract(const RestApi& api, const Json::Value& event) {
   const std::string client = text(contract["client_id"]);
   if (reference.empty() || client.empty()) return;
   const auto company = api.linked_external("client", client);
-  if (!company) return;  // the client is not an Autotask company
+  if (!company || id_text(Json::Value(*company)).empty()) return;  // not an Autotask company
   const bool active =
       text(event["type"]) == "contract.activated" || text(contract["status"]) == "active";
 

@@ -284,7 +284,8 @@ Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
       return answer(m);
     }
     add_ticket(api, *ticket, m);
-  } else if (type == "time" || type == "timeentry" || type == "time_entry") {
+  } else if (type == "time" || type == "timeentry" || type == "time_entry" ||
+             type == "time entry") {
     if (deleted) {
       m.notes.push_back("time entry " + id +
                         " was deleted in ConnectWise; time registered here stays until it is "

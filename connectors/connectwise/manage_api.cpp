@@ -43,7 +43,8 @@ Reply ManageApi::call(const std::string& method, const std::string& path,
   q["path"] = prefix_ + path;
   q["headers"]["Accept"] = "application/json";
   if (!body.isNull()) q["body"] = body;
-  q["timeout_ms"] = 20000;
+  // A hook makes up to three calls within its 30 s timeout_ms.
+  q["timeout_ms"] = 10000;
   Json::Value answer;
   try {
     answer = host_.call("http.request", q);

@@ -3,6 +3,8 @@
 // the agreements of our contracts, go back to ConnectWise.
 #include "connectwise.hpp"
 
+#include <mutex>
+
 namespace connectwise {
 namespace {
 
@@ -12,8 +14,13 @@ class ConnectWise final : public psa::Plugin {
 
   Json::Value handle(std::string_view hook, const Json::Value& request) override {
     const ManageApi api(*host_, request);
-    if (hook == "webhook.map") return map_callback(api, request["payload"]);
-    if (hook == "sync.push") return push_event(api, request["event"]);
+    if (hook == "webhook.map") return logged(map_callback(api, request["payload"]));
+    if (hook == "sync.push") {
+      // A push that outran its timeout_ms goes on in the background while the host tries the
+      // event again: the retry waits for it here, so that its lookup sees what that one made.
+      std::lock_guard lock(push_mutex_);
+      return push_event(api, request["event"]);
+    }
     if (hook == "command.test") return test(api);
     throw psa::HookError(PSA_NOT_FOUND, "connectwise does not handle " + std::string(hook));
   }
@@ -34,7 +41,14 @@ class ConnectWise final : public psa::Plugin {
     return out;
   }
 
+  // What a delivery changed nothing for (an ignored record, a stale event) is said in the log.
+  Json::Value logged(Json::Value answer) const {
+    if (answer["note"].isString()) host_->info(answer["note"].asString());
+    return answer;
+  }
+
   const psa::Host* host_ = nullptr;
+  std::mutex push_mutex_;
 };
 
 }  // namespace

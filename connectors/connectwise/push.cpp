@@ -4,6 +4,7 @@
 #include "connectwise.hpp"
 
 #include <cstdint>
+#include <cstdio>
 
 namespace connectwise {
 namespace {
@@ -135,7 +136,8 @@ std::optional<Json::Value> status_request(const ManageApi& api, const Json::Valu
   if (caused_by_this_connection(api, event)) return std::nullopt;
   const std::string entry_id = text(event["object"]["id"]);
   const auto external = api.linked_external("time_entry", entry_id);
-  if (!external) return std::nullopt;  // not an entry from ConnectWise
+  if (!external || id_text(Json::Value(*external)).empty())
+    return std::nullopt;  // not ConnectWise's
   // A push that failed and is tried again later may come after a newer one: the newest wins.
   const std::string key = "status-seq/" + api.connection_id() + "/" + entry_id;
   const int64_t seq = event["seq"].asInt64();
@@ -167,7 +169,12 @@ std::optional<Json::Value> status_request(const ManageApi& api, const Json::Valu
 // ConnectWise's agreement for one of our contracts carries the contract's reference number in
 // customerPO: that is how it is found again, by every later push and after a failed one.
 std::optional<Json::Value> find_agreement(const ManageApi& api, const std::string& reference) {
-  const std::string conditions = "customerPO=\"" + reference + "\"";
+  std::string quoted;
+  for (const char c : reference) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  const std::string conditions = "customerPO=\"" + quoted + "\"";
   const Json::Value found =
       api.expect_ok("GET", "/finance/agreements?conditions=" + query_escape(conditions));
   if (!found.isArray()) throw Unavailable("GET /finance/agreements answered a non-list");
@@ -183,7 +190,7 @@ void ensure_agreement(const ManageApi& api, const Json::Value& event) {
   const std::string client = text(contract["client_id"]);
   if (reference.empty() || client.empty()) return;
   const auto company = api.linked_external("client", client);
-  if (!company) return;  // the client is not a ConnectWise company
+  if (!company || id_text(Json::Value(*company)).empty()) return;  // not a ConnectWise company
   const bool active =
       text(event["type"]) == "contract.activated" || text(contract["status"]) == "active";
   const std::string wanted = active ? "Active" : "Inactive";

@@ -90,7 +90,13 @@ class AutotaskFake {
   void fail_next(const std::string& method, const std::string& prefix, int status,
                  bool after_applying = false) {
     std::lock_guard lock(mutex_);
-    failures_.push_back({method, std::string(kApi) + prefix, status, after_applying});
+    failures_.push_back({method, std::string(kApi) + prefix, status, after_applying, false});
+  }
+  // The next request with this method and path prefix is answered 200 with an HTML page, as a
+  // proxy in front of the site might answer.
+  void garble_next(const std::string& method, const std::string& prefix) {
+    std::lock_guard lock(mutex_);
+    failures_.push_back({method, std::string(kApi) + prefix, 200, false, true});
   }
 
   static Webhook webhook(const std::string& action, const std::string& entity_type, int64_t id,
@@ -121,6 +127,7 @@ class AutotaskFake {
     std::string method, prefix;
     int status;
     bool after_applying;
+    bool garbage;
   };
 
   // JSON as Autotask's serialiser writes what it signs: the characters HTML cares about and
@@ -230,6 +237,9 @@ class AutotaskFake {
         failures_.erase(it);
         break;
       }
+    }
+    if (failure && failure->garbage) {
+      return http::Response::text(200, "<html><body>Bad gateway</body></html>", "text/html");
     }
     if (failure && !failure->after_applying) return error(failure->status, "planned failure");
     if (path.rfind(kApi, 0) != 0) return error(404, "not an Autotask REST path");

@@ -127,6 +127,22 @@ TEST_CASE(
   site.send("Create", "TimeEntry", 8800002, at_time(8800002, 7100, 0.5), 1);
   REQUIRE(site.settled().size() == 5);
   CHECK(site.at.count("GET", "/Resources/29682885") == 1);
+
+  // While the API answers garbage, then 500, the webhook is tried again; then it applies.
+  site.at.put("TimeEntries", at_time(8800003, 7100, 0.25));
+  site.at.garble_next("GET", "/TimeEntries/8800003");
+  site.at.fail_next("GET", "/TimeEntries/8800003", 500);
+  site.send("Create", "TimeEntry", 8800003, hours, 1);
+  const Json::Value retried = site.last_settled();
+  INFO(retried.toStyledString());
+  CHECK(retried["status"].asString() == "processed");
+  CHECK(retried["attempts"].asInt() == 3);
+  CHECK(site.at.count("GET", "/TimeEntries/8800003") == 3);
+
+  // A company deleted in Autotask stays here, inactive.
+  site.send("Delete", "Company", 510, Json::Value(), 3);
+  REQUIRE(site.settled().size() == 7);
+  CHECK(site.client_of("510")["status"].asString() == "inactive");
 }
 
 TEST_CASE("an older Autotask SequenceNumber arriving after a newer one changes nothing",
@@ -135,9 +151,10 @@ TEST_CASE("an older Autotask SequenceNumber arriving after a newer one changes n
   site.at.put("Companies", at_company(520, "Northwind Traders"));
   site.at.put("Tickets", at_ticket(7200, 520, "Backup failed"));
   site.at.put("Resources", at_resource());
-  site.send("Update", "TimeEntry", 8800100, at_time(8800100, 7200, 1.5), 12);
+  // Fields that describe the entry fully are used as they come, whatever their case.
+  site.send("Update", "TimeEntry", 8800100, pascal_case(at_time(8800100, 7200, 1.5)), 12);
   // Event 11 was Autotask's retry of a delivery that failed earlier: it carries older hours.
-  site.send("Update", "TimeEntry", 8800100, at_time(8800100, 7200, 0.25), 11);
+  site.send("Update", "TimeEntry", 8800100, pascal_case(at_time(8800100, 7200, 0.25)), 11);
   const auto entries = site.settled();
   REQUIRE(entries.size() == 2);
   const Json::Value first = site.api.get("/v1/inbox/" + entries[0]["id"].asString()).json();
@@ -147,6 +164,7 @@ TEST_CASE("an older Autotask SequenceNumber arriving after a newer one changes n
   CHECK(stale["status"].asString() == "processed");
   CHECK(stale["outcome"].empty());
   CHECK(site.api.get("/v1/time-entries/" + entry_id).json()["minutes"].asInt() == 90);
+  CHECK(site.at.count("GET", "/TimeEntries/") == 0);
   // A newer one applies.
   site.send("Update", "TimeEntry", 8800100, at_time(8800100, 7200, 2.0), 13);
   REQUIRE(site.settled().size() == 3);

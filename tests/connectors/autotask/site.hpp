@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
+
 namespace psahost::test {
 
 struct AutotaskSite {
@@ -106,6 +108,17 @@ inline Json::Value at_time(int64_t id, int64_t ticket, double hours, bool approv
   e["billingApprovalDateTime"] =
       approved ? Json::Value("2026-03-03T08:00:00Z") : Json::Value(Json::nullValue);
   return e;
+}
+
+// A record's fields as a webhook may name them, in PascalCase (TicketID, HoursWorked, ...).
+inline Json::Value pascal_case(const Json::Value& record) {
+  Json::Value out(Json::objectValue);
+  for (const auto& name : record.getMemberNames()) {
+    std::string pascal = name;
+    pascal[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(pascal[0])));
+    out[pascal] = record[name];
+  }
+  return out;
 }
 
 inline Json::Value at_resource() {

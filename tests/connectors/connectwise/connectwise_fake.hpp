@@ -81,7 +81,13 @@ class ConnectWiseFake {
   void fail_next(const std::string& method, const std::string& prefix, int status,
                  bool after_applying = false) {
     std::lock_guard lock(mutex_);
-    failures_.push_back({method, std::string(kApi) + prefix, status, after_applying});
+    failures_.push_back({method, std::string(kApi) + prefix, status, after_applying, false});
+  }
+  // The next request with this method and path prefix is answered 200 with an HTML page, as a
+  // proxy in front of the site might answer.
+  void garble_next(const std::string& method, const std::string& prefix) {
+    std::lock_guard lock(mutex_);
+    failures_.push_back({method, std::string(kApi) + prefix, 200, false, true});
   }
 
   // A callback about record as ConnectWise posts it: the record as a JSON string in Entity.
@@ -113,6 +119,7 @@ class ConnectWiseFake {
     std::string method, prefix;
     int status;
     bool after_applying;
+    bool garbage;
   };
 
   static std::string path_of(const std::string& target) {
@@ -158,6 +165,9 @@ class ConnectWiseFake {
         failures_.erase(it);
         break;
       }
+    }
+    if (failure && failure->garbage) {
+      return http::Response::text(200, "<html><body>Bad gateway</body></html>", "text/html");
     }
     if (failure && !failure->after_applying) {
       return error(failure->status, "ServerError", "planned failure");

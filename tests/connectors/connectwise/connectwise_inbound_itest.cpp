@@ -116,13 +116,36 @@ TEST_CASE("company, ticket and time entry callbacks become a client, a ticket an
   CHECK(all[4]["outcome"][0]["outcome"].asString() == "unchanged");
   CHECK(site.api.get("/v1/time-entries/" + entry_id).json()["minutes"].asInt() == 60);
   CHECK(site.api.get("/v1/clients").json()["items"].size() == 1);
+
+  // Without actualHours the span counts, less hoursDeduct; DoNotBill time is not billable.
+  Json::Value spanned = cw_time(77002, 4100, 300, 90);
+  spanned.removeMember("actualHours");
+  spanned["hoursDeduct"] = 0.5;
+  spanned["billableOption"] = "DoNotBill";
+  site.sync("entries", "time", spanned, "m-7", "added");
+  const Json::Value mapped = site.last_settled();
+  const auto second =
+      site.api.get("/v1/time-entries/" + mapped["outcome"][0]["object_id"].asString()).json();
+  CHECK(second["minutes"].asInt() == 60);
+  CHECK_FALSE(second["billable"].asBool());
+
+  // A company deleted in ConnectWise stays here, inactive.
+  Json::Value deleted = json_of(site.cw.callback("company", "deleted", Json::Value(), "m-8"));
+  deleted["ID"] = 300;
+  REQUIRE(site.deliver(psa::json::write(deleted)).status == 200);
+  REQUIRE(site.settled().size() == 8);
+  CHECK(site.client_of("300")["status"].asString() == "inactive");
 }
 
-TEST_CASE("a callback without its record is completed from the ConnectWise API with the keys",
-          "[connectwise]") {
+TEST_CASE(
+    "a callback without its record is completed from the ConnectWise API with the keys, tried "
+    "again while the API answers 500 or garbage",
+    "[connectwise]") {
   ConnectWiseSite site;
   const Json::Value company = cw_company(310, "Adatum Corp");
   site.cw.put("companies", company);
+  site.cw.fail_next("GET", "/company/companies/310", 503);
+  site.cw.garble_next("GET", "/company/companies/310");
   Json::Value ids_only = json_of(site.cw.callback("company", "updated", company, "m-ids"));
   ids_only["Entity"] = "";
   REQUIRE(site.deliver(psa::json::write(ids_only)).status == 200);
@@ -138,7 +161,10 @@ TEST_CASE("a callback without its record is completed from the ConnectWise API w
   CHECK(entries[0]["status"].asString() == "processed");
   CHECK(site.client_of("310")["name"].asString() == "Adatum Corp");
   CHECK(site.client_of("311")["name"].asString() == "Tailspin Toys");
-  REQUIRE(site.cw.count("GET", "/company/companies/310") == 1);
+  // Two failed readings, each retried with backoff, then the record.
+  CHECK(entries[0]["attempts"].asInt() == 3);
+  CHECK(site.cw.count("GET", "/company/companies/310") == 3);
+  CHECK(site.api.get("/healthz").status == 200);
   for (const auto& r : site.cw.received()) {
     if (r.target.find("/company/companies/") == std::string::npos) continue;
     // The host added the connection's credentials; the connector never had them.
