@@ -103,6 +103,7 @@ TEST_CASE(
   CHECK(made["companyID"].asInt64() == 610);
   CHECK(made["contractType"].asInt() == 7);
   CHECK(made["status"].asInt() == 0);
+  CHECK_FALSE(made.isMember("contractCategory"));
   CHECK(made["startDate"].asString() == draft["start_date"].asString() + "T00:00:00Z");
   // Billed forever here; Autotask needs an end date, ten years on.
   CHECK(made["endDate"].asString().substr(0, 4) ==
