@@ -85,6 +85,44 @@ void register_host_services(plugins::HostCalls& calls, store::Store& store) {
               return plugins::CallResult::ok(out);
             });
 
+  // {"tenant_id","object_type","object_id"} -> {"external_id": "..."|null}, or
+  // {"tenant_id","object_type","external_id"} -> {"object_id": "..."|null}: the links a
+  // connector's changes made, in the caller's own system only. A connector pushing an approval
+  // back needs the id its system knows the entry by; one mapping a time entry needs to know
+  // whether its ticket is here yet. Another system's links are not its business.
+  calls.add("external_refs.find", "",
+            [&store](const plugins::CallerInfo& caller, const Json::Value& request) {
+              const auto tenant = required(request, "tenant_id");
+              if (!tenant) return missing_field("tenant_id");
+              const auto type = required(request, "object_type");
+              if (!type) return missing_field("object_type");
+              const auto object_id = required(request, "object_id");
+              const auto external_id = required(request, "external_id");
+              if (object_id.has_value() == external_id.has_value()) {
+                return plugins::CallResult::error(PSA_INVALID_ARGUMENT,
+                                                  "give either object_id or external_id");
+              }
+              Json::Value out;
+              store.read([&](store::Tx& tx) {
+                if (object_id) {
+                  // The oldest link wins should an object have been linked twice.
+                  const auto row = tx.query_one(
+                      "SELECT external_id FROM external_refs WHERE tenant_id = ? AND "
+                      "object_type = ? AND object_id = ? AND system = ? ORDER BY created_at, "
+                      "external_id LIMIT 1",
+                      {*tenant, *type, *object_id, caller.plugin_id});
+                  out["external_id"] = row ? Json::Value(row->text(0)) : Json::Value();
+                } else {
+                  const auto row = tx.query_one(
+                      "SELECT object_id FROM external_refs WHERE tenant_id = ? AND system = ? "
+                      "AND object_type = ? AND external_id = ?",
+                      {*tenant, caller.plugin_id, *type, *external_id});
+                  out["object_id"] = row ? Json::Value(row->text(0)) : Json::Value();
+                }
+              });
+              return plugins::CallResult::ok(out);
+            });
+
   // {"tenant_id","client_id"} -> {"released": n}
   calls.add("sales_items.release_held", "sales_items:write",
             [&store](const plugins::CallerInfo& caller, const Json::Value& request) {

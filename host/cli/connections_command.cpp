@@ -162,6 +162,9 @@ int add(const po::variables_map& vm) {
 // (command.test), as the host would: through http.request, with --outbound-ca trusted.
 int test(const po::variables_map& vm) {
   if (!vm.count("name")) throw UsageError("test needs --name CONN (see psahost connections list)");
+  if (vm.count("outbound-ca") && !fs::exists(vm["outbound-ca"].as<std::string>())) {
+    throw UsageError("--outbound-ca: no file at " + vm["outbound-ca"].as<std::string>());
+  }
   Logger log(log_level(vm));
   auto store = open_store(vm, log);
   auto box = open_secret_box(vm);
@@ -253,6 +256,8 @@ int cmd_connections(const std::vector<std::string>& args) {
       "settings", po::value<std::string>(), "JSON object handed to the connector (add)")(
       "credentials", po::value<std::string>(), "JSON object of API credentials, sealed (add)")(
       "credentials-file", po::value<std::string>(), "file holding the credentials JSON (add)")(
+      "outbound-ca", po::value<std::string>(),
+      "CA bundle trusted, besides the system's, for the connector's HTTPS (test)")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of connector manifests (default: the bundled ones)")(
       "outbound-ca", po::value<std::string>(), "CA bundle trusted for the system's HTTPS (test)")(

@@ -67,3 +67,13 @@ TEST_CASE("tokens are listed without secrets and revoked once", "[cli]") {
   CHECK(run_cli({"tokens", "list", "--data-dir", data}).out.find("revoked") != std::string::npos);
   CHECK(run_cli({"tokens", "revoke", id, "--data-dir", data}).exit_code == 1);
 }
+
+TEST_CASE("connections test takes --outbound-ca and names a missing file", "[cli]") {
+  TempDir tmp;
+  const std::string data = (tmp.path() / "var").string();
+  const auto r = run_cli({"connections", "test", "--data-dir", data, "--name", "psa",
+                          "--outbound-ca", (tmp.path() / "missing.pem").string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--outbound-ca") && Catch::Contains("missing.pem"));
+  CHECK_THAT(r.err, !Catch::Contains("unrecognised"));
+}

@@ -1,0 +1,262 @@
+// Domain events pushed back to ConnectWise: what psahost decided about time entries that came
+// from ConnectWise (approved, rejected, approval withdrawn, or refused here), and the agreement
+// for a contract of a ConnectWise company.
+#include "connectwise.hpp"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace connectwise {
+namespace {
+
+// Lines of a time entry's internal notes that carry psahost's status; replaced on each push so
+// the technician's own notes stay as they are.
+constexpr const char* kStatusPrefix = "psahost: ";
+
+std::string text(const Json::Value& v) {
+  return v.isString() ? v.asString() : std::string();
+}
+
+// FNV-1a, 64 bits, in hex: a short stable tag for a refusal, written into the note it becomes
+// so that the note can be found again before another is made.
+std::string tag(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (const unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+bool caused_by_this_connection(const ManageApi& api, const Json::Value& event) {
+  return text(event["actor"]) == "connection:" + api.connection()["name"].asString();
+}
+
+// --- a refused change, reported on the ticket ----------------------------------------------
+
+// inbound.change_refused: a change this connection sent was refused here (a time entry approved
+// in ConnectWise for a client without complete billing info, say). The reason goes onto the
+// entry's ticket as an internal note, once: the note carries a tag of the entry and the reason,
+// and a note with that tag already there means it was said before (by an earlier attempt or an
+// earlier, identical refusal of a callback repeated).
+void report_refusal(const ManageApi& api, const Json::Value& event) {
+  const Json::Value& data = event["data"];
+  if (text(data["connection_id"]) != api.connection_id()) return;  // another connection's
+  const Json::Value& change = data["change"];
+  const std::string op = text(change["op"]);
+  std::string entry;
+  if (op == "time_entry.approve" || op == "time_entry.reject") {
+    entry = id_text(change["entry"]["external_id"]);
+  } else if (op == "time_entry.upsert") {
+    entry = id_text(change["ref"]["external_id"]);
+  } else {
+    return;
+  }
+  const std::string ticket = id_text(change["ticket"]["external_id"]);
+  if (entry.empty() || ticket.empty()) return;
+
+  const Json::Value& problem = data["problem"];
+  std::string reason = text(problem["detail"]);
+  if (reason.empty()) reason = text(problem["title"]);
+  if (reason.empty()) reason = "refused with status " + data["status"].asString();
+  std::string missing;
+  for (const auto& m : problem["prompt"]["missing"]) {
+    if (m.isString()) missing += (missing.empty() ? "" : ", ") + m.asString();
+  }
+  const std::string what = op == "time_entry.approve"  ? "did not approve"
+                           : op == "time_entry.reject" ? "did not reject"
+                                                       : "did not take the change to";
+  const std::string marker = "[psahost " + tag(op + "\n" + entry + "\n" + reason) + "]";
+  std::string note = "psahost " + what + " time entry " + entry + ": " + reason;
+  if (!missing.empty()) note += " Missing: " + missing + ".";
+  note += "\n" + marker;
+
+  const Reply existing =
+      api.call("GET", "/service/tickets/" + ticket + "/notes?pageSize=1000&orderBy=id%20desc");
+  if (existing.status == 404) {
+    api.host().warn("ticket " + ticket + " is gone from ConnectWise; the refusal of time entry " +
+                    entry + " is not reported there");
+    return;
+  }
+  if (existing.status != 200 || !existing.body.isArray()) {
+    throw std::runtime_error("GET /service/tickets/" + ticket + "/notes answered " +
+                             std::to_string(existing.status));
+  }
+  for (const auto& n : existing.body) {
+    if (text(n["text"]).find(marker) != std::string::npos) return;
+  }
+  Json::Value body;
+  body["text"] = note;
+  body["detailDescriptionFlag"] = false;
+  body["internalAnalysisFlag"] = true;
+  body["resolutionFlag"] = false;
+  api.expect_ok("POST", "/service/tickets/" + ticket + "/notes", body);
+}
+
+// --- approval status, in the entry's internal notes -------------------------------------------
+
+std::string status_line(const Json::Value& event) {
+  const std::string type = text(event["type"]);
+  const Json::Value& entry = event["data"];
+  if (type == "time_entry.approved") {
+    std::string line = std::string(kStatusPrefix) + "approved";
+    const std::string at = text(entry["approved_at"]);
+    if (at.size() >= 10) line += " on " + at.substr(0, 10);
+    if (entry["billable"].asBool() && entry["billed_minutes"].isIntegral()) {
+      line += ", " + std::to_string(entry["billed_minutes"].asInt64()) + " min billed";
+    } else {
+      line += ", not billable";
+    }
+    return line;
+  }
+  if (type == "time_entry.rejected") {
+    const std::string reason = clean_text(text(event["data"]["reason"]), 500);
+    return std::string(kStatusPrefix) + "rejected" + (reason.empty() ? "" : ": " + reason);
+  }
+  return std::string(kStatusPrefix) + "approval withdrawn; waiting to be approved again";
+}
+
+std::string with_status(const std::string& notes, const std::string& line) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < notes.size()) {
+    auto end = notes.find('\n', at);
+    if (end == std::string::npos) end = notes.size();
+    const std::string l = notes.substr(at, end - at);
+    if (l.rfind(kStatusPrefix, 0) != 0) out += l + "\n";
+    at = end + 1;
+  }
+  return out + line;
+}
+
+std::optional<Json::Value> status_request(const ManageApi& api, const Json::Value& event) {
+  // An approval that came from ConnectWise itself is no news there.
+  if (caused_by_this_connection(api, event)) return std::nullopt;
+  const std::string entry_id = text(event["object"]["id"]);
+  const auto external = api.linked_external("time_entry", entry_id);
+  if (!external || id_text(Json::Value(*external)).empty())
+    return std::nullopt;  // not ConnectWise's
+  // A push that failed and is tried again later may come after a newer one: the newest wins.
+  const std::string key = "status-seq/" + api.connection_id() + "/" + entry_id;
+  const int64_t seq = event["seq"].asInt64();
+  if (const auto last = api.host().kv_get(key); last && std::stoll(*last) > seq) {
+    return std::nullopt;
+  }
+  const auto current = api.record("/time/entries/" + *external);
+  if (!current) {
+    api.host().warn("time entry " + *external +
+                    " is gone from ConnectWise; its status is not "
+                    "pushed");
+    return std::nullopt;
+  }
+  Json::Value op;
+  op["op"] = "replace";
+  op["path"] = "internalNotes";
+  op["value"] = with_status(text((*current)["internalNotes"]), status_line(event));
+  Json::Value request;
+  request["method"] = "PATCH";
+  request["path"] = api.path("/time/entries/" + *external);
+  request["headers"]["Accept"] = "application/json";
+  request["body"].append(op);
+  api.host().kv_put(key, std::to_string(seq));
+  return request;
+}
+
+// --- the agreement of a contract --------------------------------------------------------------
+
+// ConnectWise's agreement for one of our contracts carries the contract's reference number in
+// customerPO: that is how it is found again, by every later push and after a failed one.
+std::optional<Json::Value> find_agreement(const ManageApi& api, const std::string& reference) {
+  std::string quoted;
+  for (const char c : reference) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  const std::string conditions = "customerPO=\"" + quoted + "\"";
+  const Json::Value found =
+      api.expect_ok("GET", "/finance/agreements?conditions=" + query_escape(conditions));
+  if (!found.isArray()) throw Unavailable("GET /finance/agreements answered a non-list");
+  for (const auto& a : found) {
+    if (text(a["customerPO"]) == reference) return a;
+  }
+  return std::nullopt;
+}
+
+void ensure_agreement(const ManageApi& api, const Json::Value& event) {
+  const Json::Value& contract = event["data"];
+  const std::string reference = clean_text(text(contract["reference_number"]), 50);
+  const std::string client = text(contract["client_id"]);
+  if (reference.empty() || client.empty()) return;
+  const auto company = api.linked_external("client", client);
+  if (!company || id_text(Json::Value(*company)).empty()) return;  // not a ConnectWise company
+  const bool active =
+      text(event["type"]) == "contract.activated" || text(contract["status"]) == "active";
+  const std::string wanted = active ? "Active" : "Inactive";
+
+  if (const auto agreement = find_agreement(api, reference)) {
+    // Never back from Active: a contract.created retried after its activation changes nothing.
+    if (!active || text((*agreement)["agreementStatus"]) == "Active") return;
+    Json::Value op;
+    op["op"] = "replace";
+    op["path"] = "agreementStatus";
+    op["value"] = wanted;
+    Json::Value patch(Json::arrayValue);
+    patch.append(op);
+    api.expect_ok("PATCH", "/finance/agreements/" + id_text((*agreement)["id"]), patch);
+    return;
+  }
+
+  const auto record = api.record("/company/companies/" + *company);
+  if (!record) throw std::runtime_error("ConnectWise has no company " + *company);
+  const std::string contact = id_text((*record)["defaultContact"]["id"]);
+  if (contact.empty()) {
+    throw std::runtime_error("ConnectWise company " + *company +
+                             " has no default contact, which an agreement needs; set one there");
+  }
+  Json::Value a;
+  std::string name = clean_text(text(contract["name"]), 100);
+  a["name"] = name.empty() ? "Contract " + reference : name;
+  const Json::Value& type_id = api.settings()["agreement_type_id"];
+  if (type_id.isIntegral()) {
+    a["type"]["id"] = type_id;
+  } else {
+    const Json::Value& type = api.settings()["agreement_type"];
+    a["type"]["name"] = type.isString() && !type.asString().empty() ? type.asString() : "psahost";
+  }
+  a["company"]["id"] = static_cast<Json::Int64>(std::stoll(*company));
+  a["contact"]["id"] = static_cast<Json::Int64>(std::stoll(contact));
+  a["customerPO"] = reference;
+  const std::string start = text(contract["start_date"]);
+  if (!start.empty()) a["startDate"] = start + "T00:00:00Z";
+  const std::string end = text(contract["end_date"]);
+  if (end.empty()) {
+    a["noEndingDateFlag"] = true;
+  } else {
+    a["endDate"] = end + "T00:00:00Z";
+  }
+  a["agreementStatus"] = wanted;
+  a["internalNotes"] = "Made by psahost for contract " + reference + " (" + text(contract["id"]) +
+                       "); psahost invoices it.";
+  api.expect_ok("POST", "/finance/agreements", a);
+}
+
+}  // namespace
+
+Json::Value push_event(const ManageApi& api, const Json::Value& event) {
+  Json::Value out;
+  out["requests"] = Json::Value(Json::arrayValue);
+  const std::string type = text(event["type"]);
+  if (type == "inbound.change_refused") {
+    report_refusal(api, event);
+  } else if (type == "time_entry.approved" || type == "time_entry.rejected" ||
+             type == "time_entry.unapproved") {
+    if (auto r = status_request(api, event)) out["requests"].append(*r);
+  } else if (type == "contract.created" || type == "contract.activated") {
+    ensure_agreement(api, event);
+  }
+  return out;
+}
+
+}  // namespace connectwise

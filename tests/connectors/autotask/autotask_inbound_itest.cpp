@@ -1,0 +1,223 @@
+// Autotask webhooks against the real binary and a fake Autotask zone: X-Hook-Signature over the
+// body as Autotask signs it (re-escaped), repeats stored once per (Guid, Id, SequenceNumber),
+// companies, tickets and time entries synced in SequenceNumber order with partial Fields read
+// from the REST API, and an approval made in Autotask judged by our billing gate, with the
+// refusal written back as a ticket note.
+#include "connectors/autotask/site.hpp"
+#include "support/billing.hpp"
+#include "support/sqlite_file.hpp"
+
+using namespace psahost::test;
+
+TEST_CASE(
+    "an Autotask webhook signed over its re-escaped body is accepted and stored once per Guid, "
+    "Id and SequenceNumber",
+    "[autotask]") {
+  AutotaskSite site;
+  const std::string name = "Müller & Söhne <Käse> 'Ost' \"GmbH\" 🧀";
+  Json::Value fields = at_company(500, name);
+  fields.removeMember("id");
+  const auto w = AutotaskFake::webhook("Create", "Company", 500, fields, 1, "guid-a");
+  // What is signed is not what is sent: the signature only matches the re-escaped form.
+  REQUIRE(w.signed_form != w.body);
+  CHECK(w.signed_form.find("M\\u00FCller \\u0026 S\\u00F6hne \\u003CK\\u00E4se\\u003E") !=
+        std::string::npos);
+  const auto first = site.deliver(w);
+  INFO(first.body);
+  CHECK(first.status == 200);
+  // Autotask retries after 30 s: the same Guid, Id and SequenceNumber is stored once, even
+  // with another EventTime, and so is one signed over the raw body.
+  CHECK(site.deliver(w).status == 200);
+  Json::Value later = json_of(w.body);
+  later["EventTime"] = "2026-03-02T10:15:30.000Z";
+  CHECK(site.api.client()
+            .post("/webhooks/at", psa::json::write(later),
+                  AutotaskFake::signed_headers(psa::json::write(later)))
+            .status == 200);
+  auto entries = site.settled();
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0]["status"].asString() == "processed");
+  const Json::Value client = site.client_of("500");
+  REQUIRE(client.isObject());
+  CHECK(client["name"].asString() == name);
+
+  // A new SequenceNumber is a new event.
+  fields["companyType"] = 8;
+  site.send("Update", "Company", 500, fields, 2);
+  entries = site.settled();
+  REQUIRE(entries.size() == 2);
+  CHECK(site.client_of("500")["type"].asString() == "partner");
+}
+
+TEST_CASE("a wrong secret, a missing sha1= prefix or a changed body is 401 and stores nothing",
+          "[autotask]") {
+  AutotaskSite site;
+  const auto w = AutotaskFake::webhook("Create", "Company", 501, at_company(501, "Fabrikam & Co"),
+                                       1, "guid-b");
+  auto headers = AutotaskFake::signed_headers(w.signed_form, "another-secret");
+  CHECK(site.api.client().post("/webhooks/at", w.body, headers).status == 401);
+  headers = AutotaskFake::signed_headers(w.signed_form);
+  auto bare = headers;
+  bare["x-hook-signature"] = headers["x-hook-signature"].substr(5);
+  CHECK(site.api.client().post("/webhooks/at", w.body, bare).status == 401);
+  std::string changed = w.body;
+  changed.replace(changed.find("Fabrikam"), 8, "Fabricam");
+  const auto r = site.api.client().post("/webhooks/at", changed, headers);
+  CHECK(r.status == 401);
+  CHECK(r.json()["type"].asString() == "urn:psahost:problem:invalid-signature");
+  CHECK(site.api.client()
+            .post("/webhooks/at", w.body, {{"content-type", "application/json"}})
+            .status == 401);
+  CHECK(site.inbox().empty());
+}
+
+TEST_CASE(
+    "company, ticket and time entry webhooks become client, ticket and time, with partial Fields "
+    "read from the REST API",
+    "[autotask]") {
+  AutotaskSite site;
+  site.at.put("Companies", at_company(510, "Litware Inc"));
+  site.at.put("Tickets", at_ticket(7100, 510, "Outlook keeps asking for a password"));
+  site.at.put("TimeEntries", at_time(8800001, 7100, 0.75));
+  site.at.put("Resources", at_resource());
+  // Only the subscribed fields came, and the ticket's company has not come at all yet.
+  Json::Value partial;
+  partial["title"] = "Outlook keeps asking for a password";
+  site.send("Create", "Ticket", 7100, partial, 1);
+  Json::Value hours;
+  hours["hoursWorked"] = 0.75;
+  site.send("Create", "TimeEntry", 8800001, hours, 1);
+  const auto entries = site.settled();
+  REQUIRE(entries.size() == 2);
+  const Json::Value first = site.api.get("/v1/inbox/" + entries[0]["id"].asString()).json();
+  INFO(first.toStyledString());
+  REQUIRE(first["outcome"].size() == 2);
+  CHECK(first["outcome"][0]["op"].asString() == "client.upsert");
+  CHECK(first["outcome"][1]["op"].asString() == "ticket.upsert");
+  const Json::Value last = site.last_settled();
+  INFO(last.toStyledString());
+  REQUIRE(last["outcome"].size() == 1);
+  const auto entry =
+      site.api.get("/v1/time-entries/" + last["outcome"][0]["object_id"].asString()).json();
+  CHECK(entry["minutes"].asInt() == 45);
+  CHECK(entry["technician"].asString() == "bwilson");
+  CHECK(entry["billable"].asBool());
+  CHECK(entry["note"].asString() == "Replaced the toner.  Tested a print.");
+  CHECK(entry["work_date"].asString() == "2026-03-02");
+  const auto ticket = site.api.get("/v1/tickets/" + entry["ticket_id"].asString()).json();
+  CHECK(ticket["subject"].asString() == "Outlook keeps asking for a password");
+  CHECK(ticket["client_id"].asString() == site.client_of("510")["id"].asString());
+  CHECK(site.at.count("GET", "/Tickets/7100") == 1);
+  CHECK(site.at.count("GET", "/Companies/510") == 1);
+  CHECK(site.at.count("GET", "/TimeEntries/8800001") == 1);
+
+  // The company's own webhook, after: the same client, once; the ticket completed (status 5)
+  // is closed here.
+  Json::Value company = at_company(510, "Litware Inc");
+  site.send("Create", "Company", 510, company, 1);
+  site.send("Update", "Ticket", 7100, at_ticket(7100, 510, "Outlook", 5), 2);
+  REQUIRE(site.settled().size() == 4);
+  CHECK(site.api.get("/v1/tickets/" + ticket["id"].asString()).json()["status"].asString() ==
+        "closed");
+  SqliteFile db(site.api.server().data_dir() / "psahost.db");
+  CHECK(db.count("SELECT COUNT(*) FROM clients") == 1);
+  CHECK(db.count("SELECT COUNT(*) FROM tickets") == 1);
+  // The resource's name was read once.
+  site.at.put("TimeEntries", at_time(8800002, 7100, 0.5));
+  site.send("Create", "TimeEntry", 8800002, at_time(8800002, 7100, 0.5), 1);
+  REQUIRE(site.settled().size() == 5);
+  CHECK(site.at.count("GET", "/Resources/29682885") == 1);
+
+  // While the API answers garbage, then 500, the webhook is tried again; then it applies.
+  site.at.put("TimeEntries", at_time(8800003, 7100, 0.25));
+  site.at.garble_next("GET", "/TimeEntries/8800003");
+  site.at.fail_next("GET", "/TimeEntries/8800003", 500);
+  site.send("Create", "TimeEntry", 8800003, hours, 1);
+  const Json::Value retried = site.last_settled();
+  INFO(retried.toStyledString());
+  CHECK(retried["status"].asString() == "processed");
+  CHECK(retried["attempts"].asInt() == 3);
+  CHECK(site.at.count("GET", "/TimeEntries/8800003") == 3);
+
+  // A company deleted in Autotask stays here, inactive.
+  site.send("Delete", "Company", 510, Json::Value(), 3);
+  REQUIRE(site.settled().size() == 7);
+  CHECK(site.client_of("510")["status"].asString() == "inactive");
+}
+
+TEST_CASE("an older Autotask SequenceNumber arriving after a newer one changes nothing",
+          "[autotask]") {
+  AutotaskSite site;
+  site.at.put("Companies", at_company(520, "Northwind Traders"));
+  site.at.put("Tickets", at_ticket(7200, 520, "Backup failed"));
+  site.at.put("Resources", at_resource());
+  // Fields that describe the entry fully are used as they come, whatever their case.
+  site.send("Update", "TimeEntry", 8800100, pascal_case(at_time(8800100, 7200, 1.5)), 12);
+  // Event 11 was Autotask's retry of a delivery that failed earlier: it carries older hours.
+  site.send("Update", "TimeEntry", 8800100, pascal_case(at_time(8800100, 7200, 0.25)), 11);
+  const auto entries = site.settled();
+  REQUIRE(entries.size() == 2);
+  const Json::Value first = site.api.get("/v1/inbox/" + entries[0]["id"].asString()).json();
+  const std::string entry_id = first["outcome"][2]["object_id"].asString();
+  const Json::Value stale = site.last_settled();
+  INFO(stale.toStyledString());
+  CHECK(stale["status"].asString() == "processed");
+  CHECK(stale["outcome"].empty());
+  CHECK(site.api.get("/v1/time-entries/" + entry_id).json()["minutes"].asInt() == 90);
+  CHECK(site.at.count("GET", "/TimeEntries/") == 0);
+  // A newer one applies.
+  site.send("Update", "TimeEntry", 8800100, at_time(8800100, 7200, 2.0), 13);
+  REQUIRE(site.settled().size() == 3);
+  CHECK(site.api.get("/v1/time-entries/" + entry_id).json()["minutes"].asInt() == 120);
+}
+
+TEST_CASE(
+    "a time entry approved in Autotask is refused here without billing info, the reason becomes "
+    "one ticket note, and with billing info it is approved rounded up",
+    "[autotask][billing-gate]") {
+  AutotaskSite site;
+  site.at.put("Companies", at_company(530, "Proseware Inc"));
+  site.at.put("Tickets", at_ticket(7300, 530, "Laptop slow"));
+  site.at.put("Resources", at_resource());
+  // The note's first answer is lost: the retry finds the note and does not write it again.
+  site.at.fail_next("POST", "/Tickets/7300/Notes", 500, true);
+  const Json::Value approved_there = at_time(8800200, 7300, 0.1, true);  // 6 minutes
+  site.send("Update", "TimeEntry", 8800200, approved_there, 1);
+  const Json::Value refused = site.last_settled();
+  INFO(refused.toStyledString());
+  REQUIRE(refused["outcome"].size() == 4);
+  CHECK(refused["outcome"][3]["op"].asString() == "time_entry.approve");
+  CHECK(refused["outcome"][3]["outcome"].asString() == "refused");
+  CHECK(refused["outcome"][3]["problem"]["type"].asString() ==
+        "urn:psahost:problem:billing-info-required");
+  const std::string entry_id = refused["outcome"][2]["object_id"].asString();
+
+  REQUIRE(eventually([&] { return site.at.count("POST", "/TicketNotes/query") >= 2; }));
+  CHECK(site.at.count("POST", "/Tickets/7300/Notes") == 1);
+  REQUIRE(site.at.notes(7300).size() == 1);
+  const Json::Value note = site.at.notes(7300)[0];
+  CHECK(note["title"].asString() == "Not approved in psahost");
+  CHECK_THAT(note["description"].asString(),
+             Catch::Contains("did not approve time entry 8800200") &&
+                 Catch::Contains("Billing information for Proseware Inc"));
+  CHECK(note["noteType"].asInt() == 1);
+  CHECK(note["publish"].asInt() == 1);
+
+  // The same approval again (another event for the entry): refused again, noted no second time.
+  site.send("Update", "TimeEntry", 8800200, approved_there, 2);
+  REQUIRE(site.settled().size() == 2);
+  REQUIRE(eventually([&] { return site.at.count("POST", "/TicketNotes/query") >= 3; }));
+  REQUIRE(site.pushes_done());
+  CHECK(site.at.notes(7300).size() == 1);
+
+  put_labour_catalog(site.api);
+  site.api.complete_billing(site.client_of("530")["id"].asString(), 15);
+  site.send("Update", "TimeEntry", 8800200, approved_there, 3);
+  const Json::Value approved = site.last_settled();
+  INFO(approved.toStyledString());
+  CHECK(approved["outcome"][1]["outcome"].asString() == "applied");
+  const auto entry = site.api.get("/v1/time-entries/" + entry_id).json();
+  CHECK(entry["status"].asString() == "approved");
+  CHECK(entry["minutes"].asInt() == 6);
+  CHECK(entry["billed_minutes"].asInt() == 15);
+}

@@ -1,0 +1,133 @@
+// A psahost with an Autotask connection "at" to a fake Autotask zone, and the records and
+// webhooks the Autotask tests send it.
+#pragma once
+
+#include "connectors/autotask/autotask_fake.hpp"
+#include "support/api_session.hpp"
+#include "support/wait.hpp"
+#include "support/webhooks.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cctype>
+
+namespace psahost::test {
+
+struct AutotaskSite {
+  AutotaskFake at;
+  ApiSession api{{"--outbound-ca", at.ca_file().string(), "--inbox-backoff-ms", "20",
+                  "--delivery-retry-schedule", "0.05,0.1,0.2"}};
+  int next_guid = 1;
+
+  AutotaskSite() {
+    add_connection(api.server().data_dir(), "autotask", "at", AutotaskFake::kWebhookSecret,
+                   {"--base-url", at.base_url(), "--credentials", AutotaskFake::credentials()});
+  }
+
+  HttpResponse deliver(const AutotaskFake::Webhook& w) {
+    return api.client().post("/webhooks/at", w.body, AutotaskFake::signed_headers(w.signed_form));
+  }
+  // Posts a webhook about a record (signed as Autotask signs it); REQUIREs the 200.
+  void send(const std::string& action, const std::string& entity_type, int64_t id,
+            const Json::Value& fields, int64_t sequence) {
+    const auto r = deliver(AutotaskFake::webhook(action, entity_type, id, fields, sequence,
+                                                 "guid-" + std::to_string(next_guid++)));
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  }
+
+  Json::Value inbox() {
+    const auto r = api.get("/v1/inbox?connection=at");
+    REQUIRE(r.status == 200);
+    return r.json()["items"];
+  }
+  // Every entry once the connector has had it (processed or parked).
+  Json::Value settled() {
+    Json::Value items;
+    REQUIRE(eventually([&] {
+      items = inbox();
+      for (const auto& e : items) {
+        if (e["status"].asString() == "pending") return false;
+      }
+      return true;
+    }));
+    return items;
+  }
+  Json::Value last_settled() {
+    const Json::Value items = settled();
+    REQUIRE(items.size() > 0);
+    return api.get("/v1/inbox/" + items[items.size() - 1]["id"].asString()).json();
+  }
+  // Whether every push to Autotask came to an end (delivered or failed), none still waiting.
+  bool pushes_done() {
+    return eventually([&] {
+      const Json::Value pending = api.get("/v1/deliveries?status=pending").json();
+      return pending["items"].empty();
+    });
+  }
+  Json::Value client_of(const std::string& external_id) {
+    const Json::Value list = api.get("/v1/clients").json();
+    for (const auto& c : list["items"]) {
+      if (c["external_ids"]["autotask"].asString() == external_id) return c;
+    }
+    return Json::Value();
+  }
+};
+
+inline Json::Value at_company(int64_t id, const std::string& name) {
+  Json::Value c;
+  c["id"] = static_cast<Json::Int64>(id);
+  c["companyName"] = name;
+  c["companyType"] = 1;
+  c["isActive"] = true;
+  c["companyNumber"] = "C" + std::to_string(id);
+  return c;
+}
+
+inline Json::Value at_ticket(int64_t id, int64_t company, const std::string& title,
+                             int status = 1) {
+  Json::Value t;
+  t["id"] = static_cast<Json::Int64>(id);
+  t["companyID"] = static_cast<Json::Int64>(company);
+  t["title"] = title;
+  t["status"] = status;
+  t["ticketNumber"] = "T20260302." + std::to_string(id % 10000);
+  return t;
+}
+
+inline Json::Value at_time(int64_t id, int64_t ticket, double hours, bool approved = false) {
+  Json::Value e;
+  e["id"] = static_cast<Json::Int64>(id);
+  e["ticketID"] = static_cast<Json::Int64>(ticket);
+  e["resourceID"] = 29682885;
+  e["hoursWorked"] = hours;
+  e["summaryNotes"] = "Replaced the toner.\r\nTested a print.";
+  e["internalNotes"] = "Toner from stock.";
+  e["dateWorked"] = "2026-03-02T00:00:00";
+  e["isNonBillable"] = false;
+  e["billingApprovalDateTime"] =
+      approved ? Json::Value("2026-03-03T08:00:00Z") : Json::Value(Json::nullValue);
+  return e;
+}
+
+// A record's fields as a webhook may name them, in PascalCase (TicketID, HoursWorked, ...).
+inline Json::Value pascal_case(const Json::Value& record) {
+  Json::Value out(Json::objectValue);
+  for (const auto& name : record.getMemberNames()) {
+    std::string pascal = name;
+    pascal[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(pascal[0])));
+    out[pascal] = record[name];
+  }
+  return out;
+}
+
+inline Json::Value at_resource() {
+  Json::Value r;
+  r["id"] = 29682885;
+  r["userName"] = "bwilson";
+  r["firstName"] = "Bea";
+  r["lastName"] = "Wilson";
+  return r;
+}
+
+}  // namespace psahost::test
