@@ -260,7 +260,6 @@ int cmd_connections(const std::vector<std::string>& args) {
       "CA bundle trusted, besides the system's, for the connector's HTTPS (test)")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of connector manifests (default: the bundled ones)")(
-      "outbound-ca", po::value<std::string>(), "CA bundle trusted for the system's HTTPS (test)")(
       "json", po::bool_switch(), "print JSON (list)");
   po::positional_options_description positional;
   positional.add("action", 1);
