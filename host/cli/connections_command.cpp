@@ -250,6 +250,8 @@ int cmd_connections(const std::vector<std::string>& args) {
       "settings", po::value<std::string>(), "JSON object handed to the connector (add)")(
       "credentials", po::value<std::string>(), "JSON object of API credentials, sealed (add)")(
       "credentials-file", po::value<std::string>(), "file holding the credentials JSON (add)")(
+      "outbound-ca", po::value<std::string>(),
+      "CA bundle trusted for the connection's system, as serve's --outbound-ca (test)")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of connector manifests (default: the bundled ones)")("json", po::bool_switch(),
                                                                    "print JSON (list)");
