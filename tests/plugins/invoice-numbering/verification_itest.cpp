@@ -25,9 +25,9 @@ std::vector<std::string> with_accounting(const TempDir& dir, const Json::Value& 
 
 // The stub keeps books only for a tenant connected to it, as any accounting connector.
 void connect_accounting(ApiSession& api, const TempDir& dir) {
-  add_connection(api.server().data_dir(), "accounting-stub", "books", "",
-                 {"--plugins-dir", PSAHOST_PLUGIN_DIR, "--plugins-dir",
-                  (dir.path() / "accounting").string()});
+  add_connection(
+      api.server().data_dir(), "accounting-stub", "books", "",
+      {"--plugins-dir", PSAHOST_PLUGIN_DIR, "--plugins-dir", (dir.path() / "accounting").string()});
 }
 
 Json::Value member(const std::string& name, const Json::Value& value) {
