@@ -99,11 +99,12 @@ class QuickBooks final : public psa::Plugin {
     const Json::Value& request;
     Api api;
     Json::Value changes = Json::Value(Json::arrayValue);
-    std::vector<std::string> notes, waiting;
+    // waiting: records QuickBooks does not show (yet); unlinked: what waits for a push's link.
+    std::vector<std::string> notes, waiting, unlinked;
   };
 
   Json::Value map(const Json::Value& request) {
-    Mapping m{request, Api(*host_, request), Json::Value(Json::arrayValue), {}, {}};
+    Mapping m{request, Api(*host_, request), Json::Value(Json::arrayValue), {}, {}, {}};
     const auto notices = notices_of(request["payload"]);
     if (notices.empty()) m.notes.push_back("no QuickBooks entity is named; nothing to do");
     std::set<Notice> seen;
@@ -126,6 +127,11 @@ class QuickBooks final : public psa::Plugin {
       } else {
         m.notes.push_back(n.entity + " changes change nothing here");
       }
+    }
+    if (!m.unlinked.empty()) {
+      std::string what;
+      for (const auto& w : m.unlinked) what += (what.empty() ? "" : ", ") + w;
+      throw std::runtime_error("waiting for " + what);
     }
     if (!m.waiting.empty()) {
       std::string what;
@@ -211,10 +217,13 @@ class QuickBooks final : public psa::Plugin {
     change["op"] = "invoice.status";
     change["invoice"]["number"] = number;
     if (!voided.empty()) {
-      // QuickBooks zeroes a voided invoice's amounts, so only the link says it is the one we
-      // pushed; until that is stored (the push's answer is still on its way) this waits.
-      if (pushed.empty()) {
-        m.waiting.push_back("the link of invoice " + number + " to QuickBooks invoice " + id);
+      // QuickBooks zeroes a voided invoice's amounts, so its number and its customer (our
+      // client's) must say it is ours until the push's answer stores the link. Voiding is not
+      // guessed: without either this waits, and is parked where it shows if nothing comes.
+      const std::string linked = pushed.empty() ? customer_of(m, (*ours)["client_id"]) : "";
+      if (pushed.empty() && (linked.empty() || linked != text(record["CustomerRef"]["value"]))) {
+        m.unlinked.push_back("invoice " + number + " (QuickBooks invoice " + id +
+                             ") to be linked by its push");
         return;
       }
       if (status == "void") return;
@@ -261,6 +270,19 @@ class QuickBooks final : public psa::Plugin {
     change["merge"] = true;
     change["if_linked"] = true;
     m.changes.append(change);
+  }
+
+  // The customer a client is linked to, "" when none.
+  std::string customer_of(const Mapping& m, const Json::Value& client_id) const {
+    Json::Value get;
+    get["tenant_id"] = m.request["tenant_id"];
+    get["client_id"] = client_id;
+    try {
+      return text(host_->call("clients.get", get)["external_ids"][kSystem]);
+    } catch (const psa::HostError& e) {
+      if (e.code() == PSA_NOT_FOUND) return "";
+      throw;
+    }
   }
 
   std::optional<Json::Value> find_ours(const Json::Value& request, const std::string& number) {

@@ -194,3 +194,35 @@ TEST_CASE(
   CHECK(updated["outcome"].empty());
   CHECK(invoice_of(p.api, ours["id"].asString())["status"] == "void");
 }
+
+TEST_CASE("a void that comes while the push's answer is lost waits for the link, then voids ours",
+          "[connectors][quickbooks][webhooks]") {
+  Pushing p({"--delivery-timeout-ms", "1500", "--inbox-backoff-ms", "100"});
+  p.qbo.faults().add({"POST", "/invoice?", 1, Fault::Kind::no_answer, 0, "", true});
+  const Json::Value ours = issue_invoice(p.api, p.client);
+  const std::string number = ours["number"].asString();
+  REQUIRE(eventually([&] { return p.qbo.invoices_numbered(number).size() == 1; }));
+  const std::string invoice = p.qbo.invoices_numbered(number)[0]["Id"].asString();
+  p.qbo.void_invoice(invoice);
+  const std::string body = QuickBooksFake::notification("Invoice", invoice, "Void");
+  REQUIRE(p.api.client().post("/webhooks/qbo", body, QuickBooksFake::signed_headers(body)).status ==
+          200);
+  Json::Value entry;
+  REQUIRE(eventually([&] {
+    const auto items = inbox(p.api);
+    if (items.empty()) return false;
+    entry = items[0];
+    return entry["attempts"].asInt() >= 1;
+  }));
+  INFO(entry.toStyledString());
+  CHECK(entry["last_error"].asString().find("waiting for invoice " + number) != std::string::npos);
+  CHECK(invoice_of(p.api, ours["id"].asString())["status"] == "issued");
+
+  // The answer times out; the voided invoice no longer has our total, so the lookup cannot
+  // claim it, and the create goes again with its requestid: QuickBooks answers the first answer.
+  CHECK(p.pushed(ours) == invoice);
+  const Json::Value done = settled_entry(p.api, entry["id"].asInt64());
+  CHECK(done["status"] == "processed");
+  CHECK(invoice_of(p.api, ours["id"].asString())["status"] == "void");
+  CHECK(p.qbo.invoices().size() == 1);
+}
