@@ -1,5 +1,6 @@
 #include "webhooks/changes.hpp"
 
+#include "api/client_queries.hpp"
 #include "core/clock.hpp"
 
 #include <json/reader.h>
@@ -119,14 +120,29 @@ std::optional<std::string> ChangeApplier::resolve(const Connection& connection,
   const std::string system =
       ref["system"].isString() ? ref["system"].asString() : connection.connector;
   std::optional<std::string> id;
+  bool by_debtor_code = false;
   store_.read([&](store::Tx& tx) {
     if (auto row = tx.query_one(
             "SELECT object_id FROM external_refs WHERE tenant_id = ? AND system = ? AND "
             "object_type = ? AND external_id = ?",
             {connection.tenant_id, system, type, ref["external_id"].asString()})) {
       id = row->text(0);
+      return;
+    }
+    if (type != "client" || !non_empty(ref["debtor_code"])) return;
+    // Two clients with one debtor code name no client: guessing would put one's billing info
+    // on the other.
+    const auto rows = tx.query(
+        "SELECT client_id FROM billing_info WHERE tenant_id = ? AND debtor_code = ? LIMIT 2",
+        {connection.tenant_id, ref["debtor_code"].asString()});
+    if (rows.size() == 1) {
+      id = rows[0].text(0);
+      by_debtor_code = true;
     }
   });
+  // Found by its code in the accounting system: linked to its id there as well, so the next
+  // change finds it by that id and the connector (and the API) see which record it is.
+  if (by_debtor_code) link(connection, type, ref, *id);
   return id;
 }
 
@@ -152,13 +168,26 @@ void ChangeApplier::link(const Connection& connection, const std::string& type,
   if (!non_empty(ref["external_id"])) return;
   const std::string system =
       ref["system"].isString() ? ref["system"].asString() : connection.connector;
+  const std::string external_id = ref["external_id"].asString();
   store_.write([&](store::Tx& tx) {
     tx.exec(
         "INSERT INTO external_refs (tenant_id, system, object_type, external_id, object_id, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET object_id = "
         "excluded.object_id",
-        {connection.tenant_id, system, type, ref["external_id"].asString(), object_id,
-         now_rfc3339()});
+        {connection.tenant_id, system, type, external_id, object_id, now_rfc3339()});
+    if (type != "client") return;
+    // A client shows its ids elsewhere in external_ids, which is what a connector reads
+    // (clients.get) to find the record it pushes to; a link only in external_refs would be
+    // invisible to it.
+    auto row = tx.query_one("SELECT external_ids FROM clients WHERE id = ? AND tenant_id = ?",
+                            {object_id, connection.tenant_id});
+    if (!row) return;
+    Json::Value ids = api::from_text(row->text(0));
+    if (!ids.isObject()) ids = Json::Value(Json::objectValue);
+    if (ids[system] == Json::Value(external_id)) return;
+    ids[system] = external_id;
+    tx.exec("UPDATE clients SET external_ids = ? WHERE id = ? AND tenant_id = ?",
+            {api::to_text(ids), object_id, connection.tenant_id});
   });
 }
 
@@ -270,7 +299,18 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
   }
 
   if (op == "billing_info.put" || op == "services.put") {
-    const std::string client = require(connection, "client", member(change, "client"), "client");
+    const Json::Value& ref = member(change, "client");
+    std::string client;
+    if (member(change, "if_linked").isBool() && member(change, "if_linked").asBool()) {
+      // An accounting system reports every customer it has; most are no client here, and such
+      // a change is done with rather than retried until it is parked.
+      if (!is_reference(ref)) throw InvalidChange("client must be a reference");
+      const auto id = resolve(connection, "client", ref);
+      if (!id) return unchanged(op, "");
+      client = *id;
+    } else {
+      client = require(connection, "client", ref, "client");
+    }
     if (op == "services.put") {
       const Reply r =
           call(connection, "PUT", "/v1/clients/" + client + "/services", pick(change, {"items"}));

@@ -5,9 +5,14 @@
 // A change names objects by reference: {"id":"<our id>"} or {"external_id":"250"[, "system":
 // "connectwise"]} (system defaults to the connection's connector); a client also by
 // {"debtor_code":"C-1001"} (its code in the accounting system, from its billing info), tried
-// after an external id that is not linked; an invoice by {"number":"INV-2026-01042"}. Objects a
-// change creates are linked to their external id, and creates carry an Idempotency-Key derived from
-// it, so applying the same change twice (a retry after a crash) creates nothing twice.
+// after an external id that is not linked, and then linked to that external id; an invoice by
+// {"number":"INV-2026-01042"}. Objects a change creates are linked to their external id, and
+// creates carry an Idempotency-Key derived from it, so applying the same change twice (a retry
+// after a crash) creates nothing twice. A client's links show in its external_ids.
+//
+// A reference nobody is linked to means "not synced yet" and the delivery is retried, except for
+// billing_info.put and services.put with "if_linked": true, which then change nothing: what an
+// accounting system says of a customer that is no client here is not worth a retry.
 #pragma once
 
 #include "http/router.hpp"
