@@ -135,8 +135,8 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
                      // fresh count of attempts, whatever became of it before.
                      const auto changed = tx.exec(
                          "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = "
-                         "NULL, last_error = NULL WHERE tenant_id = ? AND id = ? AND status "
-                         "<> 'pending'",
+                         "NULL, deferred = 0, last_error = NULL WHERE tenant_id = ? AND id = ? "
+                         "AND status <> 'pending'",
                          {tenant, id});
                      auto r = tx.query_one(
                          std::string("SELECT ") + webhooks::kInboxColumns +

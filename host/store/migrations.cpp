@@ -294,6 +294,8 @@ CREATE TABLE inbox (
   status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'processed', 'parked')),
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at TEXT,
+  -- 1 while it waits for an object another delivery brings: later entries go ahead of it.
+  deferred        INTEGER NOT NULL DEFAULT 0 CHECK (deferred IN (0, 1)),
   last_error      TEXT,
   outcome         TEXT,
   processed_at    TEXT

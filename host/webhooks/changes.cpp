@@ -154,11 +154,11 @@ std::string ChangeApplier::require(const Connection& connection, const std::stri
   }
   auto id = resolve(connection, type, ref);
   if (!id) {
-    throw RetryLater("the " + type + " with " +
-                     (non_empty(ref["external_id"])
-                          ? "external id " + ref["external_id"].asString()
-                          : "debtor code " + ref["debtor_code"].asString()) +
-                     " is not known yet");
+    throw NotSyncedYet("the " + type + " with " +
+                       (non_empty(ref["external_id"])
+                            ? "external id " + ref["external_id"].asString()
+                            : "debtor code " + ref["debtor_code"].asString()) +
+                       " is not known yet");
   }
   return *id;
 }

@@ -51,6 +51,12 @@ struct RetryLater : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The change names an object that has not arrived yet. Later deliveries of the connection go
+// ahead of this one meanwhile: one of them may be what it waits for.
+struct NotSyncedYet : RetryLater {
+  using RetryLater::RetryLater;
+};
+
 // The connector's answer is not a list of changes the host understands: a bug in the connector,
 // retried like any failure of the hook and then parked where it is visible.
 struct InvalidChange : std::runtime_error {

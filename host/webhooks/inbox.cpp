@@ -116,11 +116,21 @@ bool InboxProcessor::round(std::chrono::system_clock::time_point& wake) {
     for (const auto& [id, tenant_id] : ids) {
       // Oldest first, and nothing after an entry that waits for its retry: a connector sees a
       // connection's deliveries in the order they came, so an old update never overwrites a
-      // newer one. The head is looked at first, so a connection that waits costs one probe.
-      auto head = tx.query_one(
-          "SELECT next_attempt_at FROM inbox WHERE connection_id = ? AND status = 'pending' "
-          "ORDER BY id LIMIT 1",
-          {id});
+      // newer one. An entry that waits for an object not synced yet is the exception: what
+      // comes after it goes ahead, since it may be what it waits for. The first entry that
+      // counts is looked at alone first, so a connection that waits costs one probe.
+      constexpr const char* kCounting =
+          "FROM inbox WHERE connection_id = ? AND status = 'pending' AND NOT (deferred = 1 AND "
+          "next_attempt_at > ?) ORDER BY id";
+      if (auto deferred = tx.query_one(
+              "SELECT MIN(next_attempt_at) FROM inbox WHERE connection_id = ? AND status = "
+              "'pending' AND deferred = 1 AND next_attempt_at > ?",
+              {id, now_text});
+          deferred && !deferred->is_null(0)) {
+        if (auto at = parse_rfc3339(deferred->text(0))) wake = std::min(wake, *at);
+      }
+      auto head = tx.query_one(std::string("SELECT next_attempt_at ") + kCounting + " LIMIT 1",
+                               {id, now_text});
       if (!head) continue;
       if (!head->is_null(0) && head->text(0) > now_text) {
         if (auto at = parse_rfc3339(head->text(0))) wake = std::min(wake, *at);
@@ -128,20 +138,19 @@ bool InboxProcessor::round(std::chrono::system_clock::time_point& wake) {
       }
       std::vector<Entry> entries;
       bool blocked = false;
-      tx.each(
-          "SELECT id, tenant_id, connection_id, headers, body, received_at, attempts, "
-          "next_attempt_at FROM inbox WHERE connection_id = ? AND status = 'pending' ORDER BY id "
-          "LIMIT ?",
-          {id, static_cast<int64_t>(options_.batch)}, [&](const store::Row& r) {
-            if (blocked) return;
-            if (!r.is_null(7) && r.text(7) > now_text) {
-              blocked = true;
-              if (auto at = parse_rfc3339(r.text(7))) wake = std::min(wake, *at);
-              return;
-            }
-            entries.push_back(Entry{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4),
-                                    r.text(5), r.integer(6)});
-          });
+      tx.each(std::string("SELECT id, tenant_id, connection_id, headers, body, received_at, "
+                          "attempts, next_attempt_at ") +
+                  kCounting + " LIMIT ?",
+              {id, now_text, static_cast<int64_t>(options_.batch)}, [&](const store::Row& r) {
+                if (blocked) return;
+                if (!r.is_null(7) && r.text(7) > now_text) {
+                  blocked = true;
+                  if (auto at = parse_rfc3339(r.text(7))) wake = std::min(wake, *at);
+                  return;
+                }
+                entries.push_back(Entry{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4),
+                                        r.text(5), r.integer(6)});
+              });
       if (!entries.empty()) work.push_back({id, tenant_id, std::move(entries)});
     }
   });
@@ -154,7 +163,7 @@ bool InboxProcessor::round(std::chrono::system_clock::time_point& wake) {
       worked = true;
       const Result r = process(entry, *connection);
       if (updates_.size() >= 64) flush();
-      if (r != Result::processed) break;  // keep the order
+      if (r == Result::failed || r == Result::waiting) break;  // keep the order
     }
   }
   flush();
@@ -190,6 +199,9 @@ InboxProcessor::Result InboxProcessor::process(const Entry& entry, const Connect
     const Json::Value& changes = answer.body["changes"];
     results =
         applier_.apply(connection, changes.isNull() ? Json::Value(Json::arrayValue) : changes);
+  } catch (const NotSyncedYet& e) {
+    fail(entry, e.what(), true);
+    return Result::deferred;
   } catch (const RetryLater& e) {
     fail(entry, e.what());
     return Result::failed;
@@ -234,16 +246,18 @@ void InboxProcessor::flush() {
         case Result::processed:
           tx.exec(
               "UPDATE inbox SET status = 'processed', attempts = attempts + 1, outcome = ?, "
-              "last_error = NULL, next_attempt_at = NULL, processed_at = ? WHERE id = ? AND "
-              "status = 'pending'",
+              "last_error = NULL, next_attempt_at = NULL, deferred = 0, processed_at = ? WHERE id "
+              "= ? AND status = 'pending'",
               {u.outcome, now, u.id});
           break;
         case Result::failed:
+        case Result::deferred:
           tx.exec(
-              "UPDATE inbox SET attempts = ?, last_error = ?, status = ?, next_attempt_at = ? "
-              "WHERE id = ? AND status = 'pending'",
+              "UPDATE inbox SET attempts = ?, last_error = ?, status = ?, next_attempt_at = ?, "
+              "deferred = ? WHERE id = ? AND status = 'pending'",
               {u.attempts, u.error, std::string(u.park ? "parked" : "pending"),
-               u.park ? store::Value(nullptr) : store::Value(u.next_attempt_at), u.id});
+               u.park ? store::Value(nullptr) : store::Value(u.next_attempt_at),
+               int64_t{u.deferred ? 1 : 0}, u.id});
           break;
         case Result::waiting:
           tx.exec(
@@ -279,10 +293,11 @@ std::chrono::milliseconds InboxProcessor::backoff(int64_t attempts) {
   return std::chrono::milliseconds(static_cast<int64_t>(delay.count() * spread(jitter_)));
 }
 
-void InboxProcessor::fail(const Entry& entry, const std::string& error) {
+void InboxProcessor::fail(const Entry& entry, const std::string& error, bool deferred) {
   Update u;
   u.id = entry.id;
   u.result = Result::failed;
+  u.deferred = deferred;
   u.attempts = entry.attempts + 1;
   u.park = u.attempts >= options_.max_attempts;
   u.error = error;

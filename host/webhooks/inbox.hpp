@@ -68,7 +68,7 @@ class InboxProcessor {
     std::string tenant_id, connection_id, headers, body, received_at;
     int64_t attempts = 0;
   };
-  enum class Result { processed, failed, waiting };
+  enum class Result { processed, failed, deferred, waiting };
   // What processing an entry came to, written with others in one transaction: an entry that
   // changes nothing must not cost a commit of its own.
   struct Update {
@@ -79,6 +79,7 @@ class InboxProcessor {
     std::string next_attempt_at;
     int64_t attempts = 0;
     bool park = false;
+    bool deferred = false;
     std::vector<events::NewEvent> events;
   };
 
@@ -87,7 +88,7 @@ class InboxProcessor {
   // next one becomes due.
   bool round(std::chrono::system_clock::time_point& wake);
   Result process(const Entry& entry, const Connection& connection);
-  void fail(const Entry& entry, const std::string& error);
+  void fail(const Entry& entry, const std::string& error, bool deferred = false);
   void wait(const Entry& entry, const std::string& why);
   // Writes the updates gathered so far in one transaction.
   void flush();
