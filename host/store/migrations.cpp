@@ -302,6 +302,7 @@ CREATE TABLE inbox (
 ) STRICT;
 CREATE UNIQUE INDEX inbox_once ON inbox (connection_id, dedupe_key);
 CREATE INDEX inbox_pending ON inbox (connection_id, id) WHERE status = 'pending';
+CREATE INDEX inbox_deferred ON inbox (connection_id, next_attempt_at) WHERE status = 'pending' AND deferred = 1;
 CREATE INDEX inbox_by_tenant ON inbox (tenant_id, id);
 
 CREATE TABLE webhook_endpoints (
