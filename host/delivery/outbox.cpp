@@ -495,6 +495,13 @@ void Outbox::push(const Pending& d) {
     a.error = "sync.push failed: " + answer.error_message();
     return record(d, a, target);
   }
+  // What no retry can mend (a number too long for the system, a setting missing) is said once
+  // and ends the delivery, where the partner sees it, instead of being tried for a day.
+  if (answer.body["failed"].isString()) {
+    a.verdict = "failed";
+    a.error = "the connector gave up: " + answer.body["failed"].asString();
+    return record(d, a, target);
+  }
   std::vector<Json::Value> requests;
   const Json::Value& asked = answer.body["requests"];
   for (Json::ArrayIndex i = 0; i < asked.size(); ++i) {

@@ -306,6 +306,16 @@ TEST_CASE("a connector's requests go out through the outbox with its idempotency
   CHECK(duplicate["status"].asString() == "failed");
   CHECK(duplicate["attempts"].size() == 1);
   CHECK(duplicate["last_error"].asString().find("already has this client") != std::string::npos);
+
+  // What the connector knows no retry will mend ends the sync delivery at once, with its reason.
+  REQUIRE(out.api.post("/v1/clients", R"({"name":"Unpushable Ltd"})").status == 201);
+  Json::Value failed;
+  REQUIRE(eventually([&] {
+    for (const auto& d : out.deliveries("?kind=sync&status=failed")) failed = d;
+    return !failed.isNull();
+  }));
+  CHECK(failed["attempt_count"].asInt() == 1);
+  CHECK(failed["last_error"].asString().find("takes no names this long") != std::string::npos);
 }
 
 TEST_CASE("endpoint input is checked field by field and nothing is stored", "[delivery]") {
