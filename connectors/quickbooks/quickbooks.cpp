@@ -309,10 +309,12 @@ class QuickBooks final : public psa::Plugin {
     const std::string number = text(invoice["number"]);
     if (number.empty()) throw std::runtime_error("invoice.issued carries no invoice number");
     if (number.size() > kDocNumberLimit) {
-      throw std::runtime_error("invoice number " + number + " has " +
-                               std::to_string(number.size()) +
-                               " characters; a QuickBooks DocNumber holds at most 21: shorten "
-                               "the numbering's prefix or pattern");
+      // No retry makes the number shorter: the delivery ends here, with what to do.
+      Json::Value failed;
+      failed["failed"] = "invoice number " + number + " has " + std::to_string(number.size()) +
+                         " characters; a QuickBooks DocNumber holds at most 21: shorten the "
+                         "numbering's prefix or pattern";
+      return failed;
     }
     Api api(*host_, request);
     const std::string customer = customer_for(api, request, invoice);
