@@ -259,8 +259,8 @@ int cmd_connections(const std::vector<std::string>& args) {
       "outbound-ca", po::value<std::string>(),
       "CA bundle trusted, besides the system's, for the connector's HTTPS (test)")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
-      "folder of connector manifests (default: the bundled ones)")(
-      "json", po::bool_switch(), "print JSON (list)");
+      "folder of connector manifests (default: the bundled ones)")("json", po::bool_switch(),
+                                                                   "print JSON (list)");
   po::positional_options_description positional;
   positional.add("action", 1);
   const auto vm = parse("connections", options, args, &positional);
