@@ -121,24 +121,12 @@ Json::Value RestApi::expect_ok(const std::string& method, const std::string& pat
 
 std::optional<std::string> RestApi::linked_object(const std::string& type,
                                                   const std::string& external_id) const {
-  Json::Value q;
-  q["tenant_id"] = tenant_id_;
-  q["object_type"] = type;
-  q["external_id"] = external_id;
-  const Json::Value r = host_.call("external_refs.find", q);
-  if (!r["object_id"].isString()) return std::nullopt;
-  return r["object_id"].asString();
+  return connectors::linked_object(host_, tenant_id_, type, external_id);
 }
 
 std::optional<std::string> RestApi::linked_external(const std::string& type,
                                                     const std::string& object_id) const {
-  Json::Value q;
-  q["tenant_id"] = tenant_id_;
-  q["object_type"] = type;
-  q["object_id"] = object_id;
-  const Json::Value r = host_.call("external_refs.find", q);
-  if (!r["external_id"].isString()) return std::nullopt;
-  return r["external_id"].asString();
+  return connectors::linked_external(host_, tenant_id_, type, object_id);
 }
 
 const Json::Value& field(const Json::Value& record, std::string_view name) {
@@ -159,20 +147,6 @@ bool has_field(const Json::Value& record, std::string_view name) {
     if (same_name(it.name(), name)) return true;
   }
   return false;
-}
-
-std::string id_text(const Json::Value& v) {
-  if (v.isIntegral() && !v.isBool()) {
-    const auto n = v.asLargestInt();
-    return n > 0 ? std::to_string(n) : std::string();
-  }
-  if (v.isString()) {
-    const std::string s = v.asString();
-    if (!s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos) {
-      return s;
-    }
-  }
-  return "";
 }
 
 std::string text(const Json::Value& v) {

@@ -5,6 +5,8 @@
 
 #include <psa/sdk.hpp>
 
+#include "psa_shared.hpp"
+
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -67,8 +69,7 @@ class ManageApi {
 
 // --- reading records ----------------------------------------------------------------------------
 
-// An id as ConnectWise gives it (a number, or digits in a string) as text; "" when it is not one.
-std::string id_text(const Json::Value& v);
+using connectors::id_text;
 // Text fit for a field of at most max characters: control characters (line breaks in notes)
 // become spaces, the ends are trimmed and the rest cut at a character boundary.
 std::string clean_text(const std::string& s, std::size_t max);

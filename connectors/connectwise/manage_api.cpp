@@ -102,38 +102,12 @@ Json::Value ManageApi::expect_ok(const std::string& method, const std::string& p
 
 std::optional<std::string> ManageApi::linked_object(const std::string& type,
                                                     const std::string& external_id) const {
-  Json::Value q;
-  q["tenant_id"] = tenant_id_;
-  q["object_type"] = type;
-  q["external_id"] = external_id;
-  const Json::Value r = host_.call("external_refs.find", q);
-  if (!r["object_id"].isString()) return std::nullopt;
-  return r["object_id"].asString();
+  return connectors::linked_object(host_, tenant_id_, type, external_id);
 }
 
 std::optional<std::string> ManageApi::linked_external(const std::string& type,
                                                       const std::string& object_id) const {
-  Json::Value q;
-  q["tenant_id"] = tenant_id_;
-  q["object_type"] = type;
-  q["object_id"] = object_id;
-  const Json::Value r = host_.call("external_refs.find", q);
-  if (!r["external_id"].isString()) return std::nullopt;
-  return r["external_id"].asString();
-}
-
-std::string id_text(const Json::Value& v) {
-  if (v.isIntegral() && !v.isBool()) {
-    const auto n = v.asLargestInt();
-    return n > 0 ? std::to_string(n) : std::string();
-  }
-  if (v.isString()) {
-    const std::string s = v.asString();
-    if (!s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos) {
-      return s;
-    }
-  }
-  return "";
+  return connectors::linked_external(host_, tenant_id_, type, object_id);
 }
 
 std::string clean_text(const std::string& s, std::size_t max) {

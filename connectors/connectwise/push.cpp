@@ -17,19 +17,6 @@ std::string text(const Json::Value& v) {
   return v.isString() ? v.asString() : std::string();
 }
 
-// FNV-1a, 64 bits, in hex: a short stable tag for a refusal, written into the note it becomes
-// so that the note can be found again before another is made.
-std::string tag(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (const unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
 bool caused_by_this_connection(const ManageApi& api, const Json::Value& event) {
   return text(event["actor"]) == "connection:" + api.connection()["name"].asString();
 }
@@ -42,36 +29,12 @@ bool caused_by_this_connection(const ManageApi& api, const Json::Value& event) {
 // and a note with that tag already there means it was said before (by an earlier attempt or an
 // earlier, identical refusal of a callback repeated).
 void report_refusal(const ManageApi& api, const Json::Value& event) {
-  const Json::Value& data = event["data"];
-  if (text(data["connection_id"]) != api.connection_id()) return;  // another connection's
-  const Json::Value& change = data["change"];
-  const std::string op = text(change["op"]);
-  std::string entry;
-  if (op == "time_entry.approve" || op == "time_entry.reject") {
-    entry = id_text(change["entry"]["external_id"]);
-  } else if (op == "time_entry.upsert") {
-    entry = id_text(change["ref"]["external_id"]);
-  } else {
-    return;
-  }
-  const std::string ticket = id_text(change["ticket"]["external_id"]);
-  if (entry.empty() || ticket.empty()) return;
-
-  const Json::Value& problem = data["problem"];
-  std::string reason = text(problem["detail"]);
-  if (reason.empty()) reason = text(problem["title"]);
-  if (reason.empty()) reason = "refused with status " + data["status"].asString();
-  std::string missing;
-  for (const auto& m : problem["prompt"]["missing"]) {
-    if (m.isString()) missing += (missing.empty() ? "" : ", ") + m.asString();
-  }
-  const std::string what = op == "time_entry.approve"  ? "did not approve"
-                           : op == "time_entry.reject" ? "did not reject"
-                                                       : "did not take the change to";
-  const std::string marker = "[psahost " + tag(op + "\n" + entry + "\n" + reason) + "]";
-  std::string note = "psahost " + what + " time entry " + entry + ": " + reason;
-  if (!missing.empty()) note += " Missing: " + missing + ".";
-  note += "\n" + marker;
+  const auto refusal = connectors::refusal_note(event, api.connection_id());
+  if (!refusal) return;
+  const std::string& entry = refusal->entry;
+  const std::string& ticket = refusal->ticket;
+  const std::string& marker = refusal->marker;
+  const std::string& note = refusal->text;
 
   const Reply existing =
       api.call("GET", "/service/tickets/" + ticket + "/notes?pageSize=1000&orderBy=id%20desc");
