@@ -74,11 +74,9 @@ class RestApi {
 // webhook Fields may write "CompanyID". Null when absent.
 const Json::Value& field(const Json::Value& record, std::string_view name);
 bool has_field(const Json::Value& record, std::string_view name);
+using connectors::clean_text;
 using connectors::id_text;
-// Text fit for a field of at most max characters: control characters become spaces, the ends
-// are trimmed and the rest cut at a character boundary.
-std::string clean_text(const std::string& s, std::size_t max);
-std::string text(const Json::Value& v);
+using connectors::text;
 // An id for a request body: Autotask's ids are integers.
 Json::Value id_number(const std::string& id);
 

@@ -149,35 +149,8 @@ bool has_field(const Json::Value& record, std::string_view name) {
   return false;
 }
 
-std::string text(const Json::Value& v) {
-  return v.isString() ? v.asString() : std::string();
-}
-
 Json::Value id_number(const std::string& id) {
   return static_cast<Json::Int64>(std::stoll(id));
-}
-
-std::string clean_text(const std::string& s, std::size_t max) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? ' ' : c;
-  }
-  const auto first = out.find_first_not_of(' ');
-  if (first == std::string::npos) return "";
-  out.erase(0, first);
-  out.erase(out.find_last_not_of(' ') + 1);
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if ((static_cast<unsigned char>(out[i]) & 0xC0) == 0x80) continue;
-    if (++chars > max) {
-      out.resize(i);
-      out.erase(out.find_last_not_of(' ') + 1);
-      break;
-    }
-  }
-  return out;
 }
 
 }  // namespace autotask

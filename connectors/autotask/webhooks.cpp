@@ -15,11 +15,7 @@
 namespace autotask {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using connectors::lower;
 
 struct Mapping {
   Json::Value changes = Json::Value(Json::arrayValue);

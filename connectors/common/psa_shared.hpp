@@ -1,8 +1,10 @@
-// What the PSA connectors share: ids as PSAs give them, the links the host keeps between our
-// objects and a PSA's ids, and a refused change told back once on the entry's ticket.
+// What the PSA connectors share: ids as PSAs give them, the links the host keeps between
+// our objects and a PSA's ids, and a refused change told back once on the entry's ticket.
 #pragma once
 
 #include <psa/sdk.hpp>
+
+#include "text.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -79,7 +81,6 @@ struct RefusalNote {
 // when the event is another connection's, or not about a time entry with its ticket.
 inline std::optional<RefusalNote> refusal_note(const Json::Value& event,
                                                const std::string& connection_id) {
-  const auto text = [](const Json::Value& v) { return v.isString() ? v.asString() : ""; };
   const Json::Value& data = event["data"];
   if (text(data["connection_id"]) != connection_id) return std::nullopt;
   const Json::Value& change = data["change"];

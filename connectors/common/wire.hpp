@@ -5,6 +5,8 @@
 
 #include <psa/sdk.hpp>
 
+#include "text.hpp"
+
 #include <cctype>
 #include <cstdio>
 #include <string>
@@ -81,18 +83,6 @@ inline std::string json_body(const Json::Value& body) {
   return out;
 }
 
-// Free text as it may go into another system's record: without control characters, which no
-// invoice or address needs and which some systems refuse.
-inline std::string clean(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u != 0x7F) out += c;
-  }
-  return out;
-}
-
 // RFC 3986 percent-encoding of everything but the unreserved characters, for a query value.
 inline std::string url_encode(std::string_view s) {
   std::string out;
@@ -115,11 +105,6 @@ inline bool is_record_id(std::string_view id) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
   }
   return true;
-}
-
-inline std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // The ISO 3166-1 alpha-2 code for what an address names as its country: a code already, an

@@ -17,15 +17,7 @@ namespace {
 const std::vector<std::string> kApprovedStatuses = {"ApprovedByTierOne", "ApprovedByTierTwo",
                                                     "ReadyToBill", "Billed", "BilledAgreement"};
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string text(const Json::Value& v) {
-  return v.isString() ? v.asString() : std::string();
-}
+using connectors::lower;
 
 struct Mapping {
   Json::Value changes = Json::Value(Json::arrayValue);

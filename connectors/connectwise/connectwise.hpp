@@ -69,10 +69,9 @@ class ManageApi {
 
 // --- reading records ----------------------------------------------------------------------------
 
+using connectors::clean_text;
 using connectors::id_text;
-// Text fit for a field of at most max characters: control characters (line breaks in notes)
-// become spaces, the ends are trimmed and the rest cut at a character boundary.
-std::string clean_text(const std::string& s, std::size_t max);
+using connectors::text;
 // Seconds since the epoch of an RFC 3339 time ("2026-01-05T09:30:00Z", offsets allowed).
 std::optional<int64_t> parse_time(const std::string& s);
 // Percent-encoding for a query parameter's value.

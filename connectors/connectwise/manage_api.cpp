@@ -110,29 +110,6 @@ std::optional<std::string> ManageApi::linked_external(const std::string& type,
   return connectors::linked_external(host_, tenant_id_, type, object_id);
 }
 
-std::string clean_text(const std::string& s, std::size_t max) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? ' ' : c;
-  }
-  const auto first = out.find_first_not_of(' ');
-  if (first == std::string::npos) return "";
-  out.erase(0, first);
-  out.erase(out.find_last_not_of(' ') + 1);
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if ((static_cast<unsigned char>(out[i]) & 0xC0) == 0x80) continue;
-    if (++chars > max) {
-      out.resize(i);
-      out.erase(out.find_last_not_of(' ') + 1);
-      break;
-    }
-  }
-  return out;
-}
-
 std::optional<int64_t> parse_time(const std::string& s) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   int used = 0;

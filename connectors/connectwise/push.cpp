@@ -13,10 +13,6 @@ namespace {
 // the technician's own notes stay as they are.
 constexpr const char* kStatusPrefix = "psahost: ";
 
-std::string text(const Json::Value& v) {
-  return v.isString() ? v.asString() : std::string();
-}
-
 bool caused_by_this_connection(const ManageApi& api, const Json::Value& event) {
   return text(event["actor"]) == "connection:" + api.connection()["name"].asString();
 }

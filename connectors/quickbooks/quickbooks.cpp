@@ -30,6 +30,8 @@ constexpr std::size_t kDocNumberLimit = 21;
 // the connection's later notifications for long.
 constexpr int64_t kAttemptsForMissing = 3;
 
+// A string member, or an integral one as its digits (connectors::text takes strings only): a
+// notification may carry an id such as realmId as a number.
 std::string text(const Json::Value& v) {
   return v.isString() ? v.asString() : v.isIntegral() ? v.asString() : std::string();
 }

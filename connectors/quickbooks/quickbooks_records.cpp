@@ -8,10 +8,7 @@ namespace {
 
 using connectors::clean;
 using connectors::decimal;
-
-std::string text(const Json::Value& v) {
-  return v.isString() ? v.asString() : std::string();
-}
+using connectors::text;
 
 // QuickBooks sends a tax id back masked ("XXXXXX56789"): such a value says nothing.
 bool is_masked(const std::string& s) {

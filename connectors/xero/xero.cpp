@@ -27,9 +27,7 @@ constexpr const char* kSystem = "xero";
 // connection's later events for long.
 constexpr int64_t kAttemptsForMissing = 3;
 
-std::string text(const Json::Value& v) {
-  return v.isString() ? v.asString() : std::string();
-}
+using connectors::text;
 
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

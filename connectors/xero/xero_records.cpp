@@ -8,10 +8,7 @@ namespace {
 
 using connectors::clean;
 using connectors::decimal;
-
-std::string text(const Json::Value& v) {
-  return v.isString() ? v.asString() : std::string();
-}
+using connectors::text;
 
 // Xero keeps a phone in parts; billing info takes one number.
 std::string phone_of(const Json::Value& phone) {
