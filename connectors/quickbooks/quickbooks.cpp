@@ -200,7 +200,7 @@ class QuickBooks final : public psa::Plugin {
                       const std::string& payment) {
     const std::string id = text(record["Id"]);
     const std::string number = text(record["DocNumber"]);
-    const auto ours = find_ours(m.request, number);
+    const auto ours = connectors::find_invoice(*host_, m.request, number);
     if (!ours) {
       m.notes.push_back("invoice " + id + " (" + (number.empty() ? "no number" : number) +
                         ") was not issued here");
@@ -283,19 +283,6 @@ class QuickBooks final : public psa::Plugin {
       return text(host_->call("clients.get", get)["external_ids"][kSystem]);
     } catch (const psa::HostError& e) {
       if (e.code() == PSA_NOT_FOUND) return "";
-      throw;
-    }
-  }
-
-  std::optional<Json::Value> find_ours(const Json::Value& request, const std::string& number) {
-    if (number.empty()) return std::nullopt;
-    Json::Value find;
-    find["tenant_id"] = request["tenant_id"];
-    find["number"] = number;
-    try {
-      return host_->call("invoices.find", find);
-    } catch (const psa::HostError& e) {
-      if (e.code() == PSA_NOT_FOUND) return std::nullopt;
       throw;
     }
   }
@@ -391,7 +378,6 @@ class QuickBooks final : public psa::Plugin {
 
   Json::Value result(const Json::Value& request) {
     const Json::Value& sent = request["request"];
-    const Json::Value& response = request["response"];
     Json::Value body;
     if (sent["body"].isString() && !sent["body"].asString().empty()) {
       try {
@@ -399,64 +385,27 @@ class QuickBooks final : public psa::Plugin {
       } catch (const psa::HookError&) {
       }
     }
-    std::string number = text(body["DocNumber"]);
-    std::string customer = text(body["CustomerRef"]["value"]);
-    Answer a;
-    if (response.isObject()) {
-      a.status = response["status"].asInt();
-      a.text = response["body"].asString();
-      try {
-        const Json::Value parsed = psa::json::parse(a.text);
-        if (parsed.isObject()) a.body = parsed;
-      } catch (const psa::HookError&) {
-      }
-    }
+    const Answer a = connectors::answer_of(request["response"]);
+    connectors::PushedInvoice pushed;
+    pushed.number = text(body["DocNumber"]);
+    pushed.party = text(body["CustomerRef"]["value"]);
     const Json::Value record = a.ok() ? a.body["Invoice"] : Json::Value();
     if (record.isObject() && !text(record["Id"]).empty()) {
-      if (number.empty()) number = text(record["DocNumber"]);
-      if (customer.empty()) customer = text(record["CustomerRef"]["value"]);
-      return delivered(request, number, text(record["Id"]), customer);
+      if (pushed.number.empty()) pushed.number = text(record["DocNumber"]);
+      if (pushed.party.empty()) pushed.party = text(record["CustomerRef"]["value"]);
+      pushed.created_id = text(record["Id"]);
     }
-    Api api(*host_, request);
-    const auto ours = find_ours(request, number);
-    if (response.isObject() && is_duplicate_number(a)) {
-      // Ours after all when it is what we pushed (a create that went through while its answer
-      // was lost, sent again after QuickBooks forgot the requestid).
-      if (ours) {
-        if (const auto mine = lookup(api, *ours, customer)) {
-          return delivered(request, number, text((*mine)["Id"]), customer);
-        }
-      }
-      return verdict("failed",
-                     "QuickBooks already has another invoice numbered " + number + " (" +
-                         fault_of(a.body).text() +
-                         "): the numbering here and there do not line up; see GET "
-                         "/v1/invoice-numbering",
-                     ours, customer);
-    }
-    const int status = a.status;
-    if (response.isObject() && status >= 400 && status < 500 && status != 401 && status != 408 &&
-        status != 429) {
-      return verdict("failed",
-                     "QuickBooks refused invoice " + number + " with " + std::to_string(status) +
-                         ": " + fault_of(a.body).text(),
-                     ours, customer);
-    }
-    // No answer, an error on its side, a token it refused, or an answer that is not the
-    // invoice: it may have been created all the same, so it is looked up before it is sent again.
-    const std::string why = response.isObject() ? "QuickBooks answered " + std::to_string(status) +
-                                                      (a.ok() ? " without the invoice" : "")
-                                                : "no answer (" + request["error"].asString() + ")";
-    if (ours && !number.empty()) {
-      try {
-        if (const auto mine = lookup(api, *ours, customer)) {
-          return delivered(request, number, text((*mine)["Id"]), customer);
-        }
-      } catch (const std::exception& e) {
-        return verdict("retry", why + "; looking it up failed too: " + e.what(), ours, customer);
-      }
-    }
-    return verdict("retry", why, ours, customer);
+    // QuickBooks forgets a requestid after a while: a create sent again then may be refused as a
+    // duplicate of itself, which invoice_result tells from another invoice by looking it up.
+    pushed.duplicate_number = is_duplicate_number(a);
+    pushed.refusal = fault_of(a.body).text();
+    const Api api(*host_, request);
+    return connectors::invoice_result(*host_, request, "QuickBooks", a, pushed,
+                                      [&](const Json::Value& ours) -> std::optional<std::string> {
+                                        if (const auto mine = lookup(api, ours, pushed.party))
+                                          return text((*mine)["Id"]);
+                                        return std::nullopt;
+                                      });
   }
 
   std::optional<Json::Value> lookup(const Api& api, const Json::Value& ours,
@@ -466,36 +415,6 @@ class QuickBooks final : public psa::Plugin {
       if (is_our_invoice(found, ours, customer)) return found;
     }
     return std::nullopt;
-  }
-
-  Json::Value delivered(const Json::Value& request, const std::string& number,
-                        const std::string& invoice_id, const std::string& customer) {
-    Json::Value out = verdict("delivered", "", find_ours(request, number), customer);
-    Json::Value change;
-    change["op"] = "invoice.external_id";
-    change["invoice"]["number"] = number;
-    change["external_id"] = invoice_id;
-    out["changes"].append(change);
-    return out;
-  }
-
-  // The outcome, with the client linked to the customer it was pushed to whatever became of the
-  // invoice, so that the next push finds it without a search.
-  static Json::Value verdict(const std::string& outcome, const std::string& reason,
-                             const std::optional<Json::Value>& ours, const std::string& customer) {
-    Json::Value out;
-    out["outcome"] = outcome;
-    if (!reason.empty()) out["reason"] = reason;
-    out["changes"] = Json::Value(Json::arrayValue);
-    if (ours && !customer.empty() && !text((*ours)["client_id"]).empty()) {
-      Json::Value link;
-      link["op"] = "external_ref.link";
-      link["object_type"] = "client";
-      link["object_id"] = (*ours)["client_id"];
-      link["ref"]["external_id"] = customer;
-      out["changes"].append(link);
-    }
-    return out;
   }
 
   // --- commands --------------------------------------------------------------------------------

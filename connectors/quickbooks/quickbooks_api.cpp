@@ -69,17 +69,7 @@ Answer Api::send(const std::string& method, const std::string& url, const std::s
     call["body"] = body;
   }
   call["timeout_ms"] = 10000;
-  const Json::Value reply = host_.call("http.request", call);
-  Answer a;
-  a.status = reply["status"].asInt();
-  a.text = reply["body"].asString();
-  try {
-    const Json::Value parsed = psa::json::parse(a.text);
-    if (parsed.isObject()) a.body = parsed;
-  } catch (const psa::HookError&) {
-    // Not JSON: a proxy's error page, or garbage; ok() says no and fail() shows the start of it.
-  }
-  return a;
+  return connectors::answer_of(host_.call("http.request", call));
 }
 
 Answer Api::get(const std::string& url) const {

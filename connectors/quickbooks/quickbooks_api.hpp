@@ -5,6 +5,8 @@
 
 #include <psa/sdk.hpp>
 
+#include "accounting.hpp"
+
 #include <optional>
 #include <string>
 
@@ -13,12 +15,7 @@ namespace quickbooks {
 inline constexpr const char* kDefaultBaseUrl = "https://quickbooks.api.intuit.com";
 inline constexpr const char* kMinorVersion = "75";
 
-struct Answer {
-  int status = 0;
-  Json::Value body;  // null when the body is not a JSON object
-  std::string text;  // the raw body
-  bool ok() const { return status >= 200 && status < 300 && body.isObject(); }
-};
+using connectors::Answer;
 
 // The first error of a Fault document ({"Fault":{"Error":[{"Message","Detail","code"}]}}).
 struct Fault {

@@ -133,7 +133,7 @@ class Xero final : public psa::Plugin {
       return;
     }
     const std::string number = text((*record)["InvoiceNumber"]);
-    const auto ours = find_ours(m.request, number);
+    const auto ours = connectors::find_invoice(*host_, m.request, number);
     if (!ours) {
       m.notes.push_back("invoice " + id + " (" + (number.empty() ? "no number" : number) +
                         ") was not issued here");
@@ -176,19 +176,6 @@ class Xero final : public psa::Plugin {
     change["merge"] = true;
     change["if_linked"] = true;
     m.changes.append(change);
-  }
-
-  std::optional<Json::Value> find_ours(const Json::Value& request, const std::string& number) {
-    if (number.empty()) return std::nullopt;
-    Json::Value find;
-    find["tenant_id"] = request["tenant_id"];
-    find["number"] = number;
-    try {
-      return host_->call("invoices.find", find);
-    } catch (const psa::HostError& e) {
-      if (e.code() == PSA_NOT_FOUND) return std::nullopt;
-      throw;
-    }
   }
 
   // --- outbound --------------------------------------------------------------------------------
@@ -274,7 +261,6 @@ class Xero final : public psa::Plugin {
 
   Json::Value result(const Json::Value& request) {
     const Json::Value& sent = request["request"];
-    const Json::Value& response = request["response"];
     Json::Value body;
     if (sent["body"].isString() && !sent["body"].asString().empty()) {
       try {
@@ -283,84 +269,27 @@ class Xero final : public psa::Plugin {
       }
     }
     const Json::Value& asked = body["Invoices"][0];
-    std::string number = text(asked["InvoiceNumber"]);
-    std::string contact = text(asked["Contact"]["ContactID"]);
-    const Answer a = answer_of(response);
+    const Answer a = answer_of(request["response"]);
+    connectors::PushedInvoice pushed;
+    pushed.number = text(asked["InvoiceNumber"]);
+    pushed.party = text(asked["Contact"]["ContactID"]);
     const Json::Value record = a.ok() ? a.body["Invoices"][0] : Json::Value();
     if (record.isObject() && !text(record["InvoiceID"]).empty()) {
-      if (number.empty()) number = text(record["InvoiceNumber"]);
-      if (contact.empty()) contact = text(record["Contact"]["ContactID"]);
-      return delivered(request, number, text(record["InvoiceID"]), contact);
+      if (pushed.number.empty()) pushed.number = text(record["InvoiceNumber"]);
+      if (pushed.party.empty()) pushed.party = text(record["Contact"]["ContactID"]);
+      pushed.created_id = text(record["InvoiceID"]);
     }
-    Api api(*host_, request);
-    const auto ours = find_ours(request, number);
-    if (response.isObject() && is_duplicate_number(a)) {
-      // Ours after all when it is what we pushed (a create that went through while its answer
-      // was lost, sent again after Xero forgot the Idempotency-Key).
-      if (ours) {
-        if (const auto mine = lookup(api, *ours, contact)) {
-          return delivered(request, number, text((*mine)["InvoiceID"]), contact);
-        }
-      }
-      return verdict("failed",
-                     "Xero already has another invoice numbered " + number + " (" + error_text(a) +
-                         "): the numbering here and there do not line up; see GET "
-                         "/v1/invoice-numbering",
-                     ours, contact);
-    }
-    const int status = a.status;
-    if (response.isObject() && status >= 400 && status < 500 && status != 401 && status != 408 &&
-        status != 429) {
-      return verdict("failed",
-                     "Xero refused invoice " + number + " with " + std::to_string(status) + ": " +
-                         error_text(a),
-                     ours, contact);
-    }
-    // No answer, an error on its side, a token it refused, or an answer that is not the
-    // invoice: it may have been created all the same, so it is looked up before it is sent again.
-    const std::string why = response.isObject() ? "Xero answered " + std::to_string(status) +
-                                                      (a.ok() ? " without the invoice" : "")
-                                                : "no answer (" + request["error"].asString() + ")";
-    if (ours) {
-      try {
-        if (const auto mine = lookup(api, *ours, contact)) {
-          return delivered(request, number, text((*mine)["InvoiceID"]), contact);
-        }
-      } catch (const std::exception& e) {
-        return verdict("retry", why + "; looking it up failed too: " + e.what(), ours, contact);
-      }
-    }
-    return verdict("retry", why, ours, contact);
-  }
-
-  Json::Value delivered(const Json::Value& request, const std::string& number,
-                        const std::string& invoice_id, const std::string& contact) {
-    Json::Value out = verdict("delivered", "", find_ours(request, number), contact);
-    Json::Value change;
-    change["op"] = "invoice.external_id";
-    change["invoice"]["number"] = number;
-    change["external_id"] = invoice_id;
-    out["changes"].append(change);
-    return out;
-  }
-
-  // The outcome, with the client linked to the contact it was pushed to whatever became of the
-  // invoice, so that the next push finds it without a search.
-  static Json::Value verdict(const std::string& outcome, const std::string& reason,
-                             const std::optional<Json::Value>& ours, const std::string& contact) {
-    Json::Value out;
-    out["outcome"] = outcome;
-    if (!reason.empty()) out["reason"] = reason;
-    out["changes"] = Json::Value(Json::arrayValue);
-    if (ours && !contact.empty() && !text((*ours)["client_id"]).empty()) {
-      Json::Value link;
-      link["op"] = "external_ref.link";
-      link["object_type"] = "client";
-      link["object_id"] = (*ours)["client_id"];
-      link["ref"]["external_id"] = contact;
-      out["changes"].append(link);
-    }
-    return out;
+    // Xero forgets an Idempotency-Key after a while: a create sent again then may be refused as
+    // a duplicate of itself, which invoice_result tells from another invoice by looking it up.
+    pushed.duplicate_number = is_duplicate_number(a);
+    pushed.refusal = error_text(a);
+    const Api api(*host_, request);
+    return connectors::invoice_result(*host_, request, "Xero", a, pushed,
+                                      [&](const Json::Value& ours) -> std::optional<std::string> {
+                                        if (const auto mine = lookup(api, ours, pushed.party))
+                                          return text((*mine)["InvoiceID"]);
+                                        return std::nullopt;
+                                      });
   }
 
   // --- commands --------------------------------------------------------------------------------

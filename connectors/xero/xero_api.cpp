@@ -30,20 +30,6 @@ bool is_duplicate_number(const Answer& a) {
          text.find("must be unique") != std::string::npos;
 }
 
-Answer answer_of(const Json::Value& response) {
-  Answer a;
-  if (!response.isObject()) return a;
-  a.status = response["status"].asInt();
-  a.text = response["body"].asString();
-  try {
-    const Json::Value parsed = psa::json::parse(a.text);
-    if (parsed.isObject()) a.body = parsed;
-  } catch (const psa::HookError&) {
-    // Not JSON: ok() says no and error_text() shows the start of it.
-  }
-  return a;
-}
-
 Api::Api(const psa::Host& host, const Json::Value& request) : host_(host) {
   tenant_id_ = request["tenant_id"].asString();
   const Json::Value& connection = request["connection"];

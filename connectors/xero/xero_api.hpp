@@ -5,6 +5,8 @@
 
 #include <psa/sdk.hpp>
 
+#include "accounting.hpp"
+
 #include <optional>
 #include <string>
 
@@ -12,12 +14,7 @@ namespace xero {
 
 inline constexpr const char* kDefaultBaseUrl = "https://api.xero.com";
 
-struct Answer {
-  int status = 0;
-  Json::Value body;  // null when the body is not a JSON object
-  std::string text;  // the raw body
-  bool ok() const { return status >= 200 && status < 300 && body.isObject(); }
-};
+using connectors::Answer;
 
 // What an error answer says: the validation messages of a ValidationException, else its
 // Message or a problem document's Detail, else the start of the body.
@@ -26,8 +23,7 @@ std::string error_text(const Answer& answer);
 // Xero refuses an InvoiceNumber another invoice has ("Invoice # must be unique.").
 bool is_duplicate_number(const Answer& answer);
 
-// A parsed answer as sync.result is handed it.
-Answer answer_of(const Json::Value& response);
+using connectors::answer_of;
 
 class Api {
  public:

@@ -26,6 +26,10 @@ std::optional<Fault> FaultPlan::take(const Received& r) {
     if (f.times <= 0) continue;
     if (!f.method.empty() && f.method != r.method) continue;
     if (r.target.find(f.path_part) == std::string::npos) continue;
+    if (f.skip > 0) {
+      --f.skip;
+      continue;
+    }
     --f.times;
     return f;
   }

@@ -21,6 +21,7 @@ struct Fault {
   int status = 500;
   std::string body = R"({"error":"injected"})";
   bool after_the_work = false;
+  int skip = 0;  // matching requests let through before the fault starts
 
   // The answer this fault gives; nullopt for no answer.
   std::optional<http::Response> answer() const;

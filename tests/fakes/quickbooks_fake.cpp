@@ -273,7 +273,9 @@ http::Response QuickBooksFake::route(const Received& r) {
     } else {
       out = path == "customer" ? create_customer(body) : create_invoice(body);
     }
-    if (!request_id.empty()) replies_by_request_id_[request_id] = {out.status, out.body};
+    if (!request_id.empty() && keep_request_ids_) {
+      replies_by_request_id_[request_id] = {out.status, out.body};
+    }
   } else if (r.method == "GET") {
     const auto slash = path.find('/');
     const std::string entity = path.substr(0, slash);

@@ -31,6 +31,12 @@ class QuickBooksFake {
   std::string token_url() const { return receiver_->url("/oauth2/v1/tokens/bearer"); }
   OAuth2Tokens& tokens() { return tokens_; }
   FaultPlan& faults() { return faults_; }
+  // QuickBooks keeps a requestid's answer for a while only; off, a create sent again is made
+  // again, or refused when its DocNumber is taken.
+  void keep_request_ids(bool keep) {
+    std::lock_guard lock(mutex_);
+    keep_request_ids_ = keep;
+  }
   // The arguments of `psahost connections add` for this company (after --name and --secret).
   std::vector<std::string> connection_args() const;
 
@@ -75,6 +81,7 @@ class QuickBooksFake {
   mutable std::mutex mutex_;
   std::map<std::string, Json::Value> customers_, invoices_, payments_;
   std::map<std::string, std::pair<int, std::string>> replies_by_request_id_;
+  bool keep_request_ids_ = true;
   int next_id_ = 100;
   int clock_ = 0;
   std::unique_ptr<Receiver> receiver_;  // last: it calls back into the members above

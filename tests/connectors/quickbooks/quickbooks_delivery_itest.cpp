@@ -142,6 +142,29 @@ TEST_CASE(
   CHECK(p.qbo.invoices().size() == 1);
 }
 
+TEST_CASE(
+    "an invoice QuickBooks made while its answer was lost, sent again after it forgot the "
+    "requestid, is found as ours behind the duplicate number and not failed",
+    "[connectors][quickbooks][delivery]") {
+  Pushing p({"--delivery-timeout-ms", "500"});
+  p.qbo.keep_request_ids(false);
+  p.qbo.faults().add({"POST", "/invoice?", 1, Fault::Kind::no_answer, 0, "", true});
+  // The look-up after the lost answer (the second invoice query; the push made the first) fails
+  // too, so the invoice is sent again.
+  p.qbo.faults().add({"GET", "FROM%20Invoice", 1, Fault::Kind::status, 503, "{}", false, 1});
+  const Json::Value ours = issue_invoice(p.api, p.client);
+  const Json::Value d = settled_deliveries(p.api, "request", 1)[0];
+  INFO(d.toStyledString());
+  CHECK(d["status"] == "delivered");
+  REQUIRE(d["attempts"].size() == 2);
+  CHECK(d["attempts"][0]["status"].isNull());
+  CHECK(d["attempts"][1]["status"] == 400);
+  const std::string id = p.pushed(ours);
+  CHECK(p.qbo.requests("POST", "/invoice?").size() == 2);
+  REQUIRE(p.qbo.invoices().size() == 1);
+  CHECK(p.qbo.invoice(id)["DocNumber"] == ours["number"]);
+}
+
 TEST_CASE("a payment QuickBooks does not show yet waits, then marks the invoice paid once it does",
           "[connectors][quickbooks][webhooks]") {
   Pushing p({"--inbox-backoff-ms", "300"});
