@@ -47,7 +47,7 @@ std::optional<Json::Value> record_of(const ManageApi& api, const Json::Value& pa
         return entity.isMember(name) && !entity[name].isNull();
       });
   if (usable) return entity;
-  return api.record(path);
+  return api.read(path);
 }
 
 std::string client_type(const Json::Value& company) {
@@ -87,7 +87,7 @@ void add_company(const Json::Value& company, Mapping& m) {
 // gap): those are read from ConnectWise and upserted first.
 void ensure_company(const ManageApi& api, const std::string& id, Mapping& m) {
   if (m.added.count("client:" + id) || api.linked_object("client", id)) return;
-  const auto company = api.record("/company/companies/" + id);
+  const auto company = api.read("/company/companies/" + id);
   if (!company) throw std::runtime_error("ConnectWise has no company " + id);
   add_company(*company, m);
 }
@@ -127,7 +127,7 @@ bool add_ticket(const ManageApi& api, const Json::Value& ticket, Mapping& m) {
 
 bool ensure_ticket(const ManageApi& api, const std::string& id, Mapping& m) {
   if (m.added.count("ticket:" + id) || api.linked_object("ticket", id)) return true;
-  const auto ticket = api.record("/service/tickets/" + id);
+  const auto ticket = api.read("/service/tickets/" + id);
   if (!ticket) throw std::runtime_error("ConnectWise has no service ticket " + id);
   return add_ticket(api, *ticket, m);
 }

@@ -103,7 +103,7 @@ std::optional<Json::Value> status_request(const ManageApi& api, const Json::Valu
   if (const auto last = api.host().kv_get(key); last && std::stoll(*last) > seq) {
     return std::nullopt;
   }
-  const auto current = api.record("/time/entries/" + *external);
+  const auto current = api.read("/time/entries/" + *external);
   if (!current) {
     api.host().warn("time entry " + *external +
                     " is gone from ConnectWise; its status is not "
@@ -167,7 +167,7 @@ void ensure_agreement(const ManageApi& api, const Json::Value& event) {
     return;
   }
 
-  const auto record = api.record("/company/companies/" + *company);
+  const auto record = api.read("/company/companies/" + *company);
   if (!record) throw std::runtime_error("ConnectWise has no company " + *company);
   const std::string contact = id_text((*record)["defaultContact"]["id"]);
   if (contact.empty()) {
