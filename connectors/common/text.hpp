@@ -1,5 +1,6 @@
 // Text as the external systems give it: a string member or nothing, lower case for names that
-// differ only in case, and text made fit for a field of ours or theirs.
+// differ only in case, text made fit for a field of ours or theirs, and percent-encoding for a
+// query value.
 #pragma once
 
 #include <psa/sdk.hpp>
@@ -53,6 +54,23 @@ inline std::string clean_text(const std::string& s, std::size_t max) {
       out.resize(i);
       out.erase(out.find_last_not_of(' ') + 1);
       break;
+    }
+  }
+  return out;
+}
+
+// RFC 3986 percent-encoding of everything but the unreserved characters, for a query value.
+inline std::string url_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
     }
   }
   return out;

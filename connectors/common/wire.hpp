@@ -1,6 +1,6 @@
 // What the accounting connectors share on the wire: request bodies with exact decimal numbers,
-// percent-encoding for query strings, and ISO 3166 country codes from the free text a system
-// keeps in an address.
+// record ids fit for a URL path, and ISO 3166 country codes from the free text a system keeps in
+// an address (text.hpp has the rest: clean(), url_encode()).
 #pragma once
 
 #include <psa/sdk.hpp>
@@ -8,7 +8,6 @@
 #include "text.hpp"
 
 #include <cctype>
-#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -80,21 +79,6 @@ inline Json::Value decimal(const std::string& text) {
 inline std::string json_body(const Json::Value& body) {
   std::string out;
   detail::write(out, body);
-  return out;
-}
-
-// RFC 3986 percent-encoding of everything but the unreserved characters, for a query value.
-inline std::string url_encode(std::string_view s) {
-  std::string out;
-  for (const unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
   return out;
 }
 

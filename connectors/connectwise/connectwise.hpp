@@ -34,8 +34,7 @@ using connectors::id_text;
 using connectors::text;
 // Seconds since the epoch of an RFC 3339 time ("2026-01-05T09:30:00Z", offsets allowed).
 std::optional<int64_t> parse_time(const std::string& s);
-// Percent-encoding for a query parameter's value.
-std::string query_escape(const std::string& s);
+using connectors::url_encode;
 
 // --- hooks --------------------------------------------------------------------------------------
 

@@ -135,7 +135,7 @@ std::optional<Json::Value> find_agreement(const ManageApi& api, const std::strin
   }
   const std::string conditions = "customerPO=\"" + quoted + "\"";
   const Json::Value found =
-      api.expect_ok("GET", "/finance/agreements?conditions=" + query_escape(conditions));
+      api.expect_ok("GET", "/finance/agreements?conditions=" + url_encode(conditions));
   if (!found.isArray()) throw Unavailable("GET /finance/agreements answered a non-list");
   for (const auto& a : found) {
     if (text(a["customerPO"]) == reference) return a;
