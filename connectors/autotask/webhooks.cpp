@@ -17,11 +17,7 @@ namespace {
 
 using connectors::lower;
 
-struct Mapping {
-  Json::Value changes = Json::Value(Json::arrayValue);
-  std::vector<std::string> notes;
-  std::set<std::string> added;  // "client:250": upserts already in changes
-};
+using connectors::Mapping;
 
 // The record a webhook is about: its Fields when they hold every field the mapping reads,
 // otherwise what the API has for it now.
@@ -179,17 +175,6 @@ void add_time_entry(const RestApi& api, const Json::Value& entry, const std::str
   }
 }
 
-Json::Value answer(Mapping& m) {
-  Json::Value out;
-  out["changes"] = m.changes;
-  if (!m.notes.empty()) {
-    std::string note;
-    for (const auto& n : m.notes) note += (note.empty() ? "" : "; ") + n;
-    out["note"] = note;
-  }
-  return out;
-}
-
 std::string entity_kind(const std::string& entity_type) {
   const std::string t = lower(entity_type);
   if (t == "company" || t == "companies" || t == "account") return "company";
@@ -210,11 +195,11 @@ Json::Value map_webhook(const RestApi& api, const Json::Value& payload) {
     m.notes.push_back("webhooks for " +
                       (entity_type.empty() ? std::string("(none)") : entity_type) +
                       " change nothing here; ignored");
-    return answer(m);
+    return m.answer();
   }
   if (id.empty()) {
     m.notes.push_back("the webhook names no record id; ignored");
-    return answer(m);
+    return m.answer();
   }
 
   // The same SequenceNumber again is the same event retried (its changes may not have been
@@ -225,7 +210,7 @@ Json::Value map_webhook(const RestApi& api, const Json::Value& payload) {
     if (const auto last = api.host().kv_get(seq_key); last && std::stoll(*last) > *seq) {
       m.notes.push_back(entity_type + " " + id + " event " + std::to_string(*seq) +
                         " is older than event " + *last + ", already applied; ignored");
-      return answer(m);
+      return m.answer();
     }
   }
 
@@ -266,7 +251,7 @@ Json::Value map_webhook(const RestApi& api, const Json::Value& payload) {
     }
   }
   if (seq) api.host().kv_put(seq_key, std::to_string(*seq));
-  return answer(m);
+  return m.answer();
 }
 
 }  // namespace autotask

@@ -1,5 +1,6 @@
 // What the PSA connectors share: ids as PSAs give them, the links the host keeps between
-// our objects and a PSA's ids, and a refused change told back once on the entry's ticket.
+// our objects and a PSA's ids, a webhook's mapping, and a refused change told back once on the
+// entry's ticket.
 #pragma once
 
 #include <psa/sdk.hpp>
@@ -9,7 +10,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace connectors {
 
@@ -67,6 +70,27 @@ inline std::optional<std::string> linked_external(const psa::Host& host,
   if (!r["external_id"].isString()) return std::nullopt;
   return r["external_id"].asString();
 }
+
+// What a PSA's webhook maps to: changes in the order they are to be applied, notes about what
+// was passed over, and the upserts already among the changes ("client:250"), so that a record
+// two changes need is upserted once.
+struct Mapping {
+  Json::Value changes = Json::Value(Json::arrayValue);
+  std::vector<std::string> notes;
+  std::set<std::string> added;
+
+  // webhook.map's answer: {"changes":[...], "note"?: the notes, joined}.
+  Json::Value answer() const {
+    Json::Value out;
+    out["changes"] = changes;
+    if (!notes.empty()) {
+      std::string note;
+      for (const auto& n : notes) note += (note.empty() ? "" : "; ") + n;
+      out["note"] = note;
+    }
+    return out;
+  }
+};
 
 // A note about a refused change, for the ticket of the time entry it was about.
 struct RefusalNote {

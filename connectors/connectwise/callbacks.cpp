@@ -19,11 +19,7 @@ const std::vector<std::string> kApprovedStatuses = {"ApprovedByTierOne", "Approv
 
 using connectors::lower;
 
-struct Mapping {
-  Json::Value changes = Json::Value(Json::arrayValue);
-  std::vector<std::string> notes;
-  std::set<std::string> added;  // "client:250": upserts already in changes
-};
+using connectors::Mapping;
 
 // The record a callback is about: its Entity, parsed a second time, when it holds what the
 // mapping reads; otherwise what the API has for it now (a deleted record's Entity may be
@@ -221,17 +217,6 @@ void add_time_entry(const ManageApi& api, const Json::Value& entry, Mapping& m) 
   }
 }
 
-Json::Value answer(Mapping& m) {
-  Json::Value out;
-  out["changes"] = m.changes;
-  if (!m.notes.empty()) {
-    std::string note;
-    for (const auto& n : m.notes) note += (note.empty() ? "" : "; ") + n;
-    out["note"] = note;
-  }
-  return out;
-}
-
 }  // namespace
 
 Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
@@ -241,7 +226,7 @@ Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
   const std::string id = id_text(payload["ID"]);
   if (id.empty()) {
     m.notes.push_back("the callback names no record id; ignored");
-    return answer(m);
+    return m.answer();
   }
   const bool deleted = action == "deleted";
   if (type == "company") {
@@ -256,24 +241,24 @@ Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
       } else {
         m.notes.push_back("company " + id + " was deleted before it reached us; ignored");
       }
-      return answer(m);
+      return m.answer();
     }
     const auto company = record_of(api, payload, "/company/companies/" + id, {"id", "name"});
     if (!company) {
       m.notes.push_back("company " + id + " is no longer in ConnectWise; ignored");
-      return answer(m);
+      return m.answer();
     }
     add_company(*company, m);
   } else if (type == "ticket") {
     if (deleted) {
       m.notes.push_back("ticket " + id + " was deleted in ConnectWise; tickets stay here");
-      return answer(m);
+      return m.answer();
     }
     const auto ticket =
         record_of(api, payload, "/service/tickets/" + id, {"id", "summary", "company"});
     if (!ticket) {
       m.notes.push_back("ticket " + id + " is no longer in ConnectWise; ignored");
-      return answer(m);
+      return m.answer();
     }
     add_ticket(api, *ticket, m);
   } else if (type == "time" || type == "timeentry" || type == "time_entry" ||
@@ -282,20 +267,20 @@ Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
       m.notes.push_back("time entry " + id +
                         " was deleted in ConnectWise; time registered here stays until it is "
                         "edited or rejected here");
-      return answer(m);
+      return m.answer();
     }
     const auto entry = record_of(api, payload, "/time/entries/" + id,
                                  {"id", "chargeToId", "chargeToType", "member"});
     if (!entry) {
       m.notes.push_back("time entry " + id + " is no longer in ConnectWise; ignored");
-      return answer(m);
+      return m.answer();
     }
     add_time_entry(api, *entry, m);
   } else {
     m.notes.push_back("callbacks of type " + (type.empty() ? std::string("(none)") : type) +
                       " change nothing here; ignored");
   }
-  return answer(m);
+  return m.answer();
 }
 
 }  // namespace connectwise
