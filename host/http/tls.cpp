@@ -53,19 +53,6 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 
-// Drains OpenSSL's thread-local error queue so that a later failure does not report stale
-// reasons.
-std::string openssl_errors() {
-  std::string out;
-  while (const unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
-
 [[noreturn]] void fail(std::string_view what, const fs::path& file, const std::string& why) {
   throw std::runtime_error(std::string(what) + " " + file.string() + ": " + why);
 }
@@ -162,6 +149,17 @@ X509Ptr build_certificate(EVP_PKEY* key, const fs::path& file) {
 }
 
 }  // namespace
+
+std::string openssl_errors() {
+  std::string out;
+  while (const unsigned long code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
 
 bool ensure_self_signed_certificate(const fs::path& cert, const fs::path& key) {
   std::error_code ec_cert, ec_key;

@@ -26,4 +26,8 @@ std::string certificate_fingerprint(const std::filesystem::path& cert);
 void configure_server_context(SSL_CTX* ctx, const std::filesystem::path& cert,
                               const std::filesystem::path& key);
 
+// Drains OpenSSL's thread-local error queue into one line ("unknown OpenSSL error" when it is
+// empty), so that a later failure does not report stale reasons.
+std::string openssl_errors();
+
 }  // namespace psahost::http

@@ -1,6 +1,7 @@
 #include "net/https_client.hpp"
 
 #include "core/log.hpp"
+#include "http/tls.hpp"
 #include "net/prepared_request.hpp"
 
 #include <openssl/err.h>
@@ -44,6 +45,7 @@ namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using http::openssl_errors;
 
 // Every connection runs on its own strand of the client's io_context: with several I/O threads,
 // a connection's handlers still never run concurrently, and an exchange needs no lock.
@@ -57,17 +59,6 @@ using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Strand
 // themselves.
 class ClientCore;
 thread_local const ClientCore* t_client = nullptr;
-
-std::string openssl_errors() {
-  std::string out;
-  while (const unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
 
 std::string millis(std::chrono::nanoseconds d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
