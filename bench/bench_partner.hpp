@@ -1,8 +1,10 @@
 // What the benchmarks of a large partner share: its clients written straight into the store
-// (with billing info and a ticket each), the seed's WAL folded into the database before the
-// measurement, and the CPU time of the process.
+// (with complete billing info and a ticket each), the plugins under measurement loaded, the
+// seed's WAL folded into the database before the measurement, and the CPU time of the process.
 #pragma once
 
+#include "api/client_queries.hpp"
+#include "plugins/registry.hpp"
 #include "store/store.hpp"
 
 #include <sqlite3.h>
@@ -10,9 +12,34 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 
 namespace psahost::bench {
+
+// Complete billing info (EUR, 21 % tax, time rounded up to 15 minutes).
+inline constexpr const char* kBillingInfo =
+    R"({"business_name":"Bench BV","email":"b@bench.example","address":{"street":"Main",
+    "number":"1","city":"Utrecht","zip":"3511AA","country":"NL"},"currency":"EUR",
+    "tax_rate":"21.00","payment_terms_days":30,"invoice_delivery":"email","roundup_minutes":15})";
+
+// kBillingInfo as the store keeps it.
+inline std::string stored_billing() {
+  return api::stored_billing(*domain::parse_billing_info(api::from_text(kBillingInfo)).info);
+}
+
+// Loads the plugins {dir}/{id}.json; false, saying which and why on stderr, when one fails.
+inline bool load_plugins(plugins::PluginRegistry& registry, const std::filesystem::path& dir,
+                         std::initializer_list<const char*> ids) {
+  for (const char* id : ids) {
+    if (!registry.load(dir / (std::string(id) + ".json"))) {
+      std::fprintf(stderr, "could not load %s: %s\n", id,
+                   registry.list().back().last_error.c_str());
+      return false;
+    }
+  }
+  return true;
+}
 
 // Writes client number i ("cli_000042") with the stored billing info and one open ticket
 // ("tkt_cli_000042"); returns the client's id.

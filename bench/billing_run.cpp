@@ -30,15 +30,9 @@ using namespace psahost;
 
 namespace {
 
-constexpr const char* kBilling =
-    R"({"business_name":"Bench BV","email":"b@bench.example","address":{"street":"Main",
-    "number":"1","city":"Utrecht","zip":"3511AA","country":"NL"},"currency":"EUR",
-    "tax_rate":"21.00","payment_terms_days":30,"invoice_delivery":"email","roundup_minutes":15})";
-
 void seed(store::Store& store, const std::string& tenant, int clients, int parts, int entries,
           const domain::Period& period) {
-  const std::string billing =
-      api::stored_billing(*domain::parse_billing_info(api::from_text(kBilling)).info);
+  const std::string billing = bench::stored_billing();
   const int days = static_cast<int>((period.last_day() - period.first_day()).count()) + 1;
   constexpr int kClientsPerCommit = 250;
   for (int first = 0; first < clients; first += kClientsPerCommit) {
@@ -159,13 +153,7 @@ int main(int argc, char** argv) {
     {
       plugins::PluginRegistry registry({dir / "plugin-cache", false, {}},
                                        plugins::PluginEnv{calls, store.get(), log, nullptr});
-      for (const char* id : {"billing-gate", "invoice-numbering"}) {
-        if (!registry.load(fs::path(argv[1]) / (std::string(id) + ".json"))) {
-          std::fprintf(stderr, "could not load %s: %s\n", id,
-                       registry.list().back().last_error.c_str());
-          return 1;
-        }
-      }
+      if (!bench::load_plugins(registry, argv[1], {"billing-gate", "invoice-numbering"})) return 1;
       admission::Pipeline pipeline(registry, log);
       const api::NumberingEnv numbering{*store, registry};
       if (api::verify_numbering(numbering, tenant, "bench", "", std::nullopt).status != 200) {

@@ -22,16 +22,10 @@ using namespace psahost;
 
 namespace {
 
-constexpr const char* kBilling =
-    R"({"business_name":"Bench BV","email":"b@bench.example","address":{"street":"Main",
-    "number":"1","city":"Utrecht","zip":"3511AA","country":"NL"},"currency":"EUR",
-    "tax_rate":"21.00","payment_terms_days":30,"invoice_delivery":"email"})";
-
 // Six products; every client gets five of them, one of which has no EUR price (an unpriced part
 // for every fifth client or so), and every other client has billing info.
 void seed(store::Store& store, const std::string& tenant, int clients) {
-  const std::string billing =
-      api::stored_billing(*domain::parse_billing_info(api::from_text(kBilling)).info);
+  const std::string billing = bench::stored_billing();
   store.write([&](store::Tx& tx) {
     tx.exec(
         "INSERT INTO products (tenant_id, sku, name, pricing, prices, updated_at) VALUES "
@@ -95,11 +89,7 @@ int main(int argc, char** argv) {
     {
       plugins::PluginRegistry registry({dir / "plugin-cache", false, {}},
                                        plugins::PluginEnv{calls, store.get(), log, nullptr});
-      if (!registry.load(fs::path(argv[1]) / "contract-bootstrap.json")) {
-        std::fprintf(stderr, "could not load contract-bootstrap: %s\n",
-                     registry.list().front().last_error.c_str());
-        return 1;
-      }
+      if (!bench::load_plugins(registry, argv[1], {"contract-bootstrap"})) return 1;
       Json::Value request;
       request["tenant_id"] = tenant;
       request["all"] = true;

@@ -24,16 +24,10 @@ using namespace psahost;
 
 namespace {
 
-constexpr const char* kBilling =
-    R"({"business_name":"Bench BV","email":"b@bench.example","address":{"street":"Main",
-    "number":"1","city":"Utrecht","zip":"3511AA","country":"NL"},"currency":"EUR",
-    "tax_rate":"21.00","payment_terms_days":30,"invoice_delivery":"email","roundup_minutes":15})";
-
 // Every client has billing info and a ticket; every tenth has an active contract with its own
 // labour rate, the rest are priced from the catalog's default labour product.
 void seed(store::Store& store, const std::string& tenant, int entries, int clients) {
-  const std::string billing =
-      api::stored_billing(*domain::parse_billing_info(api::from_text(kBilling)).info);
+  const std::string billing = bench::stored_billing();
   store.write([&](store::Tx& tx) {
     tx.exec(
         "INSERT INTO products (tenant_id, sku, name, pricing, prices, default_labour, "
@@ -98,13 +92,7 @@ int main(int argc, char** argv) {
     {
       plugins::PluginRegistry registry({dir / "plugin-cache", false, {}},
                                        plugins::PluginEnv{calls, store.get(), log, nullptr});
-      for (const char* id : {"billing-gate", "time-approval"}) {
-        if (!registry.load(fs::path(argv[1]) / (std::string(id) + ".json"))) {
-          std::fprintf(stderr, "could not load %s: %s\n", id,
-                       registry.list().back().last_error.c_str());
-          return 1;
-        }
-      }
+      if (!bench::load_plugins(registry, argv[1], {"billing-gate", "time-approval"})) return 1;
       admission::Pipeline pipeline(registry, log);
       const api::TimeApprovalEnv env{*store, registry, pipeline, {}};
 
