@@ -29,7 +29,10 @@ install_missing() {
 
 configure_and_build() {
   if [ ! -f "$build/build.ninja" ]; then
-    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+    # ccache, where a developer has it, lets several work trees share one compiler cache.
+    local launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}"
   fi
   cmake --build "$build" -j "$jobs"
 }
