@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <memory>
@@ -355,10 +356,18 @@ class Runner {
     return out;
   }
 
+  // After the previous batch's write: the clients whose invoice met a change made while it was
+  // drafted (apply marked them on the writer's thread) are drafted again at the end, so they
+  // are not done yet.
   void collect_retries(std::vector<std::string>& retry) {
     if (!pending_) return;
     for (const auto& o : *pending_) {
-      if (o.retry) retry.push_back(o.client_id);
+      if (!o.retry) continue;
+      // A client with two entities to draft again is read once.
+      if (std::find(retry.begin(), retry.end(), o.client_id) == retry.end()) {
+        retry.push_back(o.client_id);
+      }
+      done_.erase({o.client_id, o.billing_entity});
     }
     pending_.reset();
   }
@@ -366,9 +375,7 @@ class Runner {
   // Issues the batch's invoices and records every outcome and the run's counts in one write.
   void start_write(store::InFlightWrite& writing, std::shared_ptr<std::vector<Outcome>> batch,
                    int64_t clients) {
-    for (const auto& o : *batch) {
-      if (!o.retry) done_.insert({o.client_id, o.billing_entity});
-    }
+    for (const auto& o : *batch) done_.insert({o.client_id, o.billing_entity});
     writing.start(env_.store, [this, batch, clients](store::Tx& tx) {
       Tally tally = *tally_;  // applied only once the whole job went through
       tally.progress.processed += clients;

@@ -285,11 +285,15 @@ bool mark_billed(store::Tx& tx, const std::string& tenant_id, const std::string&
     if (changed != static_cast<int64_t>(lines)) return false;
   }
   if (count_kind(draft, "contract_part") > 0) {
-    // Parts of an active contract never change; the contract may have ended or been cancelled.
-    if (tx.query_one("SELECT 1 FROM invoice_lines l JOIN contracts k ON k.id = l.contract_id "
-                     "WHERE l.invoice_id = ? AND l.contract_id IS NOT NULL AND k.status <> "
-                     "'active' LIMIT 1",
-                     {invoice_id})) {
+    // The contract may have ended or been cancelled since, and a part that follows the client's
+    // service assignment may have taken a new quantity (contracts.sync_assignment): the line
+    // must still be the part as it is. Its price and dates change only while a draft.
+    if (tx.query_one(
+            "SELECT 1 FROM invoice_lines l JOIN contracts k ON k.id = l.contract_id LEFT JOIN "
+            "contract_parts p ON p.id = l.contract_part_id AND p.contract_id = k.id WHERE "
+            "l.invoice_id = ? AND l.contract_id IS NOT NULL AND (k.status <> 'active' OR p.id IS "
+            "NULL OR p.quantity <> l.quantity OR p.price IS NOT l.unit_price) LIMIT 1",
+            {invoice_id})) {
       return false;
     }
   }
