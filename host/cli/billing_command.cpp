@@ -27,9 +27,10 @@ std::string money(int64_t minor, const std::string& currency) {
 
 void print_summary(const Json::Value& run, store::Store& store, const std::string& tenant) {
   const bool dry = run["dry_run"].asBool();
-  std::printf("Billing run %s for %s: %s%s\n", run["id"].asCString(), run["period"].asCString(),
-              run["status"].asCString(), dry ? " (dry run: nothing issued, no number taken)" : "");
-  if (!run["error"].isNull()) std::printf("  error: %s\n", run["error"].asCString());
+  std::printf("Billing run %s for %s: %s%s\n", run["id"].asString().c_str(),
+              run["period"].asString().c_str(), run["status"].asString().c_str(),
+              dry ? " (dry run: nothing issued, no number taken)" : "");
+  if (!run["error"].isNull()) std::printf("  error: %s\n", run["error"].asString().c_str());
   std::printf("  clients %lld, %s %lld invoice(s), skipped %lld, failed %lld\n",
               static_cast<long long>(run["processed"].asInt64()), dry ? "would issue" : "issued",
               static_cast<long long>(run["issued"].asInt64()),
@@ -61,11 +62,13 @@ void print_summary(const Json::Value& run, store::Store& store, const std::strin
     for (const auto& item : listed["items"]) {
       if (++shown > 20) {
         std::printf("  ... and more (see --json or GET /v1/billing-runs/%s)\n",
-                    run["id"].asCString());
+                    run["id"].asString().c_str());
         break;
       }
-      std::printf("  %-7s %-26s %s: %s\n", outcome, item["client_id"].asCString(),
-                  item["reason"].asCString(), item["detail"].asCString());
+      // A skipped client may carry no detail (null): asString() reads it as empty.
+      const std::string detail = item["detail"].asString();
+      std::printf("  %-7s %-26s %s%s%s\n", outcome, item["client_id"].asString().c_str(),
+                  item["reason"].asString().c_str(), detail.empty() ? "" : ": ", detail.c_str());
     }
   }
 }
@@ -119,7 +122,7 @@ int cmd_billing(const std::vector<std::string>& args) {
     }
     return 1;
   }
-  const bool tty = stdout_is_terminal() && !json;
+  const bool tty = progress_is_shown() && !json;
   std::stop_source never;
   api::execute_billing_run(env, host.tenant_id(), start.run_id, never.get_token(),
                            [tty](const api::RunProgress& p) {

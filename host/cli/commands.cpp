@@ -9,6 +9,7 @@
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
 
+#include <psa/plugin_api.h>
 #include <boost/program_options.hpp>
 
 #include <algorithm>
@@ -49,7 +50,10 @@ constexpr const char* kOverview =
     "  connections list   list a tenant's connections (never their secrets)\n"
     "  connections test   check a connection reaches its system with its credentials\n"
     "  demo seed          load a sample partner with existing clients to try things on\n"
-    "  version            print the version\n"
+    "  version            print the version (also --version, -V)\n"
+    "\n"
+    "Exit codes: 0 done, 1 failed (the reason on stderr), 2 usage error (the option named).\n"
+    "Progress goes to stderr; data to stdout (--json where a command prints data).\n"
     "\n"
     "Every command takes --help. Options can also come from PSAHOST_<OPTION> variables\n"
     "(PSAHOST_DATA_DIR, PSAHOST_LISTEN, ...) and from a config file of `option = value` lines\n"
@@ -166,37 +170,62 @@ int cmd_plugins(const std::vector<std::string>& args) {
     throw UsageError("unknown action '" + action + "': expected list or verify");
   }
   Logger log(LogLevel::error);
-  auto store = open_store(vm, log);
+  // Listing and verifying load each plugin the way serve would, from a private copy of its
+  // library; the copies go to a scratch folder, so neither command writes to the data
+  // directory (nor needs one). No store: a plugin's key/value calls are refused meanwhile.
+  const ScratchDir scratch;
   plugins::HostCalls calls;
-  const app::DataDir dir{vm["data-dir"].as<std::string>()};
-  plugins::PluginRegistry registry({dir.plugin_cache(), false, {}},
-                                   plugins::PluginEnv{calls, store.get(), log, nullptr});
+  plugins::PluginRegistry registry({scratch.path(), false, {}},
+                                   plugins::PluginEnv{calls, nullptr, log, nullptr});
   std::vector<fs::path> manifests;
   if (vm.count("manifest")) {
     for (const auto& m : vm["manifest"].as<std::vector<std::string>>()) manifests.emplace_back(m);
   } else {
     manifests = manifest_files(vm);
   }
+  const bool json = vm["json"].as<bool>();
   if (action == "verify") {
     int failures = 0;
+    Json::Value items(Json::arrayValue);
     for (const auto& m : manifests) {
       const auto r = registry.verify(m);
-      if (r.errors.empty()) {
+      if (!r.errors.empty()) ++failures;
+      if (json) {
+        Json::Value v;
+        v["manifest"] = m.string();
+        v["id"] = r.id;
+        v["ok"] = r.errors.empty();
+        v["errors"] = Json::Value(Json::arrayValue);
+        for (const auto& e : r.errors) {
+          Json::Value error;
+          error["field"] = e.field;
+          error["message"] = e.message;
+          v["errors"].append(error);
+        }
+        items.append(v);
+      } else if (r.errors.empty()) {
         std::cout << "ok      " << m.string() << " (" << r.id << ")\n";
       } else {
-        ++failures;
         std::cout << "FAILED  " << m.string() << "\n";
         for (const auto& e : r.errors) {
           std::cout << "        " << (e.field.empty() ? "" : e.field + ": ") << e.message << "\n";
         }
       }
     }
-    std::cout << manifests.size() - failures << " verified, " << failures << " failed\n";
+    if (json) {
+      Json::Value out;
+      out["items"] = items;
+      out["verified"] = static_cast<Json::Int64>(manifests.size()) - failures;
+      out["failed"] = failures;
+      std::cout << out.toStyledString();
+    } else {
+      std::cout << manifests.size() - failures << " verified, " << failures << " failed\n";
+    }
     return failures == 0 ? 0 : 1;
   }
   for (const auto& m : manifests) registry.load(m);
   const auto list = registry.list();
-  if (vm["json"].as<bool>()) {
+  if (json) {
     Json::Value items(Json::arrayValue);
     for (const auto& p : list) {
       Json::Value v;
@@ -226,14 +255,15 @@ int cmd_tokens(const std::vector<std::string>& args) {
       "id", po::value<std::string>(), "token id (revoke)")("tenant", po::value<std::string>(),
                                                            "tenant name (create; created if new)")(
       "role", po::value<std::string>(), "admin, billing, technician or integration (create)")(
-      "name", po::value<std::string>()->default_value(""), "a label for the token (create)");
+      "name", po::value<std::string>()->default_value(""), "a label for the token (create)")(
+      "json", po::bool_switch(), "print JSON instead of a table (list)");
   po::positional_options_description positional;
   positional.add("action", 1).add("id", 1);
   const auto vm = parse("tokens", options, args, &positional);
   if (vm.count("help") || !vm.count("action")) {
     print_help(
         "Usage: psahost tokens create --tenant NAME --role ROLE [--name LABEL]\n"
-        "       psahost tokens list\n       psahost tokens revoke TOKEN_ID",
+        "       psahost tokens list [--json]\n       psahost tokens revoke TOKEN_ID",
         options);
     return vm.count("help") ? 0 : 2;
   }
@@ -250,7 +280,7 @@ int cmd_tokens(const std::vector<std::string>& args) {
       throw UsageError("--role: expected admin, billing, technician or integration, got '" +
                        vm["role"].as<std::string>() + "'");
     }
-    auto store = open_store(vm, log);
+    auto store = open_store(vm, log, DataDirUse::create);
     auth::Tokens tokens(*store);
     std::cout << tokens.create(vm["tenant"].as<std::string>(), *role, vm["name"].as<std::string>())
               << "\n";
@@ -259,6 +289,22 @@ int cmd_tokens(const std::vector<std::string>& args) {
   if (action == "list") {
     auto store = open_store(vm, log);
     auth::Tokens tokens(*store);
+    if (vm["json"].as<bool>()) {
+      Json::Value items(Json::arrayValue);
+      for (const auto& t : tokens.list()) {
+        Json::Value v;
+        v["id"] = t.id;
+        v["tenant"] = t.tenant_name;
+        v["role"] = t.role;
+        v["created_at"] = t.created_at;
+        v["revoked_at"] = t.revoked_at ? Json::Value(*t.revoked_at) : Json::Value();
+        items.append(v);
+      }
+      Json::Value out;
+      out["items"] = items;
+      std::cout << out.toStyledString();
+      return 0;
+    }
     std::printf("%-20s %-16s %-12s %-25s %s\n", "ID", "TENANT", "ROLE", "CREATED", "STATE");
     for (const auto& t : tokens.list()) {
       std::printf("%-20s %-16s %-12s %-25s %s\n", t.id.c_str(), t.tenant_name.c_str(),
@@ -301,8 +347,15 @@ int run(int argc, char** argv) {
     if (command == "numbering") return cmd_numbering(args);
     if (command == "billing") return cmd_billing(args);
     if (command == "connections") return cmd_connections(args);
-    if (command == "version" || command == "--version") {
-      std::cout << "psahost " << PSAHOST_VERSION << "\n";
+    if (command == "version" || command == "--version" || command == "-V") {
+      if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+        std::cout << "Usage: psahost version (or psahost --version, psahost -V)\n\n"
+                     "Prints psahost's version and the plugin SDK ABI it accepts.\n";
+        return 0;
+      }
+      if (!args.empty()) throw UsageError("takes no arguments, got '" + args[0] + "'");
+      std::cout << "psahost " << PSAHOST_VERSION << " (plugin ABI " << PSA_PLUGIN_API_VERSION_MAJOR
+                << "." << PSA_PLUGIN_API_VERSION_MINOR << ")\n";
       return 0;
     }
     std::cerr << "psahost: unknown command '" << command << "'\n\n" << kOverview;

@@ -137,7 +137,7 @@ int add(const po::variables_map& vm) {
   }
 
   Logger log(LogLevel::error);
-  auto store = open_store(vm, log);
+  auto store = open_store(vm, log, DataDirUse::create);
   auto box = open_secret_box(vm);
   auth::Tokens tokens(*store);
   c.tenant_id = tokens.ensure_tenant(vm["tenant"].as<std::string>());

@@ -126,7 +126,7 @@ int cmd_contracts(const std::vector<std::string>& args) {
   int64_t total = static_cast<int64_t>(ids.size());
   if (all)
     store->read([&](store::Tx& tx) { total = api::count_bootstrap_candidates(tx, *tenant); });
-  const bool tty = stdout_is_terminal() && !vm["json"].as<bool>();
+  const bool tty = progress_is_shown() && !vm["json"].as<bool>();
 
   Json::Value created(Json::arrayValue);
   Json::Value skipped(Json::arrayValue);

@@ -121,7 +121,7 @@ int cmd_demo(const std::vector<std::string>& args) {
     throw UsageError("unknown action '" + vm["action"].as<std::string>() + "': expected seed");
   }
   Logger log(LogLevel::error);
-  auto store = open_store(vm, log);
+  auto store = open_store(vm, log, DataDirUse::create);
   auth::Tokens tokens(*store);
   const std::string tenant = tokens.ensure_tenant(vm["tenant"].as<std::string>());
   int clients = 0, complete = 0, tickets = 0, entries = 0;

@@ -2,11 +2,14 @@
 
 #include "app/app.hpp"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 
 namespace psahost::cli {
 namespace fs = std::filesystem;
@@ -97,13 +100,41 @@ std::pair<std::string, uint16_t> parse_listen(const std::string& value) {
 }
 
 void print_help(const std::string& usage, const po::options_description& options) {
-  std::cout << usage << "\n\n" << options << "\n";
+  static const std::set<std::string> kPositional = {"action", "id", "manifest", "command"};
+  po::options_description shown("Options");
+  for (const auto& option : options.options()) {
+    if (!kPositional.contains(option->long_name())) shown.add(option);
+  }
+  std::cout << usage << "\n\n" << shown << "\n";
 }
 
-std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log) {
+std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log, DataDirUse use) {
   const app::DataDir dir{vm["data-dir"].as<std::string>()};
-  dir.prepare();
+  if (use == DataDirUse::existing) {
+    std::error_code ec;
+    if (!fs::is_regular_file(dir.database(), ec)) {
+      throw UsageError("--data-dir: no psahost database in " + dir.root.string() +
+                       " (start `psahost serve --data-dir " + dir.root.string() +
+                       "` once, or check the path)");
+    }
+  } else {
+    dir.prepare();
+  }
   return store::Store::open_sqlite({dir.database()}, log);
+}
+
+ScratchDir::ScratchDir() {
+  std::string pattern = (fs::temp_directory_path() / "psahost-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("cannot create a scratch folder in " +
+                             fs::temp_directory_path().string());
+  }
+  path_ = pattern;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
 }
 
 crypto::SecretBox open_secret_box(const po::variables_map& vm) {

@@ -34,10 +34,34 @@ po::variables_map parse(const std::string& command, const po::options_descriptio
 LogLevel log_level(const po::variables_map& vm);
 // "HOST:PORT" (or "[v6]:PORT") for --listen.
 std::pair<std::string, uint16_t> parse_listen(const std::string& value);
+// Prints usage and the options, leaving out the ones filled from positional words ("action",
+// "id", "manifest"), which the usage line already shows.
 void print_help(const std::string& usage, const po::options_description& options);
 
-// Opens (creating and migrating if needed) the store of --data-dir.
-std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log);
+// Whether a command may create the data directory: only the ones that set a host up (serve,
+// tokens create, connections add, demo seed) do; the others refuse a path that holds no
+// database, so a mistyped --data-dir is named instead of filled with a fresh host.
+enum class DataDirUse { create, existing };
+
+// Opens (migrating if needed) the store of --data-dir; with DataDirUse::create it also creates
+// the directory and the database. Throws UsageError naming --data-dir when the database must
+// exist and does not.
+std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log,
+                                         DataDirUse use = DataDirUse::existing);
+// A private folder under the system's temporary directory (mode 0700), removed with everything
+// in it when this goes; for commands that must stage files without touching --data-dir.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 // The key that seals secrets at rest (--secret-key-file, or DATA_DIR/secret.key).
 crypto::SecretBox open_secret_box(const po::variables_map& vm);
 

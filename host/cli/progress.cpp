@@ -8,8 +8,8 @@
 
 namespace psahost::cli {
 
-bool stdout_is_terminal() {
-  return isatty(STDOUT_FILENO) == 1;
+bool progress_is_shown() {
+  return isatty(STDERR_FILENO) == 1;
 }
 
 void draw_progress(const char* label, int64_t done, int64_t total) {
@@ -18,14 +18,14 @@ void draw_progress(const char* label, int64_t done, int64_t total) {
   const int filled = total > 0 ? static_cast<int>(shown * kWidth / total) : kWidth;
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.resize(kWidth, ' ');
-  std::printf("\r%s [%s] %lld/%lld", label, bar.c_str(), static_cast<long long>(shown),
-              static_cast<long long>(total));
-  std::fflush(stdout);
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld", label, bar.c_str(), static_cast<long long>(shown),
+               static_cast<long long>(total));
+  std::fflush(stderr);
 }
 
 void end_progress() {
-  std::printf("\n");
-  std::fflush(stdout);
+  std::fprintf(stderr, "\n");
+  std::fflush(stderr);
 }
 
 }  // namespace psahost::cli

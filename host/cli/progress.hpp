@@ -1,13 +1,13 @@
-// A one-line progress bar for commands whose work takes a while; drawn only when stdout is a
-// terminal, so scripts and logs get the summary alone.
+// A one-line progress bar for commands whose work takes a while, drawn on stderr and only when
+// stderr is a terminal: stdout carries the summary (or --json) alone, for scripts and pipes.
 #pragma once
 
 #include <cstdint>
 
 namespace psahost::cli {
 
-// True when stdout is a terminal (and the bar should be drawn).
-bool stdout_is_terminal();
+// True when stderr is a terminal (and the bar should be drawn).
+bool progress_is_shown();
 
 // Redraws "label [#####     ] done/total" in place.
 void draw_progress(const char* label, int64_t done, int64_t total);

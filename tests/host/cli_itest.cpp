@@ -2,9 +2,11 @@
 // exit, and nothing half-done.
 #include "support/process.hpp"
 
+#include <json/reader.h>
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <sstream>
 
 using namespace psahost::test;
 namespace fs = std::filesystem;
@@ -76,4 +78,106 @@ TEST_CASE("connections test takes --outbound-ca and names a missing file", "[cli
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--outbound-ca") && Catch::Contains("missing.pem"));
   CHECK_THAT(r.err, !Catch::Contains("unrecognised"));
+}
+
+namespace {
+
+Json::Value json_of(const std::string& text) {
+  Json::Value v;
+  Json::CharReaderBuilder builder;
+  std::string errors;
+  std::istringstream in(text);
+  REQUIRE(Json::parseFromStream(builder, in, &v, &errors));
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("read-only commands refuse a data directory without a database and create nothing",
+          "[cli]") {
+  TempDir tmp;
+  const std::string typo = (tmp.path() / "vra").string();
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"onboarding", "status"},
+                                               {"tokens", "list"},
+                                               {"numbering", "show"},
+                                               {"billing", "run", "--period", "2026-11"},
+                                               {"contracts", "bootstrap", "--all"},
+                                               {"connections", "list"}}) {
+    auto with_dir = args;
+    with_dir.insert(with_dir.end(), {"--data-dir", typo});
+    const auto r = run_cli(with_dir);
+    INFO(args[0] << " " << args[1] << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--data-dir") && Catch::Contains(typo));
+  }
+  CHECK_FALSE(fs::exists(typo));
+}
+
+TEST_CASE("plugins list and verify write nothing to the data directory and speak JSON", "[cli]") {
+  TempDir tmp;
+  const std::string data = (tmp.path() / "var").string();
+  const auto verify = run_cli({"plugins", "verify", "--json", "--data-dir", data});
+  REQUIRE(verify.exit_code == 0);
+  const Json::Value v = json_of(verify.out);
+  CHECK(v["failed"].asInt() == 0);
+  REQUIRE(v["items"].size() >= 4);
+  bool gate = false;
+  for (const auto& item : v["items"]) {
+    CHECK(item["ok"].asBool());
+    gate = gate || item["id"].asString() == "billing-gate";
+  }
+  CHECK(gate);
+  const auto list = run_cli({"plugins", "list", "--json", "--data-dir", data});
+  REQUIRE(list.exit_code == 0);
+  CHECK(json_of(list.out).size() == v["items"].size());
+  CHECK_FALSE(fs::exists(data));
+}
+
+TEST_CASE("the version answers -V, --version and version, and version --help is help", "[cli]") {
+  for (const char* spelling : {"-V", "--version", "version"}) {
+    const auto r = run_cli({spelling});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("psahost 0.", 0) == 0);
+  }
+  const auto help = run_cli({"version", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("Usage: psahost version"));
+  CHECK(run_cli({"version", "extra"}).exit_code == 2);
+}
+
+TEST_CASE("help shows what a user types, not the options behind positional words", "[cli]") {
+  for (const char* command : {"plugins", "tokens", "billing", "numbering", "connections"}) {
+    const auto r = run_cli({command, "--help"});
+    INFO(command);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("Usage: psahost") && !Catch::Contains("--action"));
+  }
+  CHECK_THAT(run_cli({"--help"}).out, Catch::Contains("Exit codes"));
+}
+
+TEST_CASE("tokens list --json names every token without its secret", "[cli]") {
+  TempDir tmp;
+  const std::string data = (tmp.path() / "var").string();
+  const std::string secret = create_token(data, "acme", "billing");
+  const auto r = run_cli({"tokens", "list", "--json", "--data-dir", data});
+  REQUIRE(r.exit_code == 0);
+  const Json::Value v = json_of(r.out);
+  REQUIRE(v["items"].size() == 1);
+  CHECK(v["items"][0]["tenant"].asString() == "acme");
+  CHECK(v["items"][0]["role"].asString() == "billing");
+  CHECK(v["items"][0]["revoked_at"].isNull());
+  CHECK_THAT(r.out, !Catch::Contains(secret));
+}
+
+TEST_CASE("billing run prints its summary and succeeds when clients are skipped without detail",
+          "[cli]") {
+  TempDir tmp;
+  const std::string data = (tmp.path() / "var").string();
+  REQUIRE(run_cli({"demo", "seed", "--data-dir", data}).exit_code == 0);
+  REQUIRE(run_cli({"numbering", "verify", "--data-dir", data}).exit_code == 0);
+  const auto r = run_cli({"billing", "run", "--period", "2026-11", "--data-dir", data});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(": completed") && Catch::Contains("billing_info_incomplete"));
+  CHECK(r.err.empty());
 }
