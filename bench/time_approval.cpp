@@ -4,7 +4,7 @@
 #include "admission/pipeline.hpp"
 #include "api/client_queries.hpp"
 #include "api/host_services.hpp"
-#include "api/time_services.hpp"
+#include "approval/approval.hpp"
 #include "auth/tokens.hpp"
 #include "bench_partner.hpp"
 #include "core/log.hpp"
@@ -88,28 +88,28 @@ int main(int argc, char** argv) {
 
     plugins::HostCalls calls;
     api::register_host_services(calls, *store);
-    api::register_time_host_calls(calls, *store);
+    approval::register_time_host_calls(calls, *store);
     {
       plugins::PluginRegistry registry({dir / "plugin-cache", false, {}},
                                        plugins::PluginEnv{calls, store.get(), log, nullptr});
       if (!bench::load_plugins(registry, argv[1], {"billing-gate", "time-approval"})) return 1;
       admission::Pipeline pipeline(registry, log);
-      const api::TimeApprovalEnv env{*store, registry, pipeline, {}};
+      const approval::TimeApprovalEnv env{*store, registry, pipeline, {}};
 
       // What POST /v1/time-entries/approve does for {"filter":{}} with the limit raised: select,
       // then the shared approval path.
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<std::string> ids;
       store->read([&](store::Tx& tx) {
-        api::EntryFilter all;
+        approval::EntryFilter all;
         all.limit = entries;
-        ids = api::select_submitted(tx, tenant, all);
+        ids = approval::select_submitted(tx, tenant, all);
       });
       const auto commits_before = store->writer_stats().commits;
-      const auto run = api::approve_time_entries(env, {tenant, "bench", ids, {}, false});
+      const auto run = approval::approve_time_entries(env, {tenant, "bench", ids, {}, false});
       const auto t1 = std::chrono::steady_clock::now();
-      if (run.status != 200) {
-        std::fprintf(stderr, "approval failed: %s\n", run.detail.c_str());
+      if (run.refusal) {
+        std::fprintf(stderr, "approval failed: %s\n", run.refusal->detail.c_str());
         rc = 1;
       } else {
         std::map<std::string, int> outcomes;

@@ -5,6 +5,7 @@
 #include "api/billing_run.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
+#include "api/page.hpp"
 #include "core/background_workers.hpp"
 
 #include <algorithm>
@@ -22,12 +23,11 @@ http::Response start_problem(const RunStart& start) {
 }  // namespace
 
 void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "POST", "/v1/billing-runs",
-      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+  add_route(
+      router, ctx, "POST", "/v1/billing-runs", auth::Right::manage_billing,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Fields f(*body);
@@ -35,7 +35,7 @@ void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
         const auto period = f.text("period", true, 7);
         const auto dry_run = f.boolean("dry_run", false);
         if (!f.ok()) return respond(validation_failed(f.errors()));
-        RunRequest request{who->tenant_id, who->token_id, *period, dry_run.value_or(false)};
+        RunRequest request{who.tenant_id, who.token_id, *period, dry_run.value_or(false)};
         in_background(
             ctx, std::move(respond), [&ctx, request](std::stop_token, const http::Responder& done) {
               const BillingEnv env{ctx.store, ctx.plugins, ctx.admission, ctx.events_committed};
@@ -63,26 +63,23 @@ void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
             });
       });
 
-  router.add_sync(
-      "GET", "/v1/billing-runs/{id}", [&ctx](const http::Request& req, const http::Params& params) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
-        if (!who) return refusal;
+  add_sync_route(
+      router, ctx, "GET", "/v1/billing-runs/{id}", auth::Right::manage_billing,
+      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who) {
         RunItemsPage page;
-        const auto limit = page_limit(req.query_param("limit"));
         std::vector<domain::FieldError> errors;
-        if (!limit) errors.push_back({"limit", "must be a whole number from 1 to 1000"});
-        page.after = req.query_param("after").value_or("");
+        const auto list = list_page(req, errors);
+        page.after = list.after;
         page.outcome = req.query_param("outcome");
         if (page.outcome && *page.outcome != "issued" && *page.outcome != "would_issue" &&
             *page.outcome != "skipped" && *page.outcome != "failed") {
           errors.push_back({"outcome", "expected one of issued, would_issue, skipped, failed"});
         }
         if (!errors.empty()) return validation_failed(errors);
-        page.limit = *limit;
+        page.limit = list.limit;
         Json::Value run;
         ctx.store.read([&](store::Tx& tx) {
-          run = billing_run_json(tx, who->tenant_id, params.at("id"), page);
+          run = billing_run_json(tx, who.tenant_id, params.at("id"), page);
         });
         return run.isNull() ? not_found("billing run", params.at("id"))
                             : http::Response::json(200, run);

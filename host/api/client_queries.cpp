@@ -1,28 +1,14 @@
 #include "api/client_queries.hpp"
 
+#include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
-
-#include <psa/sdk.hpp>
 
 #include <chrono>
 #include <ctime>
 #include <memory>
 
 namespace psahost::api {
-
-std::string to_text(const Json::Value& v) {
-  return psa::json::write(v);
-}
-
-Json::Value from_text(const std::string& text) {
-  Json::Value v;
-  std::string errors;
-  if (!psa::json::reader().parse(text.data(), text.data() + text.size(), &v, &errors)) {
-    throw store::StoreError("stored JSON is malformed: " + errors);
-  }
-  return v;
-}
 
 std::string stored_billing(const domain::BillingInfo& info) {
   Json::Value v = info.to_json();
@@ -38,24 +24,6 @@ std::string today() {
   char buf[16];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
   return buf;
-}
-
-std::optional<ClientRecord> load_client(store::Tx& tx, const std::string& tenant_id,
-                                        const std::string& client_id) {
-  auto row = tx.query_one(
-      "SELECT c.id, c.name, c.type, c.status, b.data FROM clients c LEFT JOIN billing_info b ON "
-      "b.client_id = c.id WHERE c.id = ? AND c.tenant_id = ?",
-      {client_id, tenant_id});
-  if (!row) return std::nullopt;
-  ClientRecord r{row->text(0), row->text(1), row->text(2), row->text(3), std::nullopt};
-  if (!row->is_null(4)) {
-    auto parsed = domain::parse_billing_info(from_text(row->text(4)));
-    if (!parsed.info) {
-      throw store::StoreError("stored billing info of " + client_id + " no longer validates");
-    }
-    r.billing = std::move(*parsed.info);
-  }
-  return r;
 }
 
 Json::Value billing_status(store::Tx& tx, const std::string& tenant_id,
@@ -90,12 +58,8 @@ std::optional<Json::Value> save_billing_info(store::Tx& tx, const auth::Principa
       {client_id, who.tenant_id, stored_billing(info),
        info.debtor_code.empty() ? store::Value(nullptr) : store::Value(info.debtor_code), now});
   if (before != after) {
-    tx.exec(
-        "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
-        "created_at) VALUES (?, ?, 'billing_info.update', 'client', ?, ?, ?, ?)",
-        {who.tenant_id, who.token_id, client_id,
-         before.isNull() ? store::Value(nullptr) : store::Value(to_text(before)), to_text(after),
-         now});
+    audit::record(tx, {who.tenant_id, who.token_id, "billing_info.update", "client", client_id,
+                       audit::json(before), to_text(after), now});
     Json::Value payload = after;
     payload["client_id"] = client_id;
     payload["was_complete"] = client->billing && client->billing->is_complete();

@@ -3,7 +3,9 @@
 #pragma once
 
 #include "auth/tokens.hpp"
+#include "clients/client_record.hpp"
 #include "domain/billing_info.hpp"
+#include "store/json_column.hpp"
 #include "store/store.hpp"
 
 #include <json/value.h>
@@ -13,16 +15,8 @@
 
 namespace psahost::api {
 
-struct ClientRecord {
-  std::string id;
-  std::string name;
-  std::string type;
-  std::string status;
-  std::optional<domain::BillingInfo> billing;  // absent when none was ever given
-};
-
-std::optional<ClientRecord> load_client(store::Tx& tx, const std::string& tenant_id,
-                                        const std::string& client_id);
+using clients::ClientRecord;
+using clients::load_client;
 
 // The client as the API shows it, with "billing_info": {"complete","missing"}.
 Json::Value client_json(store::Tx& tx, const std::string& tenant_id, const std::string& client_id);
@@ -45,8 +39,8 @@ std::optional<Json::Value> save_billing_info(store::Tx& tx, const auth::Principa
 // Billing info as stored: the API document without the derived "complete" and "missing".
 std::string stored_billing(const domain::BillingInfo& info);
 
-std::string to_text(const Json::Value& v);
-Json::Value from_text(const std::string& text);
+using store::from_text;
+using store::to_text;
 std::string today();  // YYYY-MM-DD, UTC
 
 }  // namespace psahost::api

@@ -8,11 +8,6 @@
 
 namespace psahost::api {
 
-http::Response not_found(std::string_view what, std::string_view id) {
-  return http::problem(404, "not-found", "Not Found",
-                       std::string(what) + " " + std::string(id) + " does not exist");
-}
-
 void commit(const ApiContext& ctx, http::Responder respond,
             std::function<http::Response(store::Tx&)> change) {
   auto result = std::make_shared<http::Response>();
@@ -26,7 +21,7 @@ void commit(const ApiContext& ctx, http::Responder respond,
         }
         try {
           std::rethrow_exception(error);
-        } catch (const Refusal& r) {
+        } catch (const RefusedWrite& r) {
           respond(r.response);
         } catch (const store::ConstraintError& e) {
           respond(http::problem(409, "conflict", "Conflict",

@@ -11,17 +11,21 @@ namespace psahost::api {
 
 // An expected refusal (404, 409, 422) raised inside a write: its savepoint is rolled back and
 // this response is sent instead.
-struct Refusal : std::exception {
-  explicit Refusal(http::Response r) : response(std::move(r)) {}
+struct RefusedWrite : std::exception {
+  explicit RefusedWrite(http::Response r) : response(std::move(r)) {}
   const char* what() const noexcept override { return "refused"; }
   http::Response response;
 };
 
 [[noreturn]] inline void refuse(http::Response response) {
-  throw Refusal(std::move(response));
+  throw RefusedWrite(std::move(response));
+}
+// A feature's refusal inside a write: rolled back, and answered as its problem.
+[[noreturn]] inline void refuse(const domain::Refusal& refusal) {
+  throw RefusedWrite(to_problem(refusal));
 }
 
-// Runs change in the writer; responds with what it returned once durable, with a Refusal's
+// Runs change in the writer; responds with what it returned once durable, with a refusal's
 // response, with 409 on a uniqueness conflict, or 500 (logged) on anything else.
 void commit(const ApiContext& ctx, http::Responder respond,
             std::function<http::Response(store::Tx&)> change);
@@ -36,8 +40,5 @@ void commit_once(const ApiContext& ctx, const http::Request& request, const auth
 // A responder that runs then() before passing on a 2xx answer: a change that gives a background
 // worker something to do (a replay, an endpoint enabled) wakes it once it is committed.
 http::Responder after_success(http::Responder respond, std::function<void()> then);
-
-// A 404 problem for an object of this tenant that does not exist (or belongs to another).
-http::Response not_found(std::string_view what, std::string_view id);
 
 }  // namespace psahost::api

@@ -44,6 +44,30 @@ std::optional<auth::Principal> ApiContext::authorize(const http::Request& reques
   return principal;
 }
 
+void add_route(http::Router& router, const ApiContext& ctx, std::string method, std::string pattern,
+               auth::Right right, AuthorizedHandler handler) {
+  router.add(std::move(method), std::move(pattern),
+             [&ctx, right, handler = std::move(handler)](
+                 const http::Request& req, const http::Params& params, http::Responder respond) {
+               http::Response refusal;
+               const auto who = ctx.authorize(req, right, &refusal);
+               if (!who) return respond(std::move(refusal));
+               handler(req, params, *who, std::move(respond));
+             });
+}
+
+void add_sync_route(http::Router& router, const ApiContext& ctx, std::string method,
+                    std::string pattern, auth::Right right, AuthorizedSyncHandler handler) {
+  router.add_sync(std::move(method), std::move(pattern),
+                  [&ctx, right, handler = std::move(handler)](const http::Request& req,
+                                                              const http::Params& params) {
+                    http::Response refusal;
+                    const auto who = ctx.authorize(req, right, &refusal);
+                    if (!who) return refusal;
+                    return handler(req, params, *who);
+                  });
+}
+
 std::optional<Json::Value> json_body(const http::Request& request, http::Response* refusal) {
   const auto type = request.header("content-type");
   if (type && type->find("json") == std::string_view::npos) {
@@ -73,37 +97,6 @@ std::optional<Json::Value> json_body(const http::Request& request, http::Respons
     return std::nullopt;
   }
   return value;
-}
-
-http::Response validation_failed(const Json::Value& errors, std::string_view detail) {
-  Json::Value extra;
-  extra["errors"] = errors;
-  std::string text(detail);
-  if (text.empty()) {
-    for (const auto& e : errors) {
-      text += (text.empty() ? "" : "; ") + e["field"].asString() + ": " + e["message"].asString();
-    }
-  }
-  return http::problem(422, "validation-failed", "Unprocessable Content", text, extra);
-}
-
-http::Response validation_failed(const std::vector<domain::FieldError>& errors) {
-  Json::Value list(Json::arrayValue);
-  for (const auto& e : errors) {
-    Json::Value v;
-    v["field"] = e.field;
-    v["message"] = e.message;
-    list.append(v);
-  }
-  return validation_failed(list);
-}
-
-http::Response refused(const admission::Verdict& verdict) {
-  Json::Value extra;
-  if (!verdict.prompt.isNull()) extra["prompt"] = verdict.prompt;
-  extra["decided_by"] = verdict.decided_by;
-  return http::problem(409, verdict.type.empty() ? "admission-denied" : verdict.type, "Refused",
-                       verdict.reason, extra);
 }
 
 void in_background(const ApiContext& ctx, http::Responder respond,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "admission/pipeline.hpp"
+#include "api/problem.hpp"
 #include "auth/tokens.hpp"
 #include "core/secret_box.hpp"
 #include "domain/billing_info.hpp"
@@ -58,17 +59,22 @@ struct ApiContext {
                                            http::Response* refusal) const;
 };
 
+// A route's handler once the caller is known to hold the route's right.
+using AuthorizedHandler = std::function<void(const http::Request&, const http::Params&,
+                                             const auth::Principal&, http::Responder)>;
+using AuthorizedSyncHandler = std::function<http::Response(
+    const http::Request&, const http::Params&, const auth::Principal&)>;
+
+// Registers a route whose handler runs only for a principal with the right; every other caller
+// gets the answer authorize() gives (401, 403, or 503 while starting).
+void add_route(http::Router& router, const ApiContext& ctx, std::string method, std::string pattern,
+               auth::Right right, AuthorizedHandler handler);
+void add_sync_route(http::Router& router, const ApiContext& ctx, std::string method,
+                    std::string pattern, auth::Right right, AuthorizedSyncHandler handler);
+
 // Parses a JSON object body. On failure sets *refusal (400 malformed-json, or 415 when the
 // content type is not JSON) and returns nullopt.
 std::optional<Json::Value> json_body(const http::Request& request, http::Response* refusal);
-
-// A 422 problem listing each invalid field: errors is [{"field":..,"message":..}].
-http::Response validation_failed(const Json::Value& errors, std::string_view detail = {});
-// The same from a domain parser's field errors.
-http::Response validation_failed(const std::vector<domain::FieldError>& errors);
-
-// The problem for an admission denial: 409 with the plugin's type, reason and prompt.
-http::Response refused(const admission::Verdict& verdict);
 
 // Every route `psahost serve` has; the OpenAPI agreement test registers the same table.
 void add_all_routes(http::Router& router, const ApiContext& ctx);

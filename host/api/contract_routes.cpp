@@ -4,6 +4,8 @@
 #include "api/commit.hpp"
 #include "api/contract_services.hpp"
 #include "api/fields.hpp"
+#include "api/page.hpp"
+#include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "domain/contract.hpp"
 #include "events/event_log.hpp"
@@ -203,12 +205,11 @@ void check_reference(store::Tx& tx, const std::string& tenant, const std::string
 }
 
 void add_create(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "POST", "/v1/contracts",
-      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+  add_route(
+      router, ctx, "POST", "/v1/contracts", auth::Right::manage_sales,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Fields f(*body);
@@ -218,7 +219,7 @@ void add_create(http::Router& router, const ApiContext& ctx) {
           return respond(
               validation_failed(field_error("end_date", "must not be before start_date")));
         }
-        commit(ctx, respond, [who = *who, c](store::Tx& tx) {
+        commit(ctx, respond, [who, c](store::Tx& tx) {
           const auto client = load_client(tx, who.tenant_id, *c.client_id);
           if (!client) refuse(not_found("client", *c.client_id));
           NewContract n;
@@ -264,60 +265,51 @@ void add_create(http::Router& router, const ApiContext& ctx) {
 }
 
 void add_read(http::Router& router, const ApiContext& ctx) {
-  router.add_sync("GET", "/v1/contracts", [&ctx](const http::Request& req, const http::Params&) {
-    http::Response refusal;
-    auto who = ctx.authorize(req, auth::Right::read, &refusal);
-    if (!who) return refusal;
-    const auto client_id = req.query_param("client_id");
-    const auto status = req.query_param("status");
-    if (status && std::find(domain::kContractStatuses.begin(), domain::kContractStatuses.end(),
-                            *status) == domain::kContractStatuses.end()) {
-      return validation_failed(
-          field_error("status", "expected one of draft, active, ended, cancelled"));
-    }
-    int64_t limit = 100;
-    if (auto l = req.query_param("limit")) {
-      try {
-        limit = std::stoll(*l);
-      } catch (const std::exception&) {
-        limit = 0;
-      }
-      if (limit < 1 || limit > 1000)
-        return validation_failed(field_error("limit", "must be from 1 to 1000"));
-    }
-    const std::string after = req.query_param("after").value_or("");
-    std::string sql = "SELECT id FROM contracts WHERE tenant_id = ? AND id > ?";
-    std::vector<store::Value> params = {who->tenant_id, after};
-    if (client_id) {
-      sql += " AND client_id = ?";
-      params.emplace_back(*client_id);
-    }
-    if (status) {
-      sql += " AND status = ?";
-      params.emplace_back(*status);
-    }
-    sql += " ORDER BY id LIMIT ?";
-    params.emplace_back(limit);
-    Json::Value body;
-    body["items"] = Json::Value(Json::arrayValue);
-    ctx.store.read([&](store::Tx& tx) {
-      const auto ids = tx.query(sql, params);
-      for (const auto& row : ids) {
-        body["items"].append(contract_json(tx, who->tenant_id, row.text(0)));
-      }
-      if (static_cast<int64_t>(ids.size()) == limit) body["next_after"] = ids.back().text(0);
-    });
-    return http::Response::json(200, body);
-  });
+  add_sync_route(
+      router, ctx, "GET", "/v1/contracts", auth::Right::read,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who) {
+        const auto client_id = req.query_param("client_id");
+        const auto status = req.query_param("status");
+        if (status && std::find(domain::kContractStatuses.begin(), domain::kContractStatuses.end(),
+                                *status) == domain::kContractStatuses.end()) {
+          return validation_failed(
+              field_error("status", "expected one of draft, active, ended, cancelled"));
+        }
+        std::vector<domain::FieldError> errors;
+        const Page page = list_page(req, errors);
+        if (!errors.empty()) return validation_failed(errors);
+        const std::string& after = page.after;
+        const int64_t limit = page.limit;
+        std::string sql = "SELECT id FROM contracts WHERE tenant_id = ? AND id > ?";
+        std::vector<store::Value> params = {who.tenant_id, after};
+        if (client_id) {
+          sql += " AND client_id = ?";
+          params.emplace_back(*client_id);
+        }
+        if (status) {
+          sql += " AND status = ?";
+          params.emplace_back(*status);
+        }
+        sql += " ORDER BY id LIMIT ?";
+        params.emplace_back(limit);
+        Json::Value body;
+        body["items"] = Json::Value(Json::arrayValue);
+        ctx.store.read([&](store::Tx& tx) {
+          const auto ids = tx.query(sql, params);
+          for (const auto& row : ids) {
+            body["items"].append(contract_json(tx, who.tenant_id, row.text(0)));
+          }
+          if (static_cast<int64_t>(ids.size()) == limit) body["next_after"] = ids.back().text(0);
+        });
+        return http::Response::json(200, body);
+      });
 
-  router.add_sync(
-      "GET", "/v1/contracts/{id}", [&ctx](const http::Request& req, const http::Params& params) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::read, &refusal);
-        if (!who) return refusal;
+  add_sync_route(
+      router, ctx, "GET", "/v1/contracts/{id}", auth::Right::read,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
         const std::string id = params.at("id");
         Json::Value contract;
-        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who->tenant_id, id); });
+        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who.tenant_id, id); });
         return contract.isNull() ? not_found("contract", id) : http::Response::json(200, contract);
       });
 }
@@ -411,8 +403,9 @@ void record_part_change(store::Tx& tx, const auth::Principal& who, const std::st
                         const std::string& event_type, const Json::Value& before,
                         const Json::Value& after) {
   const Json::Value& part = after.isNull() ? before : after;
-  audit(tx, who.tenant_id, who.token_id, event_type, "contract_part", part["id"].asString(),
-        money_of(before), money_of(after));
+  audit::record(tx,
+                {who.tenant_id, who.token_id, event_type, "contract_part", part["id"].asString(),
+                 audit::json(money_of(before)), audit::json(money_of(after))});
   Json::Value payload;
   payload["contract_id"] = contract_id;
   payload["part_id"] = part["id"];
@@ -423,19 +416,18 @@ void record_part_change(store::Tx& tx, const auth::Principal& who, const std::st
 }
 
 void add_update(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "PATCH", "/v1/contracts/{id}",
-      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+  add_route(
+      router, ctx, "PATCH", "/v1/contracts/{id}", auth::Right::manage_sales,
+      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Fields f(*body);
         const auto c = read_contract(f, *body, false);
         if (!f.ok()) return respond(validation_failed(f.errors()));
         const bool status_only = body->size() == 1 && c.status;
-        commit(ctx, respond, [who = *who, c, status_only, id = params.at("id")](store::Tx& tx) {
+        commit(ctx, respond, [who, c, status_only, id = params.at("id")](store::Tx& tx) {
           Json::Value before = contract_json(tx, who.tenant_id, id);
           if (before.isNull()) refuse(not_found("contract", id));
           const std::string status = before["status"].asString();
@@ -507,7 +499,8 @@ void add_update(http::Router& router, const ApiContext& ctx) {
             }
           }
           const Json::Value after = contract_json(tx, who.tenant_id, id);
-          audit(tx, who.tenant_id, who.token_id, "contract.update", "contract", id, before, after);
+          audit::record(tx, {who.tenant_id, who.token_id, "contract.update", "contract", id,
+                             audit::json(before), audit::json(after)});
           events::append(
               tx, {who.tenant_id, "contract.updated", "contract", id, after, who.token_id, ""});
           return http::Response::json(200, after);
@@ -516,62 +509,57 @@ void add_update(http::Router& router, const ApiContext& ctx) {
 }
 
 void add_parts(http::Router& router, const ApiContext& ctx) {
-  router.add("POST", "/v1/contracts/{id}/parts",
-             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-               if (!who) return respond(refusal);
-               auto body = json_body(req, &refusal);
-               if (!body) return respond(refusal);
-               Fields f(*body);
-               const auto p = read_part(f, *body, false);
-               if (!f.ok()) return respond(validation_failed(f.errors()));
-               commit(ctx, respond, [who = *who, p, id = params.at("id")](store::Tx& tx) {
-                 const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
-                 const std::string start = contract["start_date"].asString();
-                 const NewPart part = complete_part(tx, who.tenant_id,
-                                                    contract["client_id"].asString(), start, p, "");
-                 const std::string part_id = insert_part(tx, who.tenant_id, id, part);
-                 touch(tx, id);
-                 const Json::Value created = part_json(tx, id, part_id, start);
-                 record_part_change(tx, who, id, "contract.part_added", Json::Value(), created);
-                 auto r = http::Response::json(201, created);
-                 r.headers.emplace_back("Location", "/v1/contracts/" + id + "/parts/" + part_id);
-                 return r;
-               });
-             });
-
-  router.add(
-      "PATCH", "/v1/contracts/{id}/parts/{part_id}",
-      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-        if (!who) return respond(refusal);
-        auto body = json_body(req, &refusal);
-        if (!body) return respond(refusal);
-        Fields f(*body);
-        const auto p = read_part(f, *body, false);
-        if (!f.ok()) return respond(validation_failed(f.errors()));
-        commit(
-            ctx, respond,
-            [who = *who, p, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
-              const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
-              const auto [before, after] = edit_part(tx, who.tenant_id, contract, part_id, p, "");
-              touch(tx, id);
-              record_part_change(tx, who, id, "contract.part_updated", before, after);
-              return http::Response::json(200, after);
+  add_route(router, ctx, "POST", "/v1/contracts/{id}/parts", auth::Right::manage_sales,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              const auto p = read_part(f, *body, false);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              commit(ctx, respond, [who, p, id = params.at("id")](store::Tx& tx) {
+                const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
+                const std::string start = contract["start_date"].asString();
+                const NewPart part = complete_part(tx, who.tenant_id,
+                                                   contract["client_id"].asString(), start, p, "");
+                const std::string part_id = insert_part(tx, who.tenant_id, id, part);
+                touch(tx, id);
+                const Json::Value created = part_json(tx, id, part_id, start);
+                record_part_change(tx, who, id, "contract.part_added", Json::Value(), created);
+                auto r = http::Response::json(201, created);
+                r.headers.emplace_back("Location", "/v1/contracts/" + id + "/parts/" + part_id);
+                return r;
+              });
             });
-      });
 
-  router.add(
-      "DELETE", "/v1/contracts/{id}/parts/{part_id}",
-      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-        if (!who) return respond(refusal);
+  add_route(router, ctx, "PATCH", "/v1/contracts/{id}/parts/{part_id}", auth::Right::manage_sales,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              const auto p = read_part(f, *body, false);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              commit(ctx, respond,
+                     [who, p, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
+                       const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
+                       const auto [before, after] =
+                           edit_part(tx, who.tenant_id, contract, part_id, p, "");
+                       touch(tx, id);
+                       record_part_change(tx, who, id, "contract.part_updated", before, after);
+                       return http::Response::json(200, after);
+                     });
+            });
+
+  add_route(
+      router, ctx, "DELETE", "/v1/contracts/{id}/parts/{part_id}", auth::Right::manage_sales,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who,
+             http::Responder respond) {
         commit(
             ctx, respond,
-            [who = *who, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
+            [who, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
               const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
               const Json::Value before =
                   part_json(tx, id, part_id, contract["start_date"].asString());
@@ -588,15 +576,13 @@ void add_parts(http::Router& router, const ApiContext& ctx) {
 }
 
 void add_activate(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "POST", "/v1/contracts/{id}/activate",
-      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-        if (!who) return respond(refusal);
+  add_route(
+      router, ctx, "POST", "/v1/contracts/{id}/activate", auth::Right::manage_sales,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who,
+             http::Responder respond) {
         const std::string id = params.at("id");
         Json::Value contract;
-        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who->tenant_id, id); });
+        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who.tenant_id, id); });
         if (contract.isNull()) return respond(not_found("contract", id));
         if (contract["status"].asString() != "draft") {
           return respond(http::problem(409, "contract-not-draft", "Conflict",
@@ -625,14 +611,14 @@ void add_activate(http::Router& router, const ApiContext& ctx) {
                                 " part(s) without a price; set their prices before activating it",
                             extra));
         }
-        admission::Review review{auth::new_id("adm"), who->tenant_id, "contract.activate", contract,
+        admission::Review review{auth::new_id("adm"), who.tenant_id,  "contract.activate", contract,
                                  Json::nullValue,     Json::nullValue};
-        review.user["token_id"] = who->token_id;
+        review.user["token_id"] = who.token_id;
         const auto verdict = ctx.admission.review(review);
         if (!verdict.allowed) return respond(refused(verdict));
 
         const int64_t seen_version = contract["version"].asInt64();
-        commit(ctx, respond, [who = *who, id, seen_version](store::Tx& tx) {
+        commit(ctx, respond, [who, id, seen_version](store::Tx& tx) {
           const Json::Value before = draft_for_write(tx, who.tenant_id, id);
           // What was reviewed must be what is activated.
           if (before["version"].asInt64() != seen_version) {
@@ -652,7 +638,8 @@ void add_activate(http::Router& router, const ApiContext& ctx) {
           is["activated_at"] = now;
           is["net_amount"] = after["net_amount"];
           is["currency"] = after["currency"];
-          audit(tx, who.tenant_id, who.token_id, "contract.activate", "contract", id, was, is);
+          audit::record(tx, {who.tenant_id, who.token_id, "contract.activate", "contract", id,
+                             audit::json(was), audit::json(is)});
           events::append(
               tx, {who.tenant_id, "contract.activated", "contract", id, after, who.token_id, ""});
           return http::Response::json(200, after);
@@ -663,35 +650,32 @@ void add_activate(http::Router& router, const ApiContext& ctx) {
 // The wizard's billing-info step: the billing info is the client's, so it is saved there,
 // exactly as PUT /v1/clients/{id}/billing-info would save it.
 void add_billing_info(http::Router& router, const ApiContext& ctx) {
-  router.add("PUT", "/v1/contracts/{id}/billing-info",
-             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::manage_clients, &refusal);
-               if (!who) return respond(refusal);
-               auto body = json_body(req, &refusal);
-               if (!body) return respond(refusal);
-               auto parsed = domain::parse_billing_info(*body);
-               if (!parsed.info) return respond(validation_failed(parsed.errors));
-               commit(ctx, respond,
-                      [who = *who, info = *parsed.info, id = params.at("id")](store::Tx& tx) {
-                        const Json::Value contract = contract_json(tx, who.tenant_id, id);
-                        if (contract.isNull()) refuse(not_found("contract", id));
-                        const auto saved =
-                            save_billing_info(tx, who, contract["client_id"].asString(), info);
-                        if (!saved) refuse(not_found("client", contract["client_id"].asString()));
-                        Json::Value out = contract_json(tx, who.tenant_id, id);
-                        out["billing_info"] = *saved;
-                        return http::Response::json(200, out);
-                      });
-             });
+  add_route(router, ctx, "PUT", "/v1/contracts/{id}/billing-info", auth::Right::manage_clients,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              auto parsed = domain::parse_billing_info(*body);
+              if (!parsed.info) return respond(validation_failed(parsed.errors));
+              commit(ctx, respond, [who, info = *parsed.info, id = params.at("id")](store::Tx& tx) {
+                const Json::Value contract = contract_json(tx, who.tenant_id, id);
+                if (contract.isNull()) refuse(not_found("contract", id));
+                const auto saved =
+                    save_billing_info(tx, who, contract["client_id"].asString(), info);
+                if (!saved) refuse(not_found("client", contract["client_id"].asString()));
+                Json::Value out = contract_json(tx, who.tenant_id, id);
+                out["billing_info"] = *saved;
+                return http::Response::json(200, out);
+              });
+            });
 }
 
 void add_bootstrap(http::Router& router, const ApiContext& ctx) {
-  router.add_sync(
-      "POST", "/v1/contracts/bootstrap", [&ctx](const http::Request& req, const http::Params&) {
+  add_sync_route(
+      router, ctx, "POST", "/v1/contracts/bootstrap", auth::Right::manage_sales,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-        if (!who) return refusal;
         auto body = json_body(req, &refusal);
         if (!body) return refusal;
         Fields f(*body);
@@ -700,8 +684,8 @@ void add_bootstrap(http::Router& router, const ApiContext& ctx) {
         const auto dry_run = f.boolean("dry_run", false);
         if (all && !*all) f.error("all", "must be true when given; name clients in client_ids");
         Json::Value request;
-        request["tenant_id"] = who->tenant_id;
-        request["actor"] = who->token_id;
+        request["tenant_id"] = who.tenant_id;
+        request["actor"] = who.token_id;
         request["dry_run"] = dry_run.value_or(false);
         // Through a const reference: a non-const operator[] would add the member it looks for.
         const Json::Value& given = *body;

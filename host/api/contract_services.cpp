@@ -4,6 +4,7 @@
 
 #include "api/client_queries.hpp"
 #include "api/fields.hpp"
+#include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "core/ordered_id.hpp"
 #include "domain/contract.hpp"
@@ -397,8 +398,8 @@ plugins::CallResult sync_assignment(store::Store& store, const plugins::CallerIn
       before["quantity"] = static_cast<Json::Int64>(r.integer(3));
       Json::Value after;
       after["quantity"] = static_cast<Json::Int64>(quantity);
-      audit(tx, *tenant, actor, "contract_part.follow_assignment", "contract_part", part_id, before,
-            after);
+      audit::record(tx, {*tenant, actor, "contract_part.follow_assignment", "contract_part",
+                         part_id, audit::json(before), audit::json(after)});
       Json::Value payload;
       payload["contract_id"] = contract_id;
       payload["client_id"] = *client;
@@ -432,17 +433,6 @@ std::string ReferenceNumbers::next() {
   char buf[32];
   std::snprintf(buf, sizeof buf, "CT-%06lld", static_cast<long long>(next_++));
   return buf;
-}
-
-void audit(store::Tx& tx, const std::string& tenant_id, const std::string& actor,
-           const std::string& action, const std::string& object_type, const std::string& object_id,
-           const Json::Value& before, const Json::Value& after) {
-  tx.exec(
-      "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
-      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {tenant_id, actor, action, object_type, object_id,
-       before.isNull() ? store::Value(nullptr) : store::Value(to_text(before)),
-       after.isNull() ? store::Value(nullptr) : store::Value(to_text(after)), now_rfc3339()});
 }
 
 std::string insert_part(store::Tx& tx, const std::string& tenant_id, const std::string& contract_id,
@@ -510,7 +500,8 @@ std::optional<InsertedContract> insert_contract(store::Tx& tx, const std::string
   }
   // The event's payload holds the money fields (currency, each part's quantity, price and
   // discount), so the audit row records the same document.
-  audit(tx, tenant_id, actor, "contract.create", "contract", inserted.id, Json::Value(), payload);
+  audit::record(tx, {tenant_id, actor, "contract.create", "contract", inserted.id, std::nullopt,
+                     audit::json(payload)});
   events::append(tx, {tenant_id, "contract.created", "contract", inserted.id, payload, actor, ""});
   return inserted;
 }

@@ -89,11 +89,6 @@ Json::Value contract_json(store::Tx& tx, const std::string& tenant_id,
 Json::Value part_json(store::Tx& tx, const std::string& contract_id, const std::string& part_id,
                       const std::string& contract_start);
 
-// An audit_log row; before/after null are stored as NULL.
-void audit(store::Tx& tx, const std::string& tenant_id, const std::string& actor,
-           const std::string& action, const std::string& object_type, const std::string& object_id,
-           const Json::Value& before, const Json::Value& after);
-
 // Active clients of the tenant with at least one assigned service (quantity above 0): the set
 // `bootstrap --all` works through.
 int64_t count_bootstrap_candidates(store::Tx& tx, const std::string& tenant_id);

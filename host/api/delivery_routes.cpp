@@ -5,6 +5,7 @@
 #include "api/commit.hpp"
 #include "api/context.hpp"
 #include "api/fields.hpp"
+#include "api/page.hpp"
 #include "auth/tokens.hpp"
 #include "core/clock.hpp"
 #include "delivery/endpoints.hpp"
@@ -143,75 +144,68 @@ Json::Value delivery_json(store::Tx& tx, const store::Row& r) {
 }  // namespace
 
 void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
-  router.add("POST", "/v1/webhook-endpoints",
-             [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-               if (!who) return respond(refusal);
-               auto body = json_body(req, &refusal);
-               if (!body) return respond(refusal);
-               Json::Value errors(Json::arrayValue);
-               const auto f = read_endpoint(*body, true, errors);
-               if (!errors.empty()) return respond(validation_failed(errors));
-               const std::string id = auth::new_id("ep");
-               const std::string secret = webhooks::new_standard_webhooks_secret();
-               const std::string sealed =
-                   ctx.secrets.seal(secret, delivery::endpoint_secret_context(id));
-               commit(ctx, respond, [who = *who, f, id, secret, sealed](store::Tx& tx) {
-                 const std::string now = now_rfc3339();
-                 Json::Value types(Json::arrayValue);
-                 for (const auto& t : *f.event_types) types.append(t);
-                 tx.exec(
-                     "INSERT INTO webhook_endpoints (id, tenant_id, url, description, "
-                     "event_types, secret, max_in_flight, created_at, updated_at) VALUES (?, ?, "
-                     "?, ?, ?, ?, ?, ?, ?)",
-                     {id, who.tenant_id, *f.url, f.description.value_or(""), to_text(types), sealed,
-                      f.max_in_flight.value_or(4), now, now});
-                 Json::Value out = delivery::load_endpoint(tx, who.tenant_id, id)->to_json();
-                 // The only time the secret is shown: receivers verify with it.
-                 out["secret"] = secret;
-                 auto r = http::Response::json(201, out);
-                 r.headers.emplace_back("Location", "/v1/webhook-endpoints/" + id);
-                 return r;
-               });
-             });
+  add_route(router, ctx, "POST", "/v1/webhook-endpoints", auth::Right::manage_integrations,
+            [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Json::Value errors(Json::arrayValue);
+              const auto f = read_endpoint(*body, true, errors);
+              if (!errors.empty()) return respond(validation_failed(errors));
+              const std::string id = auth::new_id("ep");
+              const std::string secret = webhooks::new_standard_webhooks_secret();
+              const std::string sealed =
+                  ctx.secrets.seal(secret, delivery::endpoint_secret_context(id));
+              commit(ctx, respond, [who, f, id, secret, sealed](store::Tx& tx) {
+                const std::string now = now_rfc3339();
+                Json::Value types(Json::arrayValue);
+                for (const auto& t : *f.event_types) types.append(t);
+                tx.exec(
+                    "INSERT INTO webhook_endpoints (id, tenant_id, url, description, "
+                    "event_types, secret, max_in_flight, created_at, updated_at) VALUES (?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?)",
+                    {id, who.tenant_id, *f.url, f.description.value_or(""), to_text(types), sealed,
+                     f.max_in_flight.value_or(4), now, now});
+                Json::Value out = delivery::load_endpoint(tx, who.tenant_id, id)->to_json();
+                // The only time the secret is shown: receivers verify with it.
+                out["secret"] = secret;
+                auto r = http::Response::json(201, out);
+                r.headers.emplace_back("Location", "/v1/webhook-endpoints/" + id);
+                return r;
+              });
+            });
 
-  router.add_sync("GET", "/v1/webhook-endpoints",
-                  [&ctx](const http::Request& req, const http::Params&) {
-                    http::Response refusal;
-                    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-                    if (!who) return refusal;
-                    Json::Value body;
-                    body["items"] = Json::Value(Json::arrayValue);
-                    ctx.store.read([&](store::Tx& tx) {
-                      tx.each(std::string("SELECT ") + delivery::kEndpointColumns +
-                                  " FROM webhook_endpoints WHERE tenant_id = ? ORDER BY created_at",
-                              {who->tenant_id}, [&](const store::Row& r) {
-                                body["items"].append(delivery::endpoint_from_row(r).to_json());
-                              });
-                    });
-                    return http::Response::json(200, body);
-                  });
+  add_sync_route(router, ctx, "GET", "/v1/webhook-endpoints", auth::Right::manage_integrations,
+                 [&ctx](const http::Request&, const http::Params&, const auth::Principal& who) {
+                   Json::Value body;
+                   body["items"] = Json::Value(Json::arrayValue);
+                   ctx.store.read([&](store::Tx& tx) {
+                     tx.each(std::string("SELECT ") + delivery::kEndpointColumns +
+                                 " FROM webhook_endpoints WHERE tenant_id = ? ORDER BY created_at",
+                             {who.tenant_id}, [&](const store::Row& r) {
+                               body["items"].append(delivery::endpoint_from_row(r).to_json());
+                             });
+                   });
+                   return http::Response::json(200, body);
+                 });
 
-  router.add_sync("GET", "/v1/webhook-endpoints/{id}",
-                  [&ctx](const http::Request& req, const http::Params& params) {
-                    http::Response refusal;
-                    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-                    if (!who) return refusal;
-                    std::optional<Endpoint> e;
-                    ctx.store.read([&](store::Tx& tx) {
-                      e = delivery::load_endpoint(tx, who->tenant_id, params.at("id"));
-                    });
-                    if (!e) return not_found("webhook endpoint", params.at("id"));
-                    return http::Response::json(200, e->to_json());
-                  });
+  add_sync_route(
+      router, ctx, "GET", "/v1/webhook-endpoints/{id}", auth::Right::manage_integrations,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
+        std::optional<Endpoint> e;
+        ctx.store.read([&](store::Tx& tx) {
+          e = delivery::load_endpoint(tx, who.tenant_id, params.at("id"));
+        });
+        if (!e) return not_found("webhook endpoint", params.at("id"));
+        return http::Response::json(200, e->to_json());
+      });
 
-  router.add(
-      "PATCH", "/v1/webhook-endpoints/{id}",
-      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+  add_route(
+      router, ctx, "PATCH", "/v1/webhook-endpoints/{id}", auth::Right::manage_integrations,
+      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Json::Value errors(Json::arrayValue);
@@ -219,7 +213,7 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
         if (!errors.empty()) return respond(validation_failed(errors));
         commit(
             ctx, after_success(std::move(respond), ctx.outbox_changed),
-            [who = *who, f, id = params.at("id")](store::Tx& tx) {
+            [who, f, id = params.at("id")](store::Tx& tx) {
               auto before = delivery::load_endpoint(tx, who.tenant_id, id);
               if (!before) refuse(not_found("webhook endpoint", id));
               const std::string now = now_rfc3339();
@@ -253,12 +247,11 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
             });
       });
 
-  router.add(
-      "POST", "/v1/webhook-endpoints/{id}/replay",
-      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+  add_route(
+      router, ctx, "POST", "/v1/webhook-endpoints/{id}/replay", auth::Right::manage_integrations,
+      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Fields f(*body);
@@ -271,7 +264,7 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
         }
         if (!errors.empty()) return respond(validation_failed(errors));
         commit(ctx, after_success(std::move(respond), ctx.outbox_changed),
-               [who = *who, id = params.at("id"), since = rfc3339(*parse_rfc3339(*since)),
+               [who, id = params.at("id"), since = rfc3339(*parse_rfc3339(*since)),
                 all = include_delivered.value_or(false)](store::Tx& tx) {
                  if (!delivery::load_endpoint(tx, who.tenant_id, id)) {
                    refuse(not_found("webhook endpoint", id));
@@ -289,80 +282,74 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
                });
       });
 
-  router.add_sync("GET", "/v1/deliveries", [&ctx](const http::Request& req, const http::Params&) {
-    http::Response refusal;
-    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-    if (!who) return refusal;
-    Json::Value errors(Json::arrayValue);
-    std::string sql = std::string("SELECT ") + kDeliveryColumns +
-                      " FROM deliveries WHERE tenant_id = ? AND id > ?";
-    const auto page = id_page(req.query_param("after"), req.query_param("limit"), errors, 500);
-    std::vector<store::Value> args{who->tenant_id, page.after};
-    for (const char* name : {"endpoint_id", "connection_id", "status", "kind"}) {
-      if (auto v = req.query_param(name)) {
-        sql += std::string(" AND ") + name + " = ?";
-        args.emplace_back(*v);
-      }
-    }
-    if (auto s = req.query_param("status");
-        s && *s != "pending" && *s != "delivered" && *s != "failed") {
-      field_error(errors, "status", "expected pending, delivered or failed");
-    }
-    if (!errors.empty()) return validation_failed(errors);
-    sql += " ORDER BY id LIMIT ?";
-    args.emplace_back(page.limit);
-    Json::Value body;
-    body["items"] = Json::Value(Json::arrayValue);
-    ctx.store.read([&](store::Tx& tx) {
-      std::vector<store::Row> rows = tx.query(sql, args);
-      for (const auto& r : rows) body["items"].append(delivery_json(tx, r));
-    });
-    return http::Response::json(200, body);
-  });
+  add_sync_route(router, ctx, "GET", "/v1/deliveries", auth::Right::manage_integrations,
+                 [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who) {
+                   std::vector<domain::FieldError> errors;
+                   std::string sql = std::string("SELECT ") + kDeliveryColumns +
+                                     " FROM deliveries WHERE tenant_id = ? AND id > ?";
+                   const auto page = id_page(req, errors, 500);
+                   std::vector<store::Value> args{who.tenant_id, page.after};
+                   for (const char* name : {"endpoint_id", "connection_id", "status", "kind"}) {
+                     if (auto v = req.query_param(name)) {
+                       sql += std::string(" AND ") + name + " = ?";
+                       args.emplace_back(*v);
+                     }
+                   }
+                   if (auto s = req.query_param("status");
+                       s && *s != "pending" && *s != "delivered" && *s != "failed") {
+                     errors.push_back({"status", "expected pending, delivered or failed"});
+                   }
+                   if (!errors.empty()) return validation_failed(errors);
+                   sql += " ORDER BY id LIMIT ?";
+                   args.emplace_back(page.limit);
+                   Json::Value body;
+                   body["items"] = Json::Value(Json::arrayValue);
+                   ctx.store.read([&](store::Tx& tx) {
+                     std::vector<store::Row> rows = tx.query(sql, args);
+                     for (const auto& r : rows) body["items"].append(delivery_json(tx, r));
+                   });
+                   return http::Response::json(200, body);
+                 });
 
-  router.add_sync("GET", "/v1/deliveries/{id}",
-                  [&ctx](const http::Request& req, const http::Params& params) {
-                    http::Response refusal;
-                    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-                    if (!who) return refusal;
-                    const auto id = positive_id(params.at("id"));
-                    std::optional<Json::Value> out;
-                    if (id) {
-                      ctx.store.read([&](store::Tx& tx) {
-                        if (auto r = tx.query_one(std::string("SELECT ") + kDeliveryColumns +
-                                                      " FROM deliveries WHERE tenant_id = ? AND "
-                                                      "id = ?",
-                                                  {who->tenant_id, *id})) {
-                          out = delivery_json(tx, *r);
-                        }
-                      });
-                    }
-                    if (!out) return not_found("delivery", params.at("id"));
-                    return http::Response::json(200, *out);
-                  });
+  add_sync_route(
+      router, ctx, "GET", "/v1/deliveries/{id}", auth::Right::manage_integrations,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
+        const auto id = positive_id(params.at("id"));
+        std::optional<Json::Value> out;
+        if (id) {
+          ctx.store.read([&](store::Tx& tx) {
+            if (auto r = tx.query_one(std::string("SELECT ") + kDeliveryColumns +
+                                          " FROM deliveries WHERE tenant_id = ? AND "
+                                          "id = ?",
+                                      {who.tenant_id, *id})) {
+              out = delivery_json(tx, *r);
+            }
+          });
+        }
+        if (!out) return not_found("delivery", params.at("id"));
+        return http::Response::json(200, *out);
+      });
 
-  router.add("POST", "/v1/deliveries/{id}/replay",
-             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-               if (!who) return respond(refusal);
-               const auto id = positive_id(params.at("id"));
-               if (!id) return respond(not_found("delivery", params.at("id")));
-               commit(ctx, after_success(std::move(respond), ctx.outbox_changed),
-                      [tenant = who->tenant_id, id = *id](store::Tx& tx) {
-                        // Sent once more with its original webhook-id; the retry schedule starts
-                        // over for it.
-                        const int64_t changed = tx.exec(
-                            "UPDATE deliveries SET status = 'pending', failures = 0, "
-                            "next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-                            {now_rfc3339(), now_rfc3339(), tenant, id});
-                        if (changed == 0) refuse(not_found("delivery", std::to_string(id)));
-                        auto r = tx.query_one(std::string("SELECT ") + kDeliveryColumns +
-                                                  " FROM deliveries WHERE id = ?",
-                                              {id});
-                        return http::Response::json(200, delivery_json(tx, *r));
-                      });
-             });
+  add_route(router, ctx, "POST", "/v1/deliveries/{id}/replay", auth::Right::manage_integrations,
+            [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              const auto id = positive_id(params.at("id"));
+              if (!id) return respond(not_found("delivery", params.at("id")));
+              commit(ctx, after_success(std::move(respond), ctx.outbox_changed),
+                     [tenant = who.tenant_id, id = *id](store::Tx& tx) {
+                       // Sent once more with its original webhook-id; the retry schedule starts
+                       // over for it.
+                       const int64_t changed = tx.exec(
+                           "UPDATE deliveries SET status = 'pending', failures = 0, "
+                           "next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+                           {now_rfc3339(), now_rfc3339(), tenant, id});
+                       if (changed == 0) refuse(not_found("delivery", std::to_string(id)));
+                       auto r = tx.query_one(std::string("SELECT ") + kDeliveryColumns +
+                                                 " FROM deliveries WHERE id = ?",
+                                             {id});
+                       return http::Response::json(200, delivery_json(tx, *r));
+                     });
+            });
 }
 
 }  // namespace psahost::api

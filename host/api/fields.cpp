@@ -49,42 +49,6 @@ std::optional<int64_t> positive_id(std::string_view text) {
   return n;
 }
 
-IdPage id_page(const std::optional<std::string>& after, const std::optional<std::string>& limit,
-               Json::Value& errors, int64_t max_limit) {
-  IdPage page;
-  const auto bad = [&](const char* field, std::string message) {
-    Json::Value e;
-    e["field"] = field;
-    e["message"] = std::move(message);
-    errors.append(e);
-  };
-  if (after) {
-    if (const auto v = positive_id(*after)) {
-      page.after = *v;
-    } else {
-      bad("after", "expected the id of the previous page's last item");
-    }
-  }
-  if (const auto l = page_limit(limit, 100, max_limit)) {
-    page.limit = *l;
-  } else {
-    bad("limit", "expected 1 to " + std::to_string(max_limit));
-  }
-  return page;
-}
-
-std::optional<int64_t> page_limit(const std::optional<std::string>& text, int64_t fallback,
-                                  int64_t max) {
-  if (!text) return fallback;
-  if (text->empty() || text->size() > 9 ||
-      !std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  const int64_t n = std::stoll(*text);
-  if (n < 1 || n > max) return std::nullopt;
-  return n;
-}
-
 std::string Fields::path(std::string_view name) const {
   return prefix_.empty() ? std::string(name) : prefix_ + "." + std::string(name);
 }

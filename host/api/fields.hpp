@@ -56,18 +56,4 @@ bool is_date(std::string_view text);
 // An integer id in a path or an ?after: a whole number from 1 up; nothing for anything else.
 std::optional<int64_t> positive_id(std::string_view text);
 
-// A list's ?after (an integer id, 0 when absent) and ?limit (1..max_limit, 100 when absent);
-// what is not usable is added to errors as {"field","message"}.
-struct IdPage {
-  int64_t after = 0;
-  int64_t limit = 100;
-};
-IdPage id_page(const std::optional<std::string>& after, const std::optional<std::string>& limit,
-               Json::Value& errors, int64_t max_limit = 1000);
-
-// A list's ?limit: absent is the default, else a whole number from 1 to max; nothing when it is
-// not one (a 422 naming `limit`).
-std::optional<int64_t> page_limit(const std::optional<std::string>& text, int64_t fallback = 100,
-                                  int64_t max = 1000);
-
 }  // namespace psahost::api

@@ -4,7 +4,7 @@
 #include "api/contract_services.hpp"
 #include "api/invoice_services.hpp"
 #include "api/numbering_services.hpp"
-#include "api/time_services.hpp"
+#include "approval/approval.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
 
@@ -139,7 +139,7 @@ void register_host_services(plugins::HostCalls& calls, store::Store& store) {
 
 void register_all_host_calls(plugins::HostCalls& calls, store::Store& store) {
   register_host_services(calls, store);
-  register_time_host_calls(calls, store);
+  approval::register_time_host_calls(calls, store);
   register_contract_host_calls(calls, store);
   register_numbering_host_calls(calls, store);
   register_invoice_host_calls(calls, store);

@@ -4,6 +4,7 @@
 #include "api/fields.hpp"
 #include "api/invoice_services.hpp"
 #include "api/numbering_services.hpp"
+#include "api/page.hpp"
 #include "auth/tokens.hpp"
 #include "domain/billing_calendar.hpp"
 
@@ -61,77 +62,72 @@ std::vector<ManualLine> read_lines(Fields& f, const Json::Value& body) {
 }
 
 void add_reads(http::Router& router, const ApiContext& ctx) {
-  router.add_sync("GET", "/v1/invoices", [&ctx](const http::Request& req, const http::Params&) {
-    http::Response refusal;
-    auto who = ctx.authorize(req, auth::Right::read, &refusal);
-    if (!who) return refusal;
-    std::vector<domain::FieldError> errors;
-    const auto client_id = req.query_param("client_id");
-    const auto period = req.query_param("period");
-    const auto status = req.query_param("status");
-    if (period && !domain::Period::parse(*period)) {
-      errors.push_back({"period", "expected a month as YYYY-MM"});
-    }
-    static const std::vector<std::string> kStatuses = {"issued", "sent", "paid", "void"};
-    if (status && std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
-      errors.push_back({"status", "expected one of issued, sent, paid, void"});
-    }
-    const auto page = page_limit(req.query_param("limit"));
-    if (!page) errors.push_back({"limit", "must be a whole number from 1 to 1000"});
-    const int64_t limit = page.value_or(100);
-    if (!errors.empty()) return validation_failed(errors);
-    std::string sql = "SELECT id FROM invoices WHERE tenant_id = ? AND id > ?";
-    std::vector<store::Value> params = {who->tenant_id, req.query_param("after").value_or("")};
-    if (client_id) {
-      sql += " AND client_id = ?";
-      params.emplace_back(*client_id);
-    }
-    if (period) {
-      sql += " AND period = ?";
-      params.emplace_back(*period);
-    }
-    if (status) {
-      sql += " AND status = ?";
-      params.emplace_back(*status);
-    }
-    sql += " ORDER BY id LIMIT ?";
-    params.emplace_back(limit);
-    Json::Value body;
-    Json::Value& items = body["items"] = Json::Value(Json::arrayValue);
-    ctx.store.read([&](store::Tx& tx) {
-      const auto ids = tx.query(sql, params);
-      for (const auto& row : ids) {
-        // A list shows each invoice without its lines; GET /v1/invoices/{id} has them.
-        Json::Value v = invoice_json(tx, who->tenant_id, row.text(0));
-        v["line_count"] = v["lines"].size();
-        v.removeMember("lines");
-        items.append(std::move(v));
-      }
-      if (static_cast<int64_t>(ids.size()) == limit) body["next_after"] = ids.back().text(0);
-    });
-    return http::Response::json(200, body);
-  });
+  add_sync_route(
+      router, ctx, "GET", "/v1/invoices", auth::Right::read,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who) {
+        std::vector<domain::FieldError> errors;
+        const auto client_id = req.query_param("client_id");
+        const auto period = req.query_param("period");
+        const auto status = req.query_param("status");
+        if (period && !domain::Period::parse(*period)) {
+          errors.push_back({"period", "expected a month as YYYY-MM"});
+        }
+        static const std::vector<std::string> kStatuses = {"issued", "sent", "paid", "void"};
+        if (status && std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
+          errors.push_back({"status", "expected one of issued, sent, paid, void"});
+        }
+        const auto page = list_page(req, errors);
+        const int64_t limit = page.limit;
+        if (!errors.empty()) return validation_failed(errors);
+        std::string sql = "SELECT id FROM invoices WHERE tenant_id = ? AND id > ?";
+        std::vector<store::Value> params = {who.tenant_id, page.after};
+        if (client_id) {
+          sql += " AND client_id = ?";
+          params.emplace_back(*client_id);
+        }
+        if (period) {
+          sql += " AND period = ?";
+          params.emplace_back(*period);
+        }
+        if (status) {
+          sql += " AND status = ?";
+          params.emplace_back(*status);
+        }
+        sql += " ORDER BY id LIMIT ?";
+        params.emplace_back(limit);
+        Json::Value body;
+        Json::Value& items = body["items"] = Json::Value(Json::arrayValue);
+        ctx.store.read([&](store::Tx& tx) {
+          const auto ids = tx.query(sql, params);
+          for (const auto& row : ids) {
+            // A list shows each invoice without its lines; GET /v1/invoices/{id} has them.
+            Json::Value v = invoice_json(tx, who.tenant_id, row.text(0));
+            v["line_count"] = v["lines"].size();
+            v.removeMember("lines");
+            items.append(std::move(v));
+          }
+          if (static_cast<int64_t>(ids.size()) == limit) body["next_after"] = ids.back().text(0);
+        });
+        return http::Response::json(200, body);
+      });
 
-  router.add_sync(
-      "GET", "/v1/invoices/{id}", [&ctx](const http::Request& req, const http::Params& params) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::read, &refusal);
-        if (!who) return refusal;
+  add_sync_route(
+      router, ctx, "GET", "/v1/invoices/{id}", auth::Right::read,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
         std::optional<std::string> invoice;
         ctx.store.read(
-            [&](store::Tx& tx) { invoice = invoice_text(tx, who->tenant_id, params.at("id")); });
+            [&](store::Tx& tx) { invoice = invoice_text(tx, who.tenant_id, params.at("id")); });
         return invoice ? http::Response::text(200, std::move(*invoice), "application/json")
                        : not_found("invoice", params.at("id"));
       });
 }
 
 void add_manual(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "POST", "/v1/invoices",
-      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+  add_route(
+      router, ctx, "POST", "/v1/invoices", auth::Right::manage_billing,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Fields f(*body);
@@ -142,8 +138,7 @@ void add_manual(http::Router& router, const ApiContext& ctx) {
         if (!f.ok()) return respond(validation_failed(f.errors()));
 
         std::optional<ClientRecord> client;
-        ctx.store.read(
-            [&](store::Tx& tx) { client = load_client(tx, who->tenant_id, *client_id); });
+        ctx.store.read([&](store::Tx& tx) { client = load_client(tx, who.tenant_id, *client_id); });
         if (!client) return respond(not_found("client", *client_id));
 
         const auto numbering = find_numbering_plugin(ctx.plugins);
@@ -156,7 +151,7 @@ void add_manual(http::Router& router, const ApiContext& ctx) {
         inv.client_id = client->id;
         inv.client = client_snapshot(*client);
         inv.kind = "manual";
-        inv.actor = who->token_id;
+        inv.actor = who.token_id;
         inv.draft.billing_entity = entity;
         const auto rate = client->billing && client->billing->is_complete()
                               ? domain::parse_tax_rate(client->billing->tax_rate)
@@ -187,9 +182,9 @@ void add_manual(http::Router& router, const ApiContext& ctx) {
         object["client_id"] = inv.client_id;
         object["kind"] = "manual";
         object["billing_entity"] = entity;
-        admission::Review review{auth::new_id("adm"), who->tenant_id, "invoice.issue", object,
+        admission::Review review{auth::new_id("adm"), who.tenant_id,  "invoice.issue", object,
                                  Json::nullValue,     Json::nullValue};
-        review.user["token_id"] = who->token_id;
+        review.user["token_id"] = who.token_id;
         const auto verdict = ctx.admission.review(review);
         if (!verdict.allowed) return respond(refused(verdict));
         if (!rate) {
@@ -203,7 +198,7 @@ void add_manual(http::Router& router, const ApiContext& ctx) {
                                        extra));
         }
         commit(ctx, respond,
-               [tenant = who->tenant_id, inv = std::move(inv),
+               [tenant = who.tenant_id, inv = std::move(inv),
                 plugin = numbering.plugin](store::Tx& tx) {
                  IssueRefusal why;
                  const auto issued = issue_invoice(tx, *plugin, tenant, inv,

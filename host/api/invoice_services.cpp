@@ -2,6 +2,7 @@
 
 #include "api/contract_services.hpp"
 #include "api/numbering_services.hpp"
+#include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "core/json_text.hpp"
 #include "core/ordered_id.hpp"
@@ -405,10 +406,8 @@ std::optional<IssuedInvoice> issue_in_savepoint(store::Tx& tx, plugins::Plugin& 
   after.key("total_amount").num(d.totals.total());
   after.key("lines").num(static_cast<int64_t>(d.lines.size()));
   after.end_object();
-  tx.exec(
-      "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
-      "created_at) VALUES (?, ?, 'invoice.issue', 'invoice', ?, NULL, ?, ?)",
-      {tenant_id, in.actor, out.id, after.text(), now});
+  audit::record(tx, {tenant_id, in.actor, "invoice.issue", "invoice", out.id, std::nullopt,
+                     after.text(), now});
   // The payload is the document GET /v1/invoices/{id} answers, written by the same function
   // from the same values: the webhooks and connectors that consume it get lines and client.
   events::NewEvent issued{tenant_id,     "invoice.issued", "invoice", out.id,
@@ -486,8 +485,8 @@ plugins::CallResult set_status(store::Store& store, const plugins::CallerInfo& c
     is["status"] = *status;
     is["source"] = source.asString();
     is["reason"] = reason.asString();
-    audit(tx, *tenant, actor, *status == "paid" ? "invoice.paid" : "invoice.voided", "invoice", *id,
-          was, is);
+    audit::record(tx, {*tenant, actor, *status == "paid" ? "invoice.paid" : "invoice.voided",
+                       "invoice", *id, audit::json(was), audit::json(is)});
     Json::Value payload = out;
     payload["client_id"] = row->text(2);
     payload["currency"] = row->text(3);
@@ -542,7 +541,8 @@ plugins::CallResult set_external_id(store::Store& store, const plugins::CallerIn
             {to_text(ids), now_rfc3339(), *id, *tenant});
     Json::Value is;
     is[*system] = *external;
-    audit(tx, *tenant, actor_of(caller), "invoice.external_id", "invoice", *id, Json::Value(), is);
+    audit::record(tx, {*tenant, actor_of(caller), "invoice.external_id", "invoice", *id,
+                       std::nullopt, audit::json(is)});
     out["external_ids"] = ids;
     result = plugins::CallResult::ok(out);
   });

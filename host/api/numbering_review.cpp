@@ -2,6 +2,7 @@
 
 #include "api/client_queries.hpp"
 #include "api/contract_services.hpp"
+#include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "domain/billing_calendar.hpp"
@@ -348,8 +349,8 @@ NumberingOutcome update_numbering(const NumberingEnv& env, const std::string& te
     Json::Value after = wanted.to_json();
     after["next_number"] = (*next)["seq"];
     after["verified"] = false;
-    audit(tx, tenant_id, actor, "invoice_numbering.update", "invoice_series", wanted.billing_entity,
-          before, after);
+    audit::record(tx, {tenant_id, actor, "invoice_numbering.update", "invoice_series",
+                       wanted.billing_entity, audit::json(before), audit::json(after)});
     Json::Value payload = after;
     payload["next_invoice_number"] = (*next)["number"];
     payload["was_verified"] = own && own->verified();
@@ -433,8 +434,8 @@ NumberingOutcome verify_numbering(const NumberingEnv& env, const std::string& te
           a.report.last_number ? Json::Value(*a.report.last_number) : Json::Value();
       after["accounting"].append(item);
     }
-    audit(tx, tenant_id, actor, "invoice_numbering.verify", "invoice_series", series_entity,
-          r.series.verified_settings, after);
+    audit::record(tx, {tenant_id, actor, "invoice_numbering.verify", "invoice_series",
+                       series_entity, audit::json(r.series.verified_settings), audit::json(after)});
     events::append(tx, {tenant_id, "invoice_numbering.verified", "invoice_series", series_entity,
                         after, actor, ""});
   });

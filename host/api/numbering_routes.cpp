@@ -32,12 +32,10 @@ std::optional<Json::Value> optional_body(const http::Request& req, http::Respons
 }  // namespace
 
 void add_numbering_routes(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "GET", "/v1/invoice-numbering",
-      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
-        if (!who) return respond(refusal);
+  add_route(
+      router, ctx, "GET", "/v1/invoice-numbering", auth::Right::manage_billing,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+             http::Responder respond) {
         const std::string entity = req.query_param("billing_entity").value_or("");
         if (entity.size() > 200) {
           return respond(validation_failed(std::vector<domain::FieldError>{
@@ -45,63 +43,59 @@ void add_numbering_routes(http::Router& router, const ApiContext& ctx) {
         }
         in_background(
             ctx, std::move(respond),
-            [&ctx, tenant = who->tenant_id, entity](std::stop_token, const http::Responder& done) {
+            [&ctx, tenant = who.tenant_id, entity](std::stop_token, const http::Responder& done) {
               done(answer(review_numbering({ctx.store, ctx.plugins}, tenant, entity, true)));
             });
       });
 
-  router.add("PUT", "/v1/invoice-numbering",
-             [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
-               if (!who) return respond(refusal);
-               auto body = json_body(req, &refusal);
-               if (!body) return respond(refusal);
-               Fields f(*body);
-               f.only({"billing_entity", "prefix", "pattern", "next_number", "reset"});
-               SeriesSettings wanted;
-               wanted.billing_entity = f.text("billing_entity", false, 200).value_or("");
-               wanted.prefix = f.text("prefix", false, 20).value_or("");
-               const auto pattern = f.text("pattern", true, 100);
-               const auto next = f.integer("next_number", true, 1, kMaxNextNumber);
-               wanted.reset = f.one_of("reset", false, {"never", "yearly"}).value_or("never");
-               if (!f.ok()) return respond(validation_failed(f.errors()));
-               wanted.pattern = *pattern;
-               wanted.next_number = *next;
-               in_background(
-                   ctx, std::move(respond),
-                   [&ctx, who = *who, wanted](std::stop_token, const http::Responder& done) {
-                     const auto out = update_numbering({ctx.store, ctx.plugins}, who.tenant_id,
-                                                       who.token_id, wanted);
-                     if (out.status == 200 && ctx.events_committed) {
-                       ctx.events_committed();
-                     }
-                     done(answer(out));
-                   });
-             });
-
-  router.add(
-      "POST", "/v1/invoice-numbering/verify",
-      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_billing, &refusal);
-        if (!who) return respond(refusal);
-        auto body = optional_body(req, &refusal);
-        if (!body) return respond(refusal);
-        Fields f(*body);
-        f.only({"billing_entity", "settings_digest"});
-        const std::string entity = f.text("billing_entity", false, 200).value_or("");
-        const auto digest = f.text("settings_digest", false, 64);
-        if (!f.ok()) return respond(validation_failed(f.errors()));
-        in_background(
-            ctx, std::move(respond),
-            [&ctx, who = *who, entity, digest](std::stop_token, const http::Responder& done) {
-              const auto out = verify_numbering({ctx.store, ctx.plugins}, who.tenant_id,
-                                                who.token_id, entity, digest);
-              if (out.status == 200 && ctx.events_committed) ctx.events_committed();
-              done(answer(out));
+  add_route(router, ctx, "PUT", "/v1/invoice-numbering", auth::Right::manage_billing,
+            [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"billing_entity", "prefix", "pattern", "next_number", "reset"});
+              SeriesSettings wanted;
+              wanted.billing_entity = f.text("billing_entity", false, 200).value_or("");
+              wanted.prefix = f.text("prefix", false, 20).value_or("");
+              const auto pattern = f.text("pattern", true, 100);
+              const auto next = f.integer("next_number", true, 1, kMaxNextNumber);
+              wanted.reset = f.one_of("reset", false, {"never", "yearly"}).value_or("never");
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              wanted.pattern = *pattern;
+              wanted.next_number = *next;
+              in_background(ctx, std::move(respond),
+                            [&ctx, who, wanted](std::stop_token, const http::Responder& done) {
+                              const auto out = update_numbering(
+                                  {ctx.store, ctx.plugins}, who.tenant_id, who.token_id, wanted);
+                              if (out.status == 200 && ctx.events_committed) {
+                                ctx.events_committed();
+                              }
+                              done(answer(out));
+                            });
             });
-      });
+
+  add_route(router, ctx, "POST", "/v1/invoice-numbering/verify", auth::Right::manage_billing,
+            [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = optional_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"billing_entity", "settings_digest"});
+              const std::string entity = f.text("billing_entity", false, 200).value_or("");
+              const auto digest = f.text("settings_digest", false, 64);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              in_background(
+                  ctx, std::move(respond),
+                  [&ctx, who, entity, digest](std::stop_token, const http::Responder& done) {
+                    const auto out = verify_numbering({ctx.store, ctx.plugins}, who.tenant_id,
+                                                      who.token_id, entity, digest);
+                    if (out.status == 200 && ctx.events_committed) ctx.events_committed();
+                    done(answer(out));
+                  });
+            });
 }
 
 }  // namespace psahost::api

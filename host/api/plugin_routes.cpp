@@ -1,5 +1,6 @@
 // GET /v1/plugins and POST /v1/plugins/{id}/enable|disable.
 #include "api/context.hpp"
+#include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 
@@ -31,22 +32,20 @@ std::optional<plugins::PluginInfo> find_info(const ApiContext& ctx, const std::s
 }  // namespace
 
 void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
-  router.add_sync("GET", "/v1/plugins", [&ctx](const http::Request& req, const http::Params&) {
-    http::Response refusal;
-    if (!ctx.authorize(req, auth::Right::read, &refusal)) return refusal;
-    Json::Value body;
-    body["items"] = Json::Value(Json::arrayValue);
-    for (const auto& info : ctx.plugins.list()) body["items"].append(to_json(info));
-    return http::Response::json(200, body);
-  });
+  add_sync_route(router, ctx, "GET", "/v1/plugins", auth::Right::read,
+                 [&ctx](const http::Request&, const http::Params&, const auth::Principal&) {
+                   Json::Value body;
+                   body["items"] = Json::Value(Json::arrayValue);
+                   for (const auto& info : ctx.plugins.list()) body["items"].append(to_json(info));
+                   return http::Response::json(200, body);
+                 });
 
   for (const bool enable : {true, false}) {
-    router.add_sync(
-        "POST", std::string("/v1/plugins/{id}/") + (enable ? "enable" : "disable"),
-        [&ctx, enable](const http::Request& req, const http::Params& params) {
-          http::Response refusal;
-          auto who = ctx.authorize(req, auth::Right::manage_plugins, &refusal);
-          if (!who) return refusal;
+    add_sync_route(
+        router, ctx, "POST", std::string("/v1/plugins/{id}/") + (enable ? "enable" : "disable"),
+        auth::Right::manage_plugins,
+        [&ctx, enable](const http::Request&, const http::Params& params,
+                       const auth::Principal& who) {
           const std::string id = params.find("id")->second;
           const auto info = find_info(ctx, id);
           if (!info) return http::problem(404, "not-found", "Not Found", "no plugin " + id);
@@ -61,19 +60,16 @@ void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
                 "ON CONFLICT (plugin_id) DO UPDATE SET enabled = excluded.enabled, "
                 "updated_at = excluded.updated_at",
                 {id, int64_t{enable ? 1 : 0}, now_rfc3339()});
-            tx.exec(
-                "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, "
-                "after, created_at) VALUES (?, ?, ?, 'plugin', ?, ?, ?, ?)",
-                {who->tenant_id, who->token_id,
-                 std::string(enable ? "plugin.enable" : "plugin.disable"), id, info->state,
-                 std::string(enable ? "loaded" : "disabled"), now_rfc3339()});
+            audit::record(tx,
+                          {who.tenant_id, who.token_id, enable ? "plugin.enable" : "plugin.disable",
+                           "plugin", id, info->state, enable ? "loaded" : "disabled"});
           });
           ctx.plugins.set_enabled(id, enable);
           // A plugin enabled again picks up the events it missed.
           if (ctx.events_committed) ctx.events_committed();
           Json::Value f;
           f["plugin"] = id;
-          f["by"] = who->token_id;
+          f["by"] = who.token_id;
           ctx.log.info(enable ? "plugin enabled" : "plugin disabled", f);
           return http::Response::json(200, to_json(*find_info(ctx, id)));
         });

@@ -3,6 +3,7 @@
 #include "api/client_queries.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
+#include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
 
@@ -63,12 +64,11 @@ ItemFields read_item_fields(Fields& f, bool create) {
 }
 
 void add_create(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "POST", "/v1/sales-items",
-      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+  add_route(
+      router, ctx, "POST", "/v1/sales-items", auth::Right::manage_sales,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Fields f(*body);
@@ -76,19 +76,19 @@ void add_create(http::Router& router, const ApiContext& ctx) {
         if (!f.ok()) return respond(validation_failed(f.errors()));
         bool client_known = false;
         ctx.store.read([&](store::Tx& tx) {
-          client_known = load_client(tx, who->tenant_id, *item.client_id).has_value();
+          client_known = load_client(tx, who.tenant_id, *item.client_id).has_value();
         });
         if (!client_known) return respond(not_found("client", *item.client_id));
 
         Json::Value object = *body;
         object["client_id"] = *item.client_id;
-        admission::Review review{auth::new_id("adm"), who->tenant_id, "sales_item.create", object,
+        admission::Review review{auth::new_id("adm"), who.tenant_id,  "sales_item.create", object,
                                  Json::nullValue,     Json::nullValue};
-        review.user["token_id"] = who->token_id;
+        review.user["token_id"] = who.token_id;
         const auto verdict = ctx.admission.review(review);
         // Usage an integration syncs must not be lost: it waits, held, until billing info
         // is complete, and is released by itself then (the billing gate's event hook).
-        const bool from_integration = who->role == auth::Role::integration;
+        const bool from_integration = who.role == auth::Role::integration;
         std::string hold;
         if (!verdict.allowed) {
           if (!from_integration || verdict.type != "billing-info-required") {
@@ -96,50 +96,46 @@ void add_create(http::Router& router, const ApiContext& ctx) {
           }
           hold = verdict.type;
         }
-        commit_once(
-            ctx, req, *who, respond, [who = *who, item, hold, from_integration](store::Tx& tx) {
-              const std::string id = auth::new_id("si");
-              const std::string now = now_rfc3339();
-              const std::string status =
-                  hold.empty() ? item.status.value_or(from_integration ? "approved" : "draft")
-                               : "draft";
-              tx.exec(
-                  "INSERT INTO sales_items (id, tenant_id, client_id, sku, description, "
-                  "quantity, unit_price, currency, item_date, status, source, hold_reason, "
-                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  {id, who.tenant_id, *item.client_id, item.sku ? store::Value(*item.sku) : nullptr,
-                   *item.description, *item.quantity, *item.unit_price, *item.currency,
-                   item.date.value_or(today()), status,
-                   std::string(from_integration ? "integration" : "manual"),
-                   hold.empty() ? store::Value(nullptr) : store::Value(hold), now, now});
-              const Json::Value created = *load_item(tx, who.tenant_id, id);
-              events::append(tx, {who.tenant_id, "sales_item.created", "sales_item", id, created,
-                                  who.token_id, ""});
-              auto r = http::Response::json(201, created);
-              r.headers.emplace_back("Location", "/v1/sales-items/" + id);
-              return r;
-            });
+        commit_once(ctx, req, who, respond, [who, item, hold, from_integration](store::Tx& tx) {
+          const std::string id = auth::new_id("si");
+          const std::string now = now_rfc3339();
+          const std::string status =
+              hold.empty() ? item.status.value_or(from_integration ? "approved" : "draft")
+                           : "draft";
+          tx.exec(
+              "INSERT INTO sales_items (id, tenant_id, client_id, sku, description, "
+              "quantity, unit_price, currency, item_date, status, source, hold_reason, "
+              "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {id, who.tenant_id, *item.client_id, item.sku ? store::Value(*item.sku) : nullptr,
+               *item.description, *item.quantity, *item.unit_price, *item.currency,
+               item.date.value_or(today()), status,
+               std::string(from_integration ? "integration" : "manual"),
+               hold.empty() ? store::Value(nullptr) : store::Value(hold), now, now});
+          const Json::Value created = *load_item(tx, who.tenant_id, id);
+          events::append(tx, {who.tenant_id, "sales_item.created", "sales_item", id, created,
+                              who.token_id, ""});
+          auto r = http::Response::json(201, created);
+          r.headers.emplace_back("Location", "/v1/sales-items/" + id);
+          return r;
+        });
       });
 }
 
 void add_update(http::Router& router, const ApiContext& ctx) {
-  router.add_sync(
-      "GET", "/v1/sales-items/{id}", [&ctx](const http::Request& req, const http::Params& params) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::read, &refusal);
-        if (!who) return refusal;
+  add_sync_route(
+      router, ctx, "GET", "/v1/sales-items/{id}", auth::Right::read,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
         std::optional<Json::Value> item;
         ctx.store.read(
-            [&](store::Tx& tx) { item = load_item(tx, who->tenant_id, params.at("id")); });
+            [&](store::Tx& tx) { item = load_item(tx, who.tenant_id, params.at("id")); });
         return item ? http::Response::json(200, *item) : not_found("sales item", params.at("id"));
       });
 
-  router.add(
-      "PATCH", "/v1/sales-items/{id}",
-      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+  add_route(
+      router, ctx, "PATCH", "/v1/sales-items/{id}", auth::Right::manage_sales,
+      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_sales, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Fields f(*body);
@@ -149,9 +145,9 @@ void add_update(http::Router& router, const ApiContext& ctx) {
         std::optional<Json::Value> current;
         bool target_known = true;
         ctx.store.read([&](store::Tx& tx) {
-          current = load_item(tx, who->tenant_id, id);
+          current = load_item(tx, who.tenant_id, id);
           if (change.client_id) {
-            target_known = load_client(tx, who->tenant_id, *change.client_id).has_value();
+            target_known = load_client(tx, who.tenant_id, *change.client_id).has_value();
           }
         });
         if (!current) return respond(not_found("sales item", id));
@@ -160,14 +156,14 @@ void add_update(http::Router& router, const ApiContext& ctx) {
         Json::Value object = *current;
         for (const auto& name : body->getMemberNames()) object[name] = (*body)[name];
         admission::Review review{
-            auth::new_id("adm"), who->tenant_id, "sales_item.update", object, *current,
+            auth::new_id("adm"), who.tenant_id, "sales_item.update", object, *current,
             Json::nullValue};
-        review.user["token_id"] = who->token_id;
+        review.user["token_id"] = who.token_id;
         const auto verdict = ctx.admission.review(review);
         if (!verdict.allowed) return respond(refused(verdict));
 
         const int64_t seen_version = (*current)["version"].asInt64();
-        commit(ctx, respond, [who = *who, id, change, seen_version](store::Tx& tx) {
+        commit(ctx, respond, [who, id, change, seen_version](store::Tx& tx) {
           auto before = load_item(tx, who.tenant_id, id);
           if (!before) refuse(not_found("sales item", id));
           if ((*before)["status"].asString() == "invoiced") {
@@ -197,10 +193,8 @@ void add_update(http::Router& router, const ApiContext& ctx) {
                change.status ? store::Value(*change.status) : nullptr, now_rfc3339(), id,
                who.tenant_id});
           const Json::Value after = *load_item(tx, who.tenant_id, id);
-          tx.exec(
-              "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, "
-              "after, created_at) VALUES (?, ?, 'sales_item.update', 'sales_item', ?, ?, ?, ?)",
-              {who.tenant_id, who.token_id, id, to_text(*before), to_text(after), now_rfc3339()});
+          audit::record(tx, {who.tenant_id, who.token_id, "sales_item.update", "sales_item", id,
+                             to_text(*before), to_text(after)});
           Json::Value payload = after;
           payload["previous_client_id"] = (*before)["client_id"];
           events::append(tx, {who.tenant_id, "sales_item.updated", "sales_item", id, payload,

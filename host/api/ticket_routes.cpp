@@ -5,6 +5,7 @@
 #include "api/fields.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
+#include "tickets/time_entry.hpp"
 
 namespace psahost::api {
 namespace {
@@ -33,44 +34,11 @@ std::optional<TicketRecord> load_ticket(store::Tx& tx, const std::string& tenant
   return TicketRecord{r->text(0), r->text(1), r->text(2), r->text(3), r->text(4), r->text(5)};
 }
 
-constexpr const char* kEntryColumns =
-    "id, ticket_id, client_id, technician, minutes, billed_minutes, billable, rate, currency, "
-    "work_type, note, work_date, status, approved_by, approved_at, rejected_reason, invoice_id, "
-    "version, created_at, updated_at";
-
-Json::Value entry_json(const store::Row& r) {
-  Json::Value v;
-  v["id"] = r.text(0);
-  v["ticket_id"] = r.text(1);
-  v["client_id"] = r.text(2);
-  v["technician"] = r.text(3);
-  v["minutes"] = static_cast<Json::Int64>(r.integer(4));
-  v["billed_minutes"] =
-      r.is_null(5) ? Json::Value() : Json::Value(static_cast<Json::Int64>(r.integer(5)));
-  v["billable"] = r.integer(6) != 0;
-  v["rate"] = r.is_null(7) ? Json::Value() : Json::Value(static_cast<Json::Int64>(r.integer(7)));
-  v["currency"] = r.is_null(8) ? Json::Value() : Json::Value(r.text(8));
-  v["work_type"] = r.text(9);
-  v["note"] = r.text(10);
-  v["work_date"] = r.text(11);
-  v["status"] = r.text(12);
-  v["approved_by"] = r.is_null(13) ? Json::Value() : Json::Value(r.text(13));
-  v["approved_at"] = r.is_null(14) ? Json::Value() : Json::Value(r.text(14));
-  v["rejected_reason"] = r.is_null(15) ? Json::Value() : Json::Value(r.text(15));
-  v["invoice_id"] = r.is_null(16) ? Json::Value() : Json::Value(r.text(16));
-  v["version"] = static_cast<Json::Int64>(r.integer(17));
-  v["created_at"] = r.text(18);
-  v["updated_at"] = r.text(19);
-  return v;
-}
-
 std::optional<Json::Value> load_entry(store::Tx& tx, const std::string& tenant,
                                       const std::string& id) {
-  auto r = tx.query_one(
-      std::string("SELECT ") + kEntryColumns + " FROM time_entries WHERE id = ? AND tenant_id = ?",
-      {id, tenant});
-  if (!r) return std::nullopt;
-  return entry_json(*r);
+  const auto entry = tickets::load_time_entry(tx, tenant, id);
+  if (!entry) return std::nullopt;
+  return entry->to_json();
 }
 
 // Moves a ticket to a new status and records the event; refuses moves out of "closed".
@@ -91,12 +59,11 @@ http::Response transition(store::Tx& tx, const auth::Principal& who, const std::
 }
 
 void add_ticket_crud(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "POST", "/v1/tickets",
-      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+  add_route(
+      router, ctx, "POST", "/v1/tickets", auth::Right::register_time,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::register_time, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Fields f(*body);
@@ -105,8 +72,8 @@ void add_ticket_crud(http::Router& router, const ApiContext& ctx) {
         auto subject = f.text("subject", true, 500);
         if (!f.ok()) return respond(validation_failed(f.errors()));
         commit_once(
-            ctx, req, *who, respond,
-            [who = *who, client_id = *client_id, subject = *subject](store::Tx& tx) {
+            ctx, req, who, respond,
+            [who, client_id = *client_id, subject = *subject](store::Tx& tx) {
               if (!load_client(tx, who.tenant_id, client_id)) {
                 refuse(not_found("client", client_id));
               }
@@ -125,68 +92,59 @@ void add_ticket_crud(http::Router& router, const ApiContext& ctx) {
             });
       });
 
-  router.add_sync(
-      "GET", "/v1/tickets/{id}", [&ctx](const http::Request& req, const http::Params& params) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::read, &refusal);
-        if (!who) return refusal;
+  add_sync_route(
+      router, ctx, "GET", "/v1/tickets/{id}", auth::Right::read,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
         std::optional<TicketRecord> t;
-        ctx.store.read(
-            [&](store::Tx& tx) { t = load_ticket(tx, who->tenant_id, params.at("id")); });
+        ctx.store.read([&](store::Tx& tx) { t = load_ticket(tx, who.tenant_id, params.at("id")); });
         return t ? http::Response::json(200, t->to_json()) : not_found("ticket", params.at("id"));
       });
 
-  router.add("POST", "/v1/tickets/{id}/responses",
-             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::register_time, &refusal);
-               if (!who) return respond(refusal);
-               auto body = json_body(req, &refusal);
-               if (!body) return respond(refusal);
-               Fields f(*body);
-               f.only({"body", "author"});
-               auto text = f.text("body", true, 20000);
-               auto author = f.text("author", false, 200);
-               if (!f.ok()) return respond(validation_failed(f.errors()));
-               commit(
-                   ctx, respond,
-                   [who = *who, id = params.at("id"), text = *text,
-                    author = author.value_or(who->token_id)](store::Tx& tx) {
-                     if (!load_ticket(tx, who.tenant_id, id)) refuse(not_found("ticket", id));
-                     Json::Value response;
-                     response["id"] = auth::new_id("rsp");
-                     response["author"] = author;
-                     response["body"] = text;
-                     tx.exec(
-                         "INSERT INTO ticket_responses (id, ticket_id, author, body, created_at) "
-                         "VALUES (?, ?, ?, ?, ?)",
-                         {response["id"].asString(), id, author, text, now_rfc3339()});
-                     return transition(tx, who, id, "responded", "ticket.responded", response);
-                   });
-             });
+  add_route(router, ctx, "POST", "/v1/tickets/{id}/responses", auth::Right::register_time,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"body", "author"});
+              auto text = f.text("body", true, 20000);
+              auto author = f.text("author", false, 200);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              commit(ctx, respond,
+                     [who, id = params.at("id"), text = *text,
+                      author = author.value_or(who.token_id)](store::Tx& tx) {
+                       if (!load_ticket(tx, who.tenant_id, id)) refuse(not_found("ticket", id));
+                       Json::Value response;
+                       response["id"] = auth::new_id("rsp");
+                       response["author"] = author;
+                       response["body"] = text;
+                       tx.exec(
+                           "INSERT INTO ticket_responses (id, ticket_id, author, body, created_at) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           {response["id"].asString(), id, author, text, now_rfc3339()});
+                       return transition(tx, who, id, "responded", "ticket.responded", response);
+                     });
+            });
 
   for (const auto& [action, status] : std::vector<std::pair<std::string, std::string>>{
            {"resolve", "resolved"}, {"close", "closed"}, {"reopen", "open"}}) {
-    router.add("POST", "/v1/tickets/{id}/" + action,
-               [&ctx, status = status](const http::Request& req, const http::Params& params,
-                                       http::Responder respond) {
-                 http::Response refusal;
-                 auto who = ctx.authorize(req, auth::Right::register_time, &refusal);
-                 if (!who) return respond(refusal);
-                 commit(ctx, respond, [who = *who, id = params.at("id"), status](store::Tx& tx) {
-                   return transition(tx, who, id, status, "ticket." + status, Json::nullValue);
-                 });
-               });
+    add_route(router, ctx, "POST", "/v1/tickets/{id}/" + action, auth::Right::register_time,
+              [&ctx, status = status](const http::Request&, const http::Params& params,
+                                      const auth::Principal& who, http::Responder respond) {
+                commit(ctx, respond, [who, id = params.at("id"), status](store::Tx& tx) {
+                  return transition(tx, who, id, status, "ticket." + status, Json::nullValue);
+                });
+              });
   }
 }
 
 void add_time_registration(http::Router& router, const ApiContext& ctx) {
-  router.add(
-      "POST", "/v1/tickets/{id}/time-entries",
-      [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
+  add_route(
+      router, ctx, "POST", "/v1/tickets/{id}/time-entries", auth::Right::register_time,
+      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::register_time, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Fields f(*body);
@@ -199,8 +157,8 @@ void add_time_registration(http::Router& router, const ApiContext& ctx) {
         auto work_date = f.date("work_date", false);
         if (!f.ok()) return respond(validation_failed(f.errors()));
         commit_once(
-            ctx, req, *who, respond,
-            [who = *who, id = params.at("id"), minutes = *minutes, technician = *technician,
+            ctx, req, who, respond,
+            [who, id = params.at("id"), minutes = *minutes, technician = *technician,
              billable = billable.value_or(true), work_type = work_type.value_or(""),
              note = note.value_or(""), work_date = work_date.value_or(today())](store::Tx& tx) {
               auto ticket = load_ticket(tx, who.tenant_id, id);
@@ -222,35 +180,30 @@ void add_time_registration(http::Router& router, const ApiContext& ctx) {
             });
       });
 
-  router.add_sync("GET", "/v1/tickets/{id}/time-entries",
-                  [&ctx](const http::Request& req, const http::Params& params) {
-                    http::Response refusal;
-                    auto who = ctx.authorize(req, auth::Right::read, &refusal);
-                    if (!who) return refusal;
-                    Json::Value body;
-                    bool found = false;
-                    ctx.store.read([&](store::Tx& tx) {
-                      if (!load_ticket(tx, who->tenant_id, params.at("id"))) return;
-                      found = true;
-                      body["items"] = Json::Value(Json::arrayValue);
-                      for (const auto& r : tx.query(std::string("SELECT ") + kEntryColumns +
-                                                        " FROM time_entries WHERE ticket_id = ? "
-                                                        "AND tenant_id = ? ORDER BY created_at, id",
-                                                    {params.at("id"), who->tenant_id})) {
-                        body["items"].append(entry_json(r));
-                      }
-                    });
-                    return found ? http::Response::json(200, body)
-                                 : not_found("ticket", params.at("id"));
-                  });
+  add_sync_route(
+      router, ctx, "GET", "/v1/tickets/{id}/time-entries", auth::Right::read,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
+        Json::Value body;
+        bool found = false;
+        ctx.store.read([&](store::Tx& tx) {
+          if (!load_ticket(tx, who.tenant_id, params.at("id"))) return;
+          found = true;
+          body["items"] = Json::Value(Json::arrayValue);
+          for (const auto& r : tx.query(std::string("SELECT ") + tickets::kTimeEntryColumns +
+                                            " FROM time_entries WHERE ticket_id = ? "
+                                            "AND tenant_id = ? ORDER BY created_at, id",
+                                        {params.at("id"), who.tenant_id})) {
+            body["items"].append(tickets::entry_from_row(r).to_json());
+          }
+        });
+        return found ? http::Response::json(200, body) : not_found("ticket", params.at("id"));
+      });
 
-  router.add_sync(
-      "GET", "/v1/time-entries/{id}", [&ctx](const http::Request& req, const http::Params& params) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::read, &refusal);
-        if (!who) return refusal;
+  add_sync_route(
+      router, ctx, "GET", "/v1/time-entries/{id}", auth::Right::read,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
         std::optional<Json::Value> e;
-        ctx.store.read([&](store::Tx& tx) { e = load_entry(tx, who->tenant_id, params.at("id")); });
+        ctx.store.read([&](store::Tx& tx) { e = load_entry(tx, who.tenant_id, params.at("id")); });
         return e ? http::Response::json(200, *e) : not_found("time entry", params.at("id"));
       });
 }

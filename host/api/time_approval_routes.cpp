@@ -3,14 +3,17 @@
 #include "api/client_queries.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
-#include "api/time_services.hpp"
-#include "core/clock.hpp"
-#include "events/event_log.hpp"
+#include "approval/approval.hpp"
 
 #include <cstdint>
 
 namespace psahost::api {
 namespace {
+
+using approval::ApprovalOutcome;
+using approval::EntryFilter;
+using approval::TimeApprovalEnv;
+using approval::Transition;
 
 constexpr int64_t kMaxBulk = 10'000;
 
@@ -24,16 +27,30 @@ std::optional<Json::Value> optional_body(const http::Request& req, http::Respons
   return json_body(req, refusal);
 }
 
-// Why the time-approval plugin could not be asked: disabled (409), not loaded (503), failed (500).
-http::Response plugin_problem(int status, const std::string& slug, const std::string& detail) {
-  const char* title = status == 409   ? "Conflict"
-                      : status == 503 ? "Service Unavailable"
-                                      : "Internal Server Error";
-  return http::problem(status, slug, title, detail);
-}
-
-http::Response conflict(const std::string& detail) {
-  return http::problem(409, "conflict", "Conflict", detail);
+// One row of the bulk answer.
+Json::Value outcome_json(const ApprovalOutcome& r) {
+  Json::Value v;
+  v["id"] = r.id;
+  v["outcome"] = r.outcome;
+  // The full problem type, as problem+json and admission verdicts spell it.
+  if (!r.type.empty()) v["type"] = std::string(http::kProblemTypePrefix) + r.type;
+  if (!r.reason.empty()) v["reason"] = r.reason;
+  if (!r.prompt.isNull()) v["prompt"] = r.prompt;
+  if (!r.decided_by.empty()) v["decided_by"] = r.decided_by;
+  if (const auto& e = r.entry) {
+    const auto number = [](const std::optional<int64_t>& n) {
+      return n ? Json::Value(static_cast<Json::Int64>(*n)) : Json::Value();
+    };
+    v["client_id"] = e->client_id;
+    v["status"] = e->status;
+    v["minutes"] = static_cast<Json::Int64>(e->minutes);
+    v["billed_minutes"] = number(e->billed_minutes);
+    v["rate"] = number(e->rate);
+    v["currency"] = e->currency ? Json::Value(*e->currency) : Json::Value();
+    v["version"] = static_cast<Json::Int64>(e->version);
+  }
+  if (!r.rate_source.empty()) v["rate_source"] = r.rate_source;
+  return v;
 }
 
 // The answer of the single approval route for one outcome.
@@ -119,31 +136,27 @@ std::optional<BulkRequest> read_bulk(const Json::Value& body, http::Response* re
 }
 
 void add_approve(http::Router& router, const ApiContext& ctx) {
-  router.add("POST", "/v1/time-entries/{id}/approve",
-             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::approve_time, &refusal);
-               if (!who) return respond(refusal);
-               auto body = optional_body(req, &refusal);
-               if (!body) return respond(refusal);
-               Fields f(*body);
-               f.only({"version"});
-               auto version = f.integer("version", false, 1, INT64_MAX);
-               if (!f.ok()) return respond(validation_failed(f.errors()));
-               const auto run = approve_time_entries(
-                   env_of(ctx), {who->tenant_id, who->token_id, {params.at("id")}, version, true});
-               if (run.status != 200) {
-                 return respond(plugin_problem(run.status, run.error, run.detail));
-               }
-               respond(single_answer(run.results.front()));
-             });
+  add_route(router, ctx, "POST", "/v1/time-entries/{id}/approve", auth::Right::approve_time,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = optional_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"version"});
+              auto version = f.integer("version", false, 1, INT64_MAX);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              const auto run = approval::approve_time_entries(
+                  env_of(ctx), {who.tenant_id, who.token_id, {params.at("id")}, version, true});
+              if (run.refusal) return respond(to_problem(*run.refusal));
+              respond(single_answer(run.results.front()));
+            });
 
-  router.add(
-      "POST", "/v1/time-entries/approve",
-      [&ctx](const http::Request& req, const http::Params&, http::Responder respond) {
+  add_route(
+      router, ctx, "POST", "/v1/time-entries/approve", auth::Right::approve_time,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+             http::Responder respond) {
         http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::approve_time, &refusal);
-        if (!who) return respond(refusal);
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         auto bulk = read_bulk(*body, &refusal);
@@ -154,32 +167,14 @@ void add_approve(http::Router& router, const ApiContext& ctx) {
         if (filter) {
           // A filter naming another tenant's (or no) client or ticket is a 404 naming it, as the
           // object routes answer; it does not silently match nothing.
-          std::optional<http::Response> missing;
-          ctx.store.read([&](store::Tx& tx) {
-            if (filter->client_id && !load_client(tx, who->tenant_id, *filter->client_id)) {
-              missing = not_found("client", *filter->client_id);
-              return;
-            }
-            if (filter->ticket_id &&
-                !tx.query_one("SELECT 1 FROM tickets WHERE id = ? AND tenant_id = ?",
-                              {*filter->ticket_id, who->tenant_id})) {
-              missing = not_found("ticket", *filter->ticket_id);
-              return;
-            }
-            // One more than the limit says whether there is a next page.
-            EntryFilter probe = *filter;
-            probe.limit = filter->limit + 1;
-            ids = select_submitted(tx, who->tenant_id, probe);
-          });
-          if (missing) return respond(*missing);
-          more = static_cast<int64_t>(ids.size()) > filter->limit;
-          if (more) ids.resize(static_cast<std::size_t>(filter->limit));
+          auto page = approval::select_page(ctx.store, who.tenant_id, *filter);
+          if (!page) return respond(to_problem(page.refusal()));
+          ids = std::move(page->ids);
+          more = page->more;
         }
-        const auto run =
-            approve_time_entries(env_of(ctx), {who->tenant_id, who->token_id, ids, {}, false});
-        if (run.status != 200) {
-          return respond(plugin_problem(run.status, run.error, run.detail));
-        }
+        const auto run = approval::approve_time_entries(
+            env_of(ctx), {who.tenant_id, who.token_id, ids, {}, false});
+        if (run.refusal) return respond(to_problem(*run.refusal));
         Json::Value out;
         Json::Value& results = out["results"] = Json::Value(Json::arrayValue);
         Json::Value& counts = out["counts"];
@@ -187,7 +182,7 @@ void add_approve(http::Router& router, const ApiContext& ctx) {
           counts[k] = 0;
         }
         for (const auto& r : run.results) {
-          results.append(r.to_json());
+          results.append(outcome_json(r));
           counts[r.outcome] = counts[r.outcome].asInt() + 1;
         }
         // Ordered by id, so the last id given says where the next page starts.
@@ -196,164 +191,78 @@ void add_approve(http::Router& router, const ApiContext& ctx) {
       });
 }
 
-struct Transition {
-  std::string action;  // reject | unapprove | edit
-  std::optional<int64_t> version;
-  std::string reason;  // reject
-  // edit: the new values
-  std::optional<int64_t> minutes;
-  std::optional<bool> billable;
-  std::optional<std::string> note, work_type;
-};
-
-// Asks the plugin whether the entry may take this step, then applies it guarded by status and
-// version, with an audit row and an event.
+// Asks the time-approval plugin whether the entry may take this step, then writes it.
 void run_transition(const ApiContext& ctx, const auth::Principal& who, const std::string& id,
-                    Transition t, http::Responder respond) {
-  std::optional<TimeEntry> entry;
-  ctx.store.read([&](store::Tx& tx) { entry = load_time_entry(tx, who.tenant_id, id); });
-  if (!entry) return respond(not_found("time entry", id));
-  if (t.version && *t.version != entry->version) {
-    return respond(conflict("time entry " + id + " is at version " +
-                            std::to_string(entry->version) + ", not " + std::to_string(*t.version) +
-                            "; reload and retry"));
-  }
-  Json::Value ask;
-  ask["tenant_id"] = who.tenant_id;
-  ask["action"] = t.action;
-  ask["entry"] = entry->to_json();
-  const auto answer = call_time_plugin(ctx.plugins, "command.transition", ask);
-  if (answer.status != 200) {
-    return respond(plugin_problem(answer.status, answer.error, answer.detail));
-  }
-  const Json::Value& verdict = answer.body;
-  if (!verdict["allowed"].asBool()) {
-    Json::Value extra;
-    extra["decided_by"] = "time-approval";
-    return respond(http::problem(409, verdict.get("type", "invalid-transition").asString(),
-                                 "Refused", verdict["reason"].asString(), extra));
-  }
-  if (!verdict["changed"].asBool()) {
-    Json::Value body = entry->to_json();
+                    const Transition& t, http::Responder respond) {
+  auto plan = approval::plan_transition(env_of(ctx), who.tenant_id, id, t);
+  if (!plan) return respond(to_problem(plan.refusal()));
+  if (!plan->changed) {
+    Json::Value body = plan->after.to_json();
     body["changed"] = false;
-    body["detail"] = verdict["detail"];
+    body["detail"] = plan->detail;
     return respond(http::Response::json(200, body));
   }
-
-  TimeEntry after = *entry;
-  std::string event;
-  if (t.action == "reject") {
-    after.status = "rejected";
-    after.rejected_reason = t.reason;
-    event = "time_entry.rejected";
-  } else if (t.action == "unapprove") {
-    after.status = "submitted";
-    after.billed_minutes.reset();
-    after.rate.reset();
-    after.currency.reset();
-    after.approved_by.reset();
-    after.approved_at.reset();
-    event = "time_entry.unapproved";
-  } else {
-    after.status = "submitted";
-    after.rejected_reason.reset();
-    if (t.minutes) after.minutes = *t.minutes;
-    if (t.billable) after.billable = *t.billable;
-    if (t.note) after.note = *t.note;
-    if (t.work_type) after.work_type = *t.work_type;
-    event = entry->status == "rejected" ? "time_entry.resubmitted" : "time_entry.updated";
-  }
-  commit(
-      ctx, std::move(respond),
-      [who, before = *entry, after, event, action = t.action](store::Tx& tx) mutable {
-        after.version = before.version + 1;
-        after.updated_at = now_rfc3339();
-        const auto changed = tx.exec(
-            "UPDATE time_entries SET status = ?, minutes = ?, billable = ?, note = ?, "
-            "work_type = ?, billed_minutes = ?, rate = ?, currency = ?, approved_by = ?, "
-            "approved_at = ?, rejected_reason = ?, version = ?, updated_at = ? WHERE id = ? "
-            "AND tenant_id = ? AND status = ? AND version = ?",
-            {after.status, after.minutes, int64_t{after.billable ? 1 : 0}, after.note,
-             after.work_type,
-             after.billed_minutes ? store::Value(*after.billed_minutes) : store::Value(nullptr),
-             after.rate ? store::Value(*after.rate) : store::Value(nullptr),
-             after.currency ? store::Value(*after.currency) : store::Value(nullptr),
-             after.approved_by ? store::Value(*after.approved_by) : store::Value(nullptr),
-             after.approved_at ? store::Value(*after.approved_at) : store::Value(nullptr),
-             after.rejected_reason ? store::Value(*after.rejected_reason) : store::Value(nullptr),
-             after.version, after.updated_at, before.id, who.tenant_id, before.status,
-             before.version});
-        if (changed != 1) {
-          refuse(conflict("time entry " + before.id +
-                          " changed meanwhile (approved, rejected or edited by someone "
-                          "else); reload and retry"));
-        }
-        audit_time_entry(tx, who.tenant_id, who.token_id, "time_entry." + action, before, after);
-        Json::Value payload = after.to_json();
-        if (event == "time_entry.rejected") payload["reason"] = after.rejected_reason.value_or("");
-        events::append(tx, {who.tenant_id, event, "time_entry", after.id, payload, who.token_id,
-                            "ticket:" + after.ticket_id});
-        Json::Value body = after.to_json();
-        body["changed"] = true;
-        return http::Response::json(200, body);
-      });
+  commit(ctx, std::move(respond), [who, plan = std::move(*plan)](store::Tx& tx) mutable {
+    auto written = approval::apply_transition(tx, who.tenant_id, who.token_id, std::move(plan));
+    if (!written) refuse(written.refusal());
+    Json::Value body = written->to_json();
+    body["changed"] = true;
+    return http::Response::json(200, body);
+  });
 }
 
 void add_transitions(http::Router& router, const ApiContext& ctx) {
-  router.add("POST", "/v1/time-entries/{id}/reject",
-             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::approve_time, &refusal);
-               if (!who) return respond(refusal);
-               auto body = json_body(req, &refusal);
-               if (!body) return respond(refusal);
-               Fields f(*body);
-               f.only({"reason", "version"});
-               auto reason = f.text("reason", true, 2000);
-               auto version = f.integer("version", false, 1, INT64_MAX);
-               if (!f.ok()) return respond(validation_failed(f.errors()));
-               Transition t{"reject", version, *reason, {}, {}, {}, {}};
-               run_transition(ctx, *who, params.at("id"), std::move(t), std::move(respond));
-             });
+  add_route(router, ctx, "POST", "/v1/time-entries/{id}/reject", auth::Right::approve_time,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"reason", "version"});
+              auto reason = f.text("reason", true, 2000);
+              auto version = f.integer("version", false, 1, INT64_MAX);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              Transition t{"reject", version, *reason, {}, {}, {}, {}};
+              run_transition(ctx, who, params.at("id"), std::move(t), std::move(respond));
+            });
 
-  router.add("POST", "/v1/time-entries/{id}/unapprove",
-             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::approve_time, &refusal);
-               if (!who) return respond(refusal);
-               auto body = optional_body(req, &refusal);
-               if (!body) return respond(refusal);
-               Fields f(*body);
-               f.only({"version"});
-               auto version = f.integer("version", false, 1, INT64_MAX);
-               if (!f.ok()) return respond(validation_failed(f.errors()));
-               Transition t{"unapprove", version, "", {}, {}, {}, {}};
-               run_transition(ctx, *who, params.at("id"), std::move(t), std::move(respond));
-             });
+  add_route(router, ctx, "POST", "/v1/time-entries/{id}/unapprove", auth::Right::approve_time,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = optional_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"version"});
+              auto version = f.integer("version", false, 1, INT64_MAX);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              Transition t{"unapprove", version, "", {}, {}, {}, {}};
+              run_transition(ctx, who, params.at("id"), std::move(t), std::move(respond));
+            });
 
   // Technicians correct their own time, so editing needs the right to register it.
-  router.add("PATCH", "/v1/time-entries/{id}",
-             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::register_time, &refusal);
-               if (!who) return respond(refusal);
-               auto body = json_body(req, &refusal);
-               if (!body) return respond(refusal);
-               Fields f(*body);
-               f.only({"minutes", "billable", "note", "work_type", "version"});
-               Transition t{"edit", {}, "", {}, {}, {}, {}};
-               t.minutes = f.integer("minutes", false, 1, 24 * 60);
-               t.billable = f.boolean("billable", false);
-               t.note = f.text("note", false, 5000);
-               t.work_type = f.text("work_type", false, 100);
-               t.version = f.integer("version", false, 1, INT64_MAX);
-               if (f.ok() && !f.has("minutes") && !f.has("billable") && !f.has("note") &&
-                   !f.has("work_type")) {
-                 f.error("minutes", "give at least one of minutes, billable, note or work_type");
-               }
-               if (!f.ok()) return respond(validation_failed(f.errors()));
-               run_transition(ctx, *who, params.at("id"), std::move(t), std::move(respond));
-             });
+  add_route(router, ctx, "PATCH", "/v1/time-entries/{id}", auth::Right::register_time,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"minutes", "billable", "note", "work_type", "version"});
+              Transition t{"edit", {}, "", {}, {}, {}, {}};
+              t.minutes = f.integer("minutes", false, 1, 24 * 60);
+              t.billable = f.boolean("billable", false);
+              t.note = f.text("note", false, 5000);
+              t.work_type = f.text("work_type", false, 100);
+              t.version = f.integer("version", false, 1, INT64_MAX);
+              if (f.ok() && !f.has("minutes") && !f.has("billable") && !f.has("note") &&
+                  !f.has("work_type")) {
+                f.error("minutes", "give at least one of minutes, billable, note or work_type");
+              }
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              run_transition(ctx, who, params.at("id"), std::move(t), std::move(respond));
+            });
 }
 
 }  // namespace

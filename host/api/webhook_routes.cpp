@@ -3,6 +3,7 @@
 #include "api/commit.hpp"
 #include "api/context.hpp"
 #include "api/fields.hpp"
+#include "api/page.hpp"
 #include "webhooks/connections.hpp"
 #include "webhooks/inbound.hpp"
 #include "webhooks/inbox.hpp"
@@ -29,77 +30,64 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
                ctx.inbound->handle(req, params.at("connection"), std::move(respond));
              });
 
-  router.add_sync("GET", "/v1/connections", [&ctx](const http::Request& req, const http::Params&) {
-    http::Response refusal;
-    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-    if (!who) return refusal;
-    if (!ctx.connections) return unavailable();
-    Json::Value body;
-    body["items"] = Json::Value(Json::arrayValue);
-    for (const auto& c : ctx.connections->list(who->tenant_id)) {
-      body["items"].append(webhooks::connection_json(c));
-    }
-    return http::Response::json(200, body);
-  });
+  add_sync_route(router, ctx, "GET", "/v1/connections", auth::Right::manage_integrations,
+                 [&ctx](const http::Request&, const http::Params&, const auth::Principal& who) {
+                   if (!ctx.connections) return unavailable();
+                   Json::Value body;
+                   body["items"] = Json::Value(Json::arrayValue);
+                   for (const auto& c : ctx.connections->list(who.tenant_id)) {
+                     body["items"].append(webhooks::connection_json(c));
+                   }
+                   return http::Response::json(200, body);
+                 });
 
-  router.add_sync("GET", "/v1/connections/{id}",
-                  [&ctx](const http::Request& req, const http::Params& params) {
-                    http::Response refusal;
-                    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-                    if (!who) return refusal;
-                    if (!ctx.connections) return unavailable();
-                    auto c = ctx.connections->get(who->tenant_id, params.at("id"));
-                    if (!c) return not_found("connection", params.at("id"));
-                    return http::Response::json(200, webhooks::connection_json(*c));
-                  });
-
-  router.add_sync("GET", "/v1/inbox", [&ctx](const http::Request& req, const http::Params&) {
-    http::Response refusal;
-    auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-    if (!who) return refusal;
-    Json::Value errors(Json::arrayValue);
-    const auto bad = [&](const char* field, const char* message) {
-      Json::Value e;
-      e["field"] = field;
-      e["message"] = message;
-      errors.append(e);
-    };
-    const auto status = req.query_param("status");
-    if (status && *status != "pending" && *status != "processed" && *status != "parked") {
-      bad("status", "expected pending, processed or parked");
-    }
-    const auto connection = req.query_param("connection");
-    const auto page = id_page(req.query_param("after"), req.query_param("limit"), errors);
-    if (!errors.empty()) return validation_failed(errors);
-    std::string sql = std::string("SELECT ") + webhooks::kInboxColumns +
-                      " FROM inbox i JOIN connections c ON c.id = i.connection_id WHERE "
-                      "i.tenant_id = ? AND i.id > ?";
-    std::vector<store::Value> args{who->tenant_id, page.after};
-    if (status) {
-      sql += " AND i.status = ?";
-      args.emplace_back(*status);
-    }
-    if (connection) {
-      sql += " AND c.name = ?";
-      args.emplace_back(*connection);
-    }
-    sql += " ORDER BY i.id LIMIT ?";
-    args.emplace_back(page.limit);
-    Json::Value body;
-    body["items"] = Json::Value(Json::arrayValue);
-    ctx.store.read([&](store::Tx& tx) {
-      tx.each(sql, args, [&](const store::Row& r) {
-        body["items"].append(webhooks::inbox_entry_json(r, false));
+  add_sync_route(
+      router, ctx, "GET", "/v1/connections/{id}", auth::Right::manage_integrations,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
+        if (!ctx.connections) return unavailable();
+        auto c = ctx.connections->get(who.tenant_id, params.at("id"));
+        if (!c) return not_found("connection", params.at("id"));
+        return http::Response::json(200, webhooks::connection_json(*c));
       });
-    });
-    return http::Response::json(200, body);
-  });
 
-  router.add_sync(
-      "GET", "/v1/inbox/{id}", [&ctx](const http::Request& req, const http::Params& params) {
-        http::Response refusal;
-        auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-        if (!who) return refusal;
+  add_sync_route(
+      router, ctx, "GET", "/v1/inbox", auth::Right::manage_integrations,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who) {
+        std::vector<domain::FieldError> errors;
+        const auto status = req.query_param("status");
+        if (status && *status != "pending" && *status != "processed" && *status != "parked") {
+          errors.push_back({"status", "expected pending, processed or parked"});
+        }
+        const auto connection = req.query_param("connection");
+        const auto page = id_page(req, errors);
+        if (!errors.empty()) return validation_failed(errors);
+        std::string sql = std::string("SELECT ") + webhooks::kInboxColumns +
+                          " FROM inbox i JOIN connections c ON c.id = i.connection_id WHERE "
+                          "i.tenant_id = ? AND i.id > ?";
+        std::vector<store::Value> args{who.tenant_id, page.after};
+        if (status) {
+          sql += " AND i.status = ?";
+          args.emplace_back(*status);
+        }
+        if (connection) {
+          sql += " AND c.name = ?";
+          args.emplace_back(*connection);
+        }
+        sql += " ORDER BY i.id LIMIT ?";
+        args.emplace_back(page.limit);
+        Json::Value body;
+        body["items"] = Json::Value(Json::arrayValue);
+        ctx.store.read([&](store::Tx& tx) {
+          tx.each(sql, args, [&](const store::Row& r) {
+            body["items"].append(webhooks::inbox_entry_json(r, false));
+          });
+        });
+        return http::Response::json(200, body);
+      });
+
+  add_sync_route(
+      router, ctx, "GET", "/v1/inbox/{id}", auth::Right::manage_integrations,
+      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
         const auto id = positive_id(params.at("id"));
         std::optional<Json::Value> entry;
         if (id) {
@@ -108,7 +96,7 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
                     tx.query_one(std::string("SELECT ") + webhooks::kInboxColumns +
                                      " FROM inbox i JOIN connections c ON c.id = i.connection_id "
                                      "WHERE i.tenant_id = ? AND i.id = ?",
-                                 {who->tenant_id, *id})) {
+                                 {who.tenant_id, *id})) {
               entry = webhooks::inbox_entry_json(*r, true);
             }
           });
@@ -117,38 +105,36 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
         return http::Response::json(200, *entry);
       });
 
-  router.add("POST", "/v1/inbox/{id}/replay",
-             [&ctx](const http::Request& req, const http::Params& params, http::Responder respond) {
-               http::Response refusal;
-               auto who = ctx.authorize(req, auth::Right::manage_integrations, &refusal);
-               if (!who) return respond(refusal);
-               const auto id = positive_id(params.at("id"));
-               if (!id) return respond(not_found("inbox entry", params.at("id")));
-               commit(
-                   ctx,
-                   [&ctx, respond = std::move(respond)](http::Response r) {
-                     if (r.status == 200 && ctx.inbox_changed) ctx.inbox_changed();
-                     respond(std::move(r));
-                   },
-                   [tenant = who->tenant_id, id = *id](store::Tx& tx) {
-                     // A replay starts the entry over: the connector maps it again, with a
-                     // fresh count of attempts, whatever became of it before.
-                     const auto changed = tx.exec(
-                         "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = "
-                         "NULL, deferred = 0, last_error = NULL WHERE tenant_id = ? AND id = ? "
-                         "AND status <> 'pending'",
-                         {tenant, id});
-                     auto r = tx.query_one(
-                         std::string("SELECT ") + webhooks::kInboxColumns +
-                             " FROM inbox i JOIN connections c ON c.id = i.connection_id WHERE "
-                             "i.tenant_id = ? AND i.id = ?",
-                         {tenant, id});
-                     if (!r) refuse(not_found("inbox entry", std::to_string(id)));
-                     Json::Value body = webhooks::inbox_entry_json(*r, false);
-                     body["replayed"] = changed > 0;
-                     return http::Response::json(200, body);
-                   });
-             });
+  add_route(router, ctx, "POST", "/v1/inbox/{id}/replay", auth::Right::manage_integrations,
+            [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              const auto id = positive_id(params.at("id"));
+              if (!id) return respond(not_found("inbox entry", params.at("id")));
+              commit(
+                  ctx,
+                  [&ctx, respond = std::move(respond)](http::Response r) {
+                    if (r.status == 200 && ctx.inbox_changed) ctx.inbox_changed();
+                    respond(std::move(r));
+                  },
+                  [tenant = who.tenant_id, id = *id](store::Tx& tx) {
+                    // A replay starts the entry over: the connector maps it again, with a
+                    // fresh count of attempts, whatever became of it before.
+                    const auto changed = tx.exec(
+                        "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = "
+                        "NULL, deferred = 0, last_error = NULL WHERE tenant_id = ? AND id = ? "
+                        "AND status <> 'pending'",
+                        {tenant, id});
+                    auto r = tx.query_one(
+                        std::string("SELECT ") + webhooks::kInboxColumns +
+                            " FROM inbox i JOIN connections c ON c.id = i.connection_id WHERE "
+                            "i.tenant_id = ? AND i.id = ?",
+                        {tenant, id});
+                    if (!r) refuse(not_found("inbox entry", std::to_string(id)));
+                    Json::Value body = webhooks::inbox_entry_json(*r, false);
+                    body["replayed"] = changed > 0;
+                    return http::Response::json(200, body);
+                  });
+            });
 }
 
 }  // namespace psahost::api

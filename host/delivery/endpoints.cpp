@@ -1,6 +1,6 @@
 #include "delivery/endpoints.hpp"
 
-#include "api/client_queries.hpp"
+#include "store/json_column.hpp"
 
 #include <algorithm>
 
@@ -41,7 +41,7 @@ Endpoint endpoint_from_row(const store::Row& r) {
   e.tenant_id = r.text(1);
   e.url = r.text(2);
   e.description = r.text(3);
-  for (const auto& t : api::from_text(r.text(4))) e.event_types.push_back(t.asString());
+  for (const auto& t : store::from_text(r.text(4))) e.event_types.push_back(t.asString());
   e.max_in_flight = static_cast<int>(r.integer(5));
   e.status = r.text(6);
   e.disabled_reason = r.optional_text(7);

@@ -2,12 +2,12 @@
 
 #include "delivery/connector_http.hpp"
 
-#include "api/client_queries.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "events/event_log.hpp"
 #include "plugins/registry.hpp"
+#include "store/json_column.hpp"
 #include "webhooks/signature.hpp"
 
 #include <psa/sdk.hpp>
@@ -520,7 +520,7 @@ void Outbox::push(const Pending& d) {
 
 void Outbox::send_request(const Pending& d, const webhooks::Connection& connection) {
   const std::string target = "connection:" + d.connection_id;
-  const Json::Value stored = api::from_text(d.request);
+  const Json::Value stored = store::from_text(d.request);
   net::OutboundRequest request;
   request.method = stored["method"].asString();
   request.url = stored["url"].asString();

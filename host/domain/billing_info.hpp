@@ -2,6 +2,8 @@
 // Everything that refuses work for want of billing info asks BillingInfo::is_complete().
 #pragma once
 
+#include "domain/refusal.hpp"
+
 #include <json/value.h>
 
 #include <optional>
@@ -49,11 +51,6 @@ struct BillingInfo {
   // The API document: every field (absent strings as "", absent payment_terms_days as null),
   // plus the computed "complete" (bool) and "missing" (array of field paths).
   Json::Value to_json() const;
-};
-
-struct FieldError {
-  std::string field;    // JSON field path: "email", "address.zip"; "" for the body itself
-  std::string message;  // what was expected
 };
 
 struct BillingInfoParse {

@@ -1,7 +1,7 @@
 #include "webhooks/changes.hpp"
 
-#include "api/client_queries.hpp"
 #include "core/clock.hpp"
+#include "store/json_column.hpp"
 
 #include <json/reader.h>
 #include <psa/sdk.hpp>
@@ -182,12 +182,12 @@ void ChangeApplier::link(const Connection& connection, const std::string& type,
     auto row = tx.query_one("SELECT external_ids FROM clients WHERE id = ? AND tenant_id = ?",
                             {object_id, connection.tenant_id});
     if (!row) return;
-    Json::Value ids = api::from_text(row->text(0));
+    Json::Value ids = store::from_text(row->text(0));
     if (!ids.isObject()) ids = Json::Value(Json::objectValue);
     if (ids[system] == Json::Value(external_id)) return;
     ids[system] = external_id;
     tx.exec("UPDATE clients SET external_ids = ? WHERE id = ? AND tenant_id = ?",
-            {api::to_text(ids), object_id, connection.tenant_id});
+            {store::to_text(ids), object_id, connection.tenant_id});
   });
 }
 

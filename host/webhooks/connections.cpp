@@ -1,8 +1,8 @@
 #include "webhooks/connections.hpp"
 
-#include "api/client_queries.hpp"
 #include "auth/tokens.hpp"
 #include "core/clock.hpp"
+#include "store/json_column.hpp"
 #include "webhooks/signature.hpp"
 
 #include <boost/url/parse.hpp>
@@ -27,7 +27,7 @@ Connection from_row(const store::Row& r) {
   c.name = r.text(2);
   c.connector = r.text(3);
   c.base_url = r.text(4);
-  c.settings = api::from_text(r.text(5));
+  c.settings = store::from_text(r.text(5));
   c.status = r.text(6);
   c.has_secret = r.integer(7) != 0;
   c.has_credentials = r.integer(8) != 0;
@@ -136,7 +136,7 @@ std::variant<Connection, std::vector<ConnectionError>> Connections::add(
       c.has_secret ? store::Value(box_.seal(request.secret, secret_context(c.id))) : nullptr;
   const store::Value sealed_credentials =
       c.has_credentials
-          ? store::Value(box_.seal(api::to_text(request.credentials), credentials_context(c.id)))
+          ? store::Value(box_.seal(store::to_text(request.credentials), credentials_context(c.id)))
           : nullptr;
   try {
     store_.write([&](store::Tx& tx) {
@@ -146,7 +146,7 @@ std::variant<Connection, std::vector<ConnectionError>> Connections::add(
           "'active', ?, ?)",
           {c.id, c.tenant_id, c.name, c.connector,
            c.base_url.empty() ? store::Value(nullptr) : store::Value(c.base_url),
-           api::to_text(c.settings), sealed_secret, sealed_credentials, c.created_at,
+           store::to_text(c.settings), sealed_secret, sealed_credentials, c.created_at,
            c.created_at});
     });
   } catch (const store::ConstraintError&) {
@@ -241,11 +241,11 @@ Json::Value Connections::credentials(const std::string& id) {
   if (!text)
     throw std::runtime_error("the credentials of connection " + id +
                              " do not open with this host's key");
-  return api::from_text(*text);
+  return store::from_text(*text);
 }
 
 void Connections::store_credentials(const std::string& id, const Json::Value& credentials) {
-  const std::string sealed = box_.seal(api::to_text(credentials), credentials_context(id));
+  const std::string sealed = box_.seal(store::to_text(credentials), credentials_context(id));
   store_.write([&](store::Tx& tx) {
     tx.exec("UPDATE connections SET credentials = ?, updated_at = ? WHERE id = ?",
             {sealed, now_rfc3339(), id});

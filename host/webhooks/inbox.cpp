@@ -1,11 +1,11 @@
 #include "webhooks/inbox.hpp"
 
-#include "api/client_queries.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "events/event_log.hpp"
 #include "plugins/registry.hpp"
+#include "store/json_column.hpp"
 
 #include <algorithm>
 #include <map>
@@ -24,11 +24,11 @@ Json::Value inbox_entry_json(const store::Row& r, bool with_body) {
   v["attempts"] = static_cast<Json::Int64>(r.integer(6));
   v["next_attempt_at"] = r.is_null(7) ? Json::Value() : Json::Value(r.text(7));
   v["last_error"] = r.is_null(8) ? Json::Value() : Json::Value(r.text(8));
-  v["outcome"] = r.is_null(9) ? Json::Value() : api::from_text(r.text(9));
+  v["outcome"] = r.is_null(9) ? Json::Value() : store::from_text(r.text(9));
   v["processed_at"] = r.is_null(10) ? Json::Value() : Json::Value(r.text(10));
   if (with_body) {
-    v["headers"] = api::from_text(r.text(11));
-    v["payload"] = api::from_text(r.text(12));
+    v["headers"] = store::from_text(r.text(11));
+    v["payload"] = store::from_text(r.text(12));
   }
   return v;
 }
@@ -186,8 +186,8 @@ InboxProcessor::Result InboxProcessor::process(const Entry& entry, const Connect
   request["delivery"]["id"] = static_cast<Json::Int64>(entry.id);
   request["delivery"]["received_at"] = entry.received_at;
   request["delivery"]["attempt"] = static_cast<Json::Int64>(entry.attempts + 1);
-  request["headers"] = api::from_text(entry.headers);
-  request["payload"] = api::from_text(entry.body);
+  request["headers"] = store::from_text(entry.headers);
+  request["payload"] = store::from_text(entry.body);
 
   const auto answer = calls_.call(plugin, "webhook.map", request);
   if (!answer.ok()) {
@@ -215,7 +215,7 @@ InboxProcessor::Result InboxProcessor::process(const Entry& entry, const Connect
   const Json::Value& changes = answer.body["changes"];
   Update u;
   u.id = entry.id;
-  u.outcome = api::to_text(outcome);
+  u.outcome = store::to_text(outcome);
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].outcome != "refused") continue;
     // The connector hears of refusals by subscribing to this event (sync.push), so that the

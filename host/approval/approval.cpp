@@ -1,19 +1,28 @@
-#include "api/time_services.hpp"
+#include "approval/approval.hpp"
 
-#include "api/client_queries.hpp"
+#include "audit/audit_log.hpp"
 #include "auth/tokens.hpp"
+#include "clients/client_record.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
-#include "http/message.hpp"
 #include "store/in_flight_write.hpp"
+#include "store/json_column.hpp"
 
 #include <algorithm>
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
-namespace psahost::api {
+namespace psahost::approval {
 namespace {
+
+using domain::Refusal;
+using domain::RefusalKind;
+using store::from_text;
+using store::to_text;
+using tickets::entry_from_row;
+using tickets::kTimeEntryColumns;
+using tickets::load_time_entry;
 
 constexpr const char* kPluginId = "time-approval";
 // Entries per command.approve call: large enough that a call's fixed costs are shared, small
@@ -26,17 +35,8 @@ constexpr std::size_t kWriteRows = 5000;
 constexpr std::size_t kLookup = 250;
 constexpr std::size_t kMaxContextClients = 5000;
 
-constexpr const char* kColumns =
-    "id, ticket_id, client_id, technician, minutes, billed_minutes, billable, rate, currency, "
-    "work_type, note, work_date, status, approved_by, approved_at, rejected_reason, invoice_id, "
-    "version, created_at, updated_at";
-
 Json::Value optional_json(const std::optional<std::string>& v) {
   return v ? Json::Value(*v) : Json::Value();
-}
-
-Json::Value optional_json(const std::optional<int64_t>& v) {
-  return v ? Json::Value(static_cast<Json::Int64>(*v)) : Json::Value();
 }
 
 store::Value optional_value(const std::optional<int64_t>& v) {
@@ -47,31 +47,6 @@ store::Value optional_value(const std::optional<std::string>& v) {
   return v ? store::Value(*v) : store::Value(nullptr);
 }
 
-TimeEntry entry_from_row(const store::Row& r) {
-  TimeEntry e;
-  e.id = r.text(0);
-  e.ticket_id = r.text(1);
-  e.client_id = r.text(2);
-  e.technician = r.text(3);
-  e.minutes = r.integer(4);
-  if (!r.is_null(5)) e.billed_minutes = r.integer(5);
-  e.billable = r.integer(6) != 0;
-  if (!r.is_null(7)) e.rate = r.integer(7);
-  e.currency = r.optional_text(8);
-  e.work_type = r.text(9);
-  e.note = r.text(10);
-  e.work_date = r.text(11);
-  e.status = r.text(12);
-  e.approved_by = r.optional_text(13);
-  e.approved_at = r.optional_text(14);
-  e.rejected_reason = r.optional_text(15);
-  e.invoice_id = r.optional_text(16);
-  e.version = r.integer(17);
-  e.created_at = r.text(18);
-  e.updated_at = r.text(19);
-  return e;
-}
-
 std::unordered_map<std::string, TimeEntry> load_entries(store::Store& store,
                                                         const std::string& tenant_id,
                                                         const std::vector<std::string>& ids) {
@@ -79,7 +54,7 @@ std::unordered_map<std::string, TimeEntry> load_entries(store::Store& store,
   // (without statistics) prefers the tenant's index to 250 primary-key lookups, and scans all of
   // the tenant's entries once per lookup.
   std::string sql =
-      std::string("SELECT ") + kColumns + ", tenant_id FROM time_entries WHERE id IN (?";
+      std::string("SELECT ") + kTimeEntryColumns + ", tenant_id FROM time_entries WHERE id IN (?";
   for (std::size_t i = 1; i < kLookup; ++i) sql += ", ?";
   sql += ")";
   std::unordered_map<std::string, TimeEntry> out;
@@ -259,11 +234,8 @@ void apply_approvals(store::Tx& tx, const ApprovalRequest& request,
     after.approved_at = now;
     after.version = before.version + 1;
     after.updated_at = now;
-    tx.exec(
-        "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
-        "created_at) VALUES (?, ?, 'time_entry.approve', 'time_entry', ?, ?, ?, ?)",
-        {request.tenant_id, request.actor, after.id, approval_audit(before), approval_audit(after),
-         now});
+    audit::record(tx, {request.tenant_id, request.actor, "time_entry.approve", "time_entry",
+                       after.id, approval_audit(before), approval_audit(after), now});
     events::append(tx, {request.tenant_id, "time_entry.approved", "time_entry", after.id,
                         after.to_json(), request.actor, "ticket:" + after.ticket_id});
     r.outcome = "approved";
@@ -272,64 +244,6 @@ void apply_approvals(store::Tx& tx, const ApprovalRequest& request,
 }
 
 }  // namespace
-
-Json::Value TimeEntry::to_json() const {
-  Json::Value v;
-  v["id"] = id;
-  v["ticket_id"] = ticket_id;
-  v["client_id"] = client_id;
-  v["technician"] = technician;
-  v["minutes"] = static_cast<Json::Int64>(minutes);
-  v["billed_minutes"] = optional_json(billed_minutes);
-  v["billable"] = billable;
-  v["rate"] = optional_json(rate);
-  v["currency"] = optional_json(currency);
-  v["work_type"] = work_type;
-  v["note"] = note;
-  v["work_date"] = work_date;
-  v["status"] = status;
-  v["approved_by"] = optional_json(approved_by);
-  v["approved_at"] = optional_json(approved_at);
-  v["rejected_reason"] = optional_json(rejected_reason);
-  v["invoice_id"] = optional_json(invoice_id);
-  v["version"] = static_cast<Json::Int64>(version);
-  v["created_at"] = created_at;
-  v["updated_at"] = updated_at;
-  return v;
-}
-
-Json::Value TimeEntry::audit_json() const {
-  Json::Value v;
-  v["status"] = status;
-  v["minutes"] = static_cast<Json::Int64>(minutes);
-  v["billed_minutes"] = optional_json(billed_minutes);
-  v["billable"] = billable;
-  v["rate"] = optional_json(rate);
-  v["currency"] = optional_json(currency);
-  v["work_type"] = work_type;
-  v["approved_by"] = optional_json(approved_by);
-  v["rejected_reason"] = optional_json(rejected_reason);
-  v["version"] = static_cast<Json::Int64>(version);
-  return v;
-}
-
-std::optional<TimeEntry> load_time_entry(store::Tx& tx, const std::string& tenant_id,
-                                         const std::string& id) {
-  auto r = tx.query_one(
-      std::string("SELECT ") + kColumns + " FROM time_entries WHERE id = ? AND tenant_id = ?",
-      {id, tenant_id});
-  if (!r) return std::nullopt;
-  return entry_from_row(*r);
-}
-
-void audit_time_entry(store::Tx& tx, const std::string& tenant_id, const std::string& actor,
-                      const std::string& action, const TimeEntry& before, const TimeEntry& after) {
-  tx.exec(
-      "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
-      "created_at) VALUES (?, ?, ?, 'time_entry', ?, ?, ?, ?)",
-      {tenant_id, actor, action, after.id, to_text(before.audit_json()),
-       to_text(after.audit_json()), after.updated_at});
-}
 
 Json::Value approval_context(store::Tx& tx, const std::string& tenant_id,
                              const std::vector<std::string>& client_ids) {
@@ -348,7 +262,7 @@ Json::Value approval_context(store::Tx& tx, const std::string& tenant_id,
   for (const auto& id : client_ids) {
     if (clients.isMember(id)) continue;
     Json::Value& c = clients[id];
-    const auto client = load_client(tx, tenant_id, id);
+    const auto client = clients::load_client(tx, tenant_id, id);
     c["exists"] = client.has_value();
     if (!client) continue;
     c["name"] = client->name;
@@ -447,63 +361,37 @@ namespace {
 
 // The loaded, enabled plugin, or (in *why) why there is none.
 std::shared_ptr<plugins::Plugin> time_plugin(const plugins::PluginRegistry& registry,
-                                             TimePluginCall* why) {
+                                             Refusal* why) {
   auto plugin = registry.find(kPluginId);
   if (!plugin) {
-    TimePluginCall& out = *why;
     bool disabled = false;
     for (const auto& info : registry.list()) {
       if (info.id == kPluginId && info.state == "disabled") disabled = true;
     }
-    out.status = disabled ? 409 : 503;
-    out.error = disabled ? "plugin-disabled" : "plugin-unavailable";
-    out.detail = disabled ? "the time-approval plugin is disabled; enable it with POST "
-                            "/v1/plugins/time-approval/enable"
-                          : "the time-approval plugin is not loaded";
+    *why = disabled ? Refusal::conflict("plugin-disabled",
+                                        "the time-approval plugin is disabled; enable it with "
+                                        "POST /v1/plugins/time-approval/enable")
+                    : Refusal::make(RefusalKind::unavailable, "plugin-unavailable",
+                                    "the time-approval plugin is not loaded");
   }
   return plugin;
 }
 
 }  // namespace
 
-TimePluginCall call_time_plugin(const plugins::PluginRegistry& registry, std::string_view hook,
-                                const Json::Value& request) {
-  TimePluginCall out;
-  const auto plugin = time_plugin(registry, &out);
-  if (!plugin) return out;
+domain::Result<Json::Value> call_time_plugin(const plugins::PluginRegistry& registry,
+                                             std::string_view hook, const Json::Value& request) {
+  Refusal why;
+  const auto plugin = time_plugin(registry, &why);
+  if (!plugin) return why;
   auto result = plugin->call(hook, request);
   if (!result.ok() || !result.body.isObject()) {
-    out.status = 500;
-    out.error = "plugin-failed";
-    out.detail =
+    return Refusal::make(
+        RefusalKind::failed, "plugin-failed",
         "the time-approval plugin failed: " +
-        (result.ok() ? std::string("its answer is not an object") : result.error_message());
-    return out;
+            (result.ok() ? std::string("its answer is not an object") : result.error_message()));
   }
-  out.body = std::move(result.body);
-  return out;
-}
-
-Json::Value ApprovalOutcome::to_json() const {
-  Json::Value v;
-  v["id"] = id;
-  v["outcome"] = outcome;
-  // The full problem type, as problem+json and admission verdicts spell it.
-  if (!type.empty()) v["type"] = std::string(http::kProblemTypePrefix) + type;
-  if (!reason.empty()) v["reason"] = reason;
-  if (!prompt.isNull()) v["prompt"] = prompt;
-  if (!decided_by.empty()) v["decided_by"] = decided_by;
-  if (entry) {
-    v["client_id"] = entry->client_id;
-    v["status"] = entry->status;
-    v["minutes"] = static_cast<Json::Int64>(entry->minutes);
-    v["billed_minutes"] = optional_json(entry->billed_minutes);
-    v["rate"] = optional_json(entry->rate);
-    v["currency"] = optional_json(entry->currency);
-    v["version"] = static_cast<Json::Int64>(entry->version);
-  }
-  if (!rate_source.empty()) v["rate_source"] = rate_source;
-  return v;
+  return std::move(result.body);
 }
 
 namespace {
@@ -528,14 +416,14 @@ void decide(const TimeApprovalEnv& env, const ApprovalRequest& request,
     entries.append(std::move(v));
   }
   const auto answer = call_time_plugin(env.plugins, "command.approve", ask);
-  const Json::Value& decisions = answer.body["decisions"];
+  const Json::Value& decisions = answer ? (*answer)["decisions"] : Json::Value::nullSingleton();
   for (std::size_t k = 0; k < admitted.size(); ++k) {
     ApprovalOutcome& r = results[admitted[k]];
-    if (answer.status != 200 || !decisions.isArray()) {
+    if (!answer || !decisions.isArray()) {
       r.outcome = "refused";
       r.type = "plugin-failed";
-      r.reason = answer.status != 200 ? answer.detail
-                                      : "the time-approval plugin's answer has no decisions";
+      r.reason =
+          !answer ? answer.refusal().detail : "the time-approval plugin's answer has no decisions";
       r.decided_by = kPluginId;
       continue;
     }
@@ -557,10 +445,8 @@ ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalReque
     }
   }
   // Without the plugin nothing can be decided; say so before anything else is looked at.
-  if (TimePluginCall why; !time_plugin(env.plugins, &why)) {
-    run.status = why.status;
-    run.error = why.error;
-    run.detail = why.detail;
+  if (Refusal why; !time_plugin(env.plugins, &why)) {
+    run.refusal = std::move(why);
     return run;
   }
   auto loaded = load_entries(env.store, request.tenant_id, ids);
@@ -639,4 +525,115 @@ ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalReque
   return run;
 }
 
-}  // namespace psahost::api
+domain::Result<Selection> select_page(store::Store& store, const std::string& tenant_id,
+                                      const EntryFilter& filter) {
+  std::optional<Refusal> missing;
+  Selection out;
+  store.read([&](store::Tx& tx) {
+    if (filter.client_id && !clients::load_client(tx, tenant_id, *filter.client_id)) {
+      missing = Refusal::not_found("client", *filter.client_id);
+      return;
+    }
+    if (filter.ticket_id && !tx.query_one("SELECT 1 FROM tickets WHERE id = ? AND tenant_id = ?",
+                                          {*filter.ticket_id, tenant_id})) {
+      missing = Refusal::not_found("ticket", *filter.ticket_id);
+      return;
+    }
+    // One more than the limit says whether there is a next page.
+    EntryFilter probe = filter;
+    probe.limit = filter.limit + 1;
+    out.ids = select_submitted(tx, tenant_id, probe);
+  });
+  if (missing) return *missing;
+  out.more = static_cast<int64_t>(out.ids.size()) > filter.limit;
+  if (out.more) out.ids.resize(static_cast<std::size_t>(filter.limit));
+  return out;
+}
+
+domain::Result<PlannedTransition> plan_transition(const TimeApprovalEnv& env,
+                                                  const std::string& tenant_id,
+                                                  const std::string& id, const Transition& t) {
+  std::optional<TimeEntry> entry;
+  env.store.read([&](store::Tx& tx) { entry = load_time_entry(tx, tenant_id, id); });
+  if (!entry) return Refusal::not_found("time entry", id);
+  if (t.version && *t.version != entry->version) {
+    return Refusal::conflict("conflict", "time entry " + id + " is at version " +
+                                             std::to_string(entry->version) + ", not " +
+                                             std::to_string(*t.version) + "; reload and retry");
+  }
+  Json::Value ask;
+  ask["tenant_id"] = tenant_id;
+  ask["action"] = t.action;
+  ask["entry"] = entry->to_json();
+  const auto answer = call_time_plugin(env.plugins, "command.transition", ask);
+  if (!answer) return answer.refusal();
+  const Json::Value& verdict = *answer;
+  if (!verdict["allowed"].asBool()) {
+    auto r =
+        Refusal::make(RefusalKind::refused, verdict.get("type", "invalid-transition").asString(),
+                      verdict["reason"].asString());
+    r.extra["decided_by"] = kPluginId;
+    return r;
+  }
+  PlannedTransition plan{*entry, *entry, t.action, "", true, Json::Value()};
+  if (!verdict["changed"].asBool()) {
+    plan.changed = false;
+    plan.detail = verdict["detail"];
+    return plan;
+  }
+  TimeEntry& after = plan.after;
+  if (t.action == "reject") {
+    after.status = "rejected";
+    after.rejected_reason = t.reason;
+    plan.event = "time_entry.rejected";
+  } else if (t.action == "unapprove") {
+    after.status = "submitted";
+    after.billed_minutes.reset();
+    after.rate.reset();
+    after.currency.reset();
+    after.approved_by.reset();
+    after.approved_at.reset();
+    plan.event = "time_entry.unapproved";
+  } else {
+    after.status = "submitted";
+    after.rejected_reason.reset();
+    if (t.minutes) after.minutes = *t.minutes;
+    if (t.billable) after.billable = *t.billable;
+    if (t.note) after.note = *t.note;
+    if (t.work_type) after.work_type = *t.work_type;
+    plan.event = entry->status == "rejected" ? "time_entry.resubmitted" : "time_entry.updated";
+  }
+  return plan;
+}
+
+domain::Result<TimeEntry> apply_transition(store::Tx& tx, const std::string& tenant_id,
+                                           const std::string& actor, PlannedTransition plan) {
+  const TimeEntry& before = plan.before;
+  TimeEntry& after = plan.after;
+  after.version = before.version + 1;
+  after.updated_at = now_rfc3339();
+  const auto changed = tx.exec(
+      "UPDATE time_entries SET status = ?, minutes = ?, billable = ?, note = ?, "
+      "work_type = ?, billed_minutes = ?, rate = ?, currency = ?, approved_by = ?, "
+      "approved_at = ?, rejected_reason = ?, version = ?, updated_at = ? WHERE id = ? "
+      "AND tenant_id = ? AND status = ? AND version = ?",
+      {after.status, after.minutes, int64_t{after.billable ? 1 : 0}, after.note, after.work_type,
+       optional_value(after.billed_minutes), optional_value(after.rate),
+       optional_value(after.currency), optional_value(after.approved_by),
+       optional_value(after.approved_at), optional_value(after.rejected_reason), after.version,
+       after.updated_at, before.id, tenant_id, before.status, before.version});
+  if (changed != 1) {
+    return Refusal::conflict("conflict", "time entry " + before.id +
+                                             " changed meanwhile (approved, rejected or edited "
+                                             "by someone else); reload and retry");
+  }
+  audit::record(tx, {tenant_id, actor, "time_entry." + plan.action, "time_entry", after.id,
+                     to_text(before.audit_json()), to_text(after.audit_json()), after.updated_at});
+  Json::Value payload = after.to_json();
+  if (plan.event == "time_entry.rejected") payload["reason"] = after.rejected_reason.value_or("");
+  events::append(tx, {tenant_id, plan.event, "time_entry", after.id, payload, actor,
+                      "ticket:" + after.ticket_id});
+  return std::move(after);
+}
+
+}  // namespace psahost::approval

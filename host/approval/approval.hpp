@@ -1,11 +1,14 @@
-// Approving ticket time: the facts the time-approval plugin decides on (time.approval_context)
-// and the one approval path the API routes and the benchmark share (ask, decide, apply).
+// Approving ticket time: the facts the time-approval plugin decides on (time.approval_context),
+// the one approval path the API, the benchmark and the webhook applier share (ask, decide,
+// apply), and the other steps an entry takes under the plugin's eye (reject, unapprove, edit).
 #pragma once
 
 #include "admission/pipeline.hpp"
+#include "domain/refusal.hpp"
 #include "plugins/host_calls.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
+#include "tickets/time_entry.hpp"
 
 #include <json/value.h>
 
@@ -15,28 +18,9 @@
 #include <string>
 #include <vector>
 
-namespace psahost::api {
+namespace psahost::approval {
 
-// A time entry row as the API shows it (GET /v1/time-entries/{id}).
-struct TimeEntry {
-  std::string id, ticket_id, client_id, technician;
-  int64_t minutes = 0;
-  std::optional<int64_t> billed_minutes;  // set on approval of a billable entry
-  bool billable = true;
-  std::optional<int64_t> rate;  // minor units per hour
-  std::optional<std::string> currency;
-  std::string work_type, note, work_date, status;
-  std::optional<std::string> approved_by, approved_at, rejected_reason, invoice_id;
-  int64_t version = 1;
-  std::string created_at, updated_at;
-
-  Json::Value to_json() const;
-  // What the audit log keeps of an entry: the fields that decide what is billed.
-  Json::Value audit_json() const;
-};
-
-std::optional<TimeEntry> load_time_entry(store::Tx& tx, const std::string& tenant_id,
-                                         const std::string& id);
+using tickets::TimeEntry;
 
 // {"tenant_id","client_ids":[...]} -> {"clients":{id:{"exists","name","roundup_minutes",
 // "currency","labour_parts":[{"contract_id","sku","rate","currency","from","to"}],
@@ -59,6 +43,15 @@ struct EntryFilter {
 std::vector<std::string> select_submitted(store::Tx& tx, const std::string& tenant_id,
                                           const EntryFilter& filter);
 
+// One page of a filter's entries; more says whether another page follows. A filter naming a
+// client or ticket the tenant does not have is refused as not found, not matched as nothing.
+struct Selection {
+  std::vector<std::string> ids;
+  bool more = false;
+};
+domain::Result<Selection> select_page(store::Store& store, const std::string& tenant_id,
+                                      const EntryFilter& filter);
+
 struct TimeApprovalEnv {
   store::Store& store;
   const plugins::PluginRegistry& plugins;
@@ -71,7 +64,7 @@ struct ApprovalRequest {
   std::string actor;  // token id, recorded as approved_by
   std::vector<std::string> ids;
   // Optimistic concurrency for a single approval: the version the caller saw.
-  std::optional<int64_t> expected_version;
+  std::optional<int64_t> expected_version = {};
   // The admission object is the entry itself (as the platform sends one) rather than a
   // per-client group {"client_id","entries":[...]}.
   bool single = false;
@@ -81,21 +74,17 @@ struct ApprovalOutcome {
   std::string id;
   // approved | already_approved | refused | conflict | not_found
   std::string outcome;
-  std::string type;  // problem slug when refused or conflict
+  std::string type;  // the refusal's slug when refused or conflict
   std::string reason;
   Json::Value prompt;
   std::string decided_by;          // plugin that refused
   std::string rate_source;         // contract | catalog, when approved with a rate
   std::optional<TimeEntry> entry;  // as it is now (after the approval when approved)
-
-  // One row of the bulk answer.
-  Json::Value to_json() const;
 };
 
 struct ApprovalRun {
-  int status = 200;   // 200, or 409/503 when the time-approval plugin cannot be asked
-  std::string error;  // problem slug when status is not 200
-  std::string detail;
+  // Set when the time-approval plugin cannot be asked at all; results are then empty.
+  std::optional<domain::Refusal> refusal;
   std::vector<ApprovalOutcome> results;  // one per distinct id, in the order given
 };
 
@@ -106,18 +95,40 @@ struct ApprovalRun {
 // last batch is durable.
 ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalRequest& request);
 
-// What asking the time-approval plugin gave: its answer, or why there is none.
-struct TimePluginCall {
-  int status = 200;
-  std::string error;
-  std::string detail;
-  Json::Value body;
+// What asking the time-approval plugin gave: its answer, or why there is none (disabled is a
+// conflict, not loaded unavailable, a failed call failed).
+domain::Result<Json::Value> call_time_plugin(const plugins::PluginRegistry& registry,
+                                             std::string_view hook, const Json::Value& request);
+
+// Any other step an entry takes: reject (with a reason), unapprove, or edit (new values).
+struct Transition {
+  std::string action;  // reject | unapprove | edit
+  std::optional<int64_t> version;
+  std::string reason;  // reject
+  // edit: the new values
+  std::optional<int64_t> minutes;
+  std::optional<bool> billable;
+  std::optional<std::string> note, work_type;
 };
-TimePluginCall call_time_plugin(const plugins::PluginRegistry& registry, std::string_view hook,
-                                const Json::Value& request);
 
-// Appends an audit_log row for a time entry change.
-void audit_time_entry(store::Tx& tx, const std::string& tenant_id, const std::string& actor,
-                      const std::string& action, const TimeEntry& before, const TimeEntry& after);
+// A step the plugin allowed: the entry as it will be, and the event that says so. When the plugin
+// found nothing to change, changed is false, after is the entry as it is, and detail says why.
+struct PlannedTransition {
+  TimeEntry before, after;
+  std::string action, event;
+  bool changed = true;
+  Json::Value detail;
+};
 
-}  // namespace psahost::api
+// Loads the entry and asks the time-approval plugin whether it may take this step. Refused as
+// not found, as a conflict when the version is not the caller's, and as the plugin decides.
+domain::Result<PlannedTransition> plan_transition(const TimeApprovalEnv& env,
+                                                  const std::string& tenant_id,
+                                                  const std::string& id, const Transition& t);
+
+// Writes a planned step guarded by status and version, with an audit row and an event; refused
+// as a conflict when the entry changed since it was planned. Returns the entry as written.
+domain::Result<TimeEntry> apply_transition(store::Tx& tx, const std::string& tenant_id,
+                                           const std::string& actor, PlannedTransition plan);
+
+}  // namespace psahost::approval

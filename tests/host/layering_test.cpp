@@ -1,0 +1,82 @@
+// The include arrows of host/ run one way: request -> route -> feature -> store. A lower layer
+// that includes a higher one (webhooks including api/, say) is a wiring cycle in the making, and
+// a feature module that knows HTTP cannot be called by the webhook applier or the CLI.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Include {
+  std::string file;    // relative to host/, e.g. "webhooks/changes.cpp"
+  std::string target;  // as written, e.g. "api/client_queries.hpp"
+};
+
+std::vector<Include> host_includes() {
+  const fs::path host = fs::path(PSAHOST_SOURCE_DIR) / "host";
+  const std::regex include_line(R"(^\s*#\s*include\s*"([^"]+)\")");
+  std::vector<Include> out;
+  for (const auto& entry : fs::recursive_directory_iterator(host)) {
+    if (!entry.is_regular_file()) continue;
+    const auto ext = entry.path().extension();
+    if (ext != ".cpp" && ext != ".hpp") continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    std::smatch m;
+    while (std::getline(in, line)) {
+      if (std::regex_search(line, m, include_line)) {
+        out.push_back({fs::relative(entry.path(), host).generic_string(), m[1].str()});
+      }
+    }
+  }
+  return out;
+}
+
+std::string top_folder(const std::string& path) {
+  const auto slash = path.find('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+// Every include of a folder in `guarded` made from a folder not in `allowed`.
+std::vector<std::string> forbidden_arrows(const std::vector<Include>& includes,
+                                          const std::string& guarded,
+                                          const std::set<std::string>& allowed) {
+  std::vector<std::string> out;
+  for (const auto& inc : includes) {
+    const auto from = top_folder(inc.file);
+    if (from == guarded || top_folder(inc.target) != guarded) continue;
+    if (!allowed.count(from)) out.push_back("host/" + inc.file + " includes " + inc.target);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("only the routes' callers include host/api", "[layering]") {
+  const auto includes = host_includes();
+  REQUIRE_FALSE(includes.empty());
+  const auto arrows = forbidden_arrows(includes, "api", {"app", "cli"});
+  for (const auto& a : arrows) UNSCOPED_INFO(a);
+  CHECK(arrows.empty());
+}
+
+TEST_CASE("feature modules know nothing of HTTP", "[layering]") {
+  // The business rules and their tables: called by routes, webhooks, the CLI and the demo seed.
+  const std::set<std::string> features = {"approval", "audit", "clients", "domain", "tickets"};
+  std::vector<std::string> arrows;
+  for (const auto& inc : host_includes()) {
+    const auto target = top_folder(inc.target);
+    if (features.count(top_folder(inc.file)) && (target == "http" || target == "api")) {
+      arrows.push_back("host/" + inc.file + " includes " + inc.target);
+    }
+  }
+  for (const auto& a : arrows) UNSCOPED_INFO(a);
+  CHECK(arrows.empty());
+}
