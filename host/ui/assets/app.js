@@ -107,12 +107,15 @@ async function render() {
     if (mine !== rendering) return undefined;
     clear(box).append(...[content].flat());
     box.dataset.page = path;
+    delete box.dataset.error;
     document.title = `${box.querySelector('h1')?.textContent || 'psahost'} · psahost console`;
     box.dispatchEvent(new CustomEvent('page-ready', { bubbles: true }));
   } catch (err) {
     if (mine !== rendering || !token.get()) return undefined;
     clear(box).append(h('h1', {}, 'Could not load this page'));
     showProblem(box.appendChild(h('div')), err);
+    box.dataset.page = path;
+    box.dataset.error = 'true';
   }
   return undefined;
 }

@@ -95,6 +95,10 @@ export async function billingPage() {
   const numberingBox = h('div');
   const invoicesBox = h('div');
   const loadNumbering = async () => {
+    if (!can('manage_billing')) {
+      clear(numberingBox).append(status('Invoice numbering and billing runs are managed by billing staff.'));
+      return;
+    }
     const n = await get('/v1/invoice-numbering');
     clear(numberingBox).append(numberingSection(n, loadNumbering));
   };
@@ -108,7 +112,7 @@ export async function billingPage() {
   };
   await Promise.all([loadNumbering(), showInvoices()]);
   return [h('h1', {}, 'Billing'), numberingBox,
-    can('manage_billing') ? runSection(() => showInvoices()) : status('Your role cannot start billing runs.'),
+    can('manage_billing') ? runSection(() => showInvoices()) : null,
     invoicesBox];
 }
 

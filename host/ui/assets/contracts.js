@@ -81,7 +81,7 @@ export async function wizardPage({ params }) {
     const names = [['client', 'Client'], ['contract', 'Contract information']];
     if (!state.billingComplete) names.push(['billing', 'Billing information']);
     names.push(['parts', 'Contract parts']);
-    clear(steps).append(names.map(([key, text]) => h('li', {
+    clear(steps).append(...names.map(([key, text]) => h('li', {
       class: key === current ? 'current' : '', 'aria-current': key === current ? 'step' : null }, text)));
   };
   const show = (key, ...content) => {
