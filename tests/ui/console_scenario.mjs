@@ -160,6 +160,8 @@ async function pageReady(page, path) {
   await page.waitForFunction((p) => document.getElementById('main')?.dataset.page === p, { timeout: 20000 }, path);
   const error = await page.$eval('main', (m) => (m.dataset.error ? m.textContent : ''));
   if (error) throw new Error(`page ${path} could not load: ${error}`);
+  const stray = await page.$eval('main', (m) => /\[object |\bnull\b|\bundefined\b/.test(m.innerText));
+  check(!stray, `page ${path} shows no stray "null", "undefined" or "[object" text`);
 }
 
 async function go(page, hash, path) {

@@ -1,6 +1,6 @@
 // The console's shell: sign-in, the session (whose role decides what is offered), hash routes
 // to pages, and recovery when the host restarts under an open page.
-import { h, clear } from './dom.js';
+import { h, clear, appendAll } from './dom.js';
 import { api, get, token, whenSignedOut, whenReachability } from './api.js';
 import { session, showProblem } from './ui.js';
 import { dashboardPage } from './dashboard.js';
@@ -105,14 +105,14 @@ async function render() {
   try {
     const content = await route[1]({ params, args: match.slice(1).map(decodeURIComponent) });
     if (mine !== rendering) return undefined;
-    clear(box).append(...[content].flat());
+    appendAll(clear(box), ...[content].flat());
     box.dataset.page = path;
     delete box.dataset.error;
     document.title = `${box.querySelector('h1')?.textContent || 'psahost'} · psahost console`;
     box.dispatchEvent(new CustomEvent('page-ready', { bubbles: true }));
   } catch (err) {
     if (mine !== rendering || !token.get()) return undefined;
-    clear(box).append(h('h1', {}, 'Could not load this page'));
+    appendAll(clear(box), h('h1', {}, 'Could not load this page'));
     showProblem(box.appendChild(h('div')), err);
     box.dataset.page = path;
     box.dataset.error = 'true';

@@ -1,7 +1,7 @@
 // Billing: invoice numbering (with the accounting system's last number and the proposal), its
 // verification as the step before the first run, dry runs as a preview, real runs with progress,
 // and the invoices issued.
-import { h, clear, field, money, clearFieldErrors } from './dom.js';
+import { h, clear, appendAll, field, money, clearFieldErrors } from './dom.js';
 import { get, post, put, query } from './api.js';
 import { can, table, pager, status, busy } from './ui.js';
 
@@ -67,7 +67,7 @@ function runSection(onFinished) {
     const created = await post('/v1/billing-runs', { period, dry_run: dryRun });
     const bar = h('progress', { max: 1, value: 0, 'aria-label': 'Billing run progress' });
     const label = status(`${dryRun ? 'Preview' : 'Run'} ${created.id} queued…`);
-    clear(out).append(bar, label);
+    appendAll(clear(out), bar, label);
     let run = created;
     for (;;) {
       run = await get(`/v1/billing-runs/${encodeURIComponent(created.id)}`);
@@ -96,15 +96,15 @@ export async function billingPage() {
   const invoicesBox = h('div');
   const loadNumbering = async () => {
     if (!can('manage_billing')) {
-      clear(numberingBox).append(status('Invoice numbering and billing runs are managed by billing staff.'));
+      appendAll(clear(numberingBox), status('Invoice numbering and billing runs are managed by billing staff.'));
       return;
     }
     const n = await get('/v1/invoice-numbering');
-    clear(numberingBox).append(numberingSection(n, loadNumbering));
+    appendAll(clear(numberingBox), numberingSection(n, loadNumbering));
   };
   const showInvoices = async (after) => {
     const list = await get(`/v1/invoices${query({ limit: 50, after })}`);
-    clear(invoicesBox).append(table('Invoices', ['Number', 'Client', 'Period', 'Status', 'Total'],
+    appendAll(clear(invoicesBox), table('Invoices', ['Number', 'Client', 'Period', 'Status', 'Total'],
       list.items.map((i) => h('tr', {}, h('th', { scope: 'row', class: 'invoice-number' }, i.number),
         h('td', { class: 'name' }, i.client?.name || i.client_id || ''), h('td', {}, i.period || ''),
         h('td', {}, i.status), h('td', {}, money(i.total_amount ?? i.total, i.currency))))),

@@ -1,5 +1,5 @@
 // Clients: the list with the missing-billing-information marker and its action, and the form.
-import { h, clear } from './dom.js';
+import { h, clear, appendAll } from './dom.js';
 import { get, query } from './api.js';
 import { can, table, pager, status } from './ui.js';
 import { billingInfoForm } from './billing_info.js';
@@ -27,13 +27,13 @@ export async function clientsPage({ params }) {
   };
   const headers = ['Client', 'Type', 'Billing information', 'Action'];
   if (onlyMissing) {
-    listBox.append(table(`Clients without billing information (${missing.count})`, headers,
+    appendAll(listBox, table(`Clients without billing information (${missing.count})`, headers,
       missing.items.map((c) => row({ ...c, billing_info: { complete: false } }))),
     missing.count > missing.items.length ? status(`Showing the first ${missing.items.length}.`) : null);
   } else {
     const show = async (after) => {
       const list = await get(`/v1/clients${query({ limit: 50, after })}`);
-      clear(listBox).append(table('Clients', headers, list.items.map(row)),
+      appendAll(clear(listBox), table('Clients', headers, list.items.map(row)),
         pager(list.next_after, (next) => show(next)));
     };
     await show();
@@ -48,7 +48,7 @@ export async function clientBillingPage({ args: [clientId] }) {
     h('p', {}, h('a', { href: '#/clients' }, 'Back to clients')),
     billingInfoForm(clientId, {
       onSaved: () => {
-        clear(done).append(status('Billing information saved.'));
+        appendAll(clear(done), status('Billing information saved.'));
       },
     }),
     done,

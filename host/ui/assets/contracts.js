@@ -1,7 +1,7 @@
 // Contracts: the banner counting clients with services but no contract, the Create wizard
 // (client, contract information, billing information unless complete, parts prefilled from the
 // assigned services), bulk bootstrap with progress, and a contract's parts with activation.
-import { h, clear, field, money, clearFieldErrors } from './dom.js';
+import { h, clear, appendAll, field, money, clearFieldErrors } from './dom.js';
 import { get, post, patch, del, query } from './api.js';
 import { can, table, pager, status, showProblem, busy } from './ui.js';
 import { billingInfoForm } from './billing_info.js';
@@ -15,7 +15,7 @@ function bootstrapAll(onDone) {
     const total = first.without_contract.count;
     const bar = h('progress', { max: total || 1, value: 0, 'aria-label': 'Contracts created' });
     const label = status(`0 of ${total}`);
-    clear(out).append(bar, label);
+    appendAll(clear(out), bar, label);
     let created = 0;
     let unpriced = 0;
     let items = first.without_contract.items;
@@ -44,7 +44,7 @@ export async function contractsPage() {
   const listBox = h('div');
   const show = async (after) => {
     const list = await get(`/v1/contracts${query({ limit: 50, after })}`);
-    clear(listBox).append(table('Contracts', ['Reference', 'Name', 'Status', 'Parts', 'Unpriced parts', 'Net amount'],
+    appendAll(clear(listBox), table('Contracts', ['Reference', 'Name', 'Status', 'Parts', 'Unpriced parts', 'Net amount'],
       list.items.map((c) => h('tr', {},
         h('th', { scope: 'row' }, h('a', { href: `#/contracts/${encodeURIComponent(c.id)}` }, c.reference_number || c.id)),
         h('td', { class: 'name' }, c.name),
@@ -81,12 +81,12 @@ export async function wizardPage({ params }) {
     const names = [['client', 'Client'], ['contract', 'Contract information']];
     if (!state.billingComplete) names.push(['billing', 'Billing information']);
     names.push(['parts', 'Contract parts']);
-    clear(steps).append(...names.map(([key, text]) => h('li', {
+    appendAll(clear(steps), ...names.map(([key, text]) => h('li', {
       class: key === current ? 'current' : '', 'aria-current': key === current ? 'step' : null }, text)));
   };
   const show = (key, ...content) => {
     markSteps(key);
-    clear(body).append(...content);
+    appendAll(clear(body), ...content);
     body.querySelector('input, select, button')?.focus();
   };
 
@@ -224,7 +224,7 @@ export async function contractPage({ args: [id], params }) {
     const fresh = await get(`/v1/contracts/${encodeURIComponent(id)}`);
     Object.assign(c, fresh);
     renderParts();
-    clear(head).append(headline());
+    appendAll(clear(head), headline());
   };
   const headline = () => h('p', {}, `Status: `, h('strong', {}, c.status), ` · ${c.invoice_interval}, ${c.when_to_bill} · from ${c.start_date}` +
     `${c.end_date ? ` to ${c.end_date}` : ' (bill forever)'} · net ${money(c.net_amount, c.currency)}`);
@@ -261,7 +261,7 @@ export async function contractPage({ args: [id], params }) {
       cells.push(h('td', {}, money(p.net_amount, c.currency)));
       return h('tr', { class: marked ? 'unpriced' : '', dataset: { part: p.id } }, cells);
     });
-    clear(partsBox).append(table('Contract parts', ['Part', 'Quantity', 'Price', 'Remove', 'Net'], rows));
+    appendAll(clear(partsBox), table('Contract parts', ['Part', 'Quantity', 'Price', 'Remove', 'Net'], rows));
   }
   renderParts();
   const activate = h('button', { type: 'button', class: 'primary' }, 'Activate');

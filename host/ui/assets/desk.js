@@ -1,7 +1,7 @@
 // Service desk: tickets and their time entries; approving (one, or in bulk by filter), and
 // rejecting with a reason. A refusal for missing billing information offers the client's form and
 // then approves without anything typed again.
-import { h, clear, field, nextId } from './dom.js';
+import { h, clear, appendAll, field, nextId } from './dom.js';
 import { get, post, query } from './api.js';
 import { can, table, pager, status, showProblem, busy } from './ui.js';
 
@@ -37,7 +37,7 @@ function entriesPanel(ticket) {
         actions),
       h('tr', { class: 'problem-row' }, h('td', { colspan: 6 }, problem))];
     });
-    clear(box).append(table(`Time entries on “${ticket.subject}”`,
+    appendAll(clear(box), table(`Time entries on “${ticket.subject}”`,
       ['Technician', 'Date', 'Minutes', 'Billed minutes', 'Status', 'Action'], rows));
   };
   return { box, load };
@@ -62,7 +62,7 @@ function bulkForm(clients) {
     const counts = {};
     for (const r of out.results) counts[r.outcome] = (counts[r.outcome] || 0) + 1;
     const refused = out.results.filter((r) => r.outcome !== 'approved' && r.outcome !== 'already_approved');
-    clear(result).append(status(Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'Nothing to approve.'));
+    appendAll(clear(result), status(Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'Nothing to approve.'));
     const seen = new Set();
     for (const r of refused) {
       const key = r.prompt ? JSON.stringify(r.prompt) : r.reason;
@@ -107,7 +107,7 @@ export async function deskPage({ params }) {
         h('td', {}, toggle)), detailsRow);
     }
     const clients = [...new Map(list.items.map((t) => [t.client_id, t.client_name])).entries()];
-    clear(listBox).append(
+    appendAll(clear(listBox), 
       can('approve_time') ? bulkForm(clients) : null,
       table('Tickets', ['Subject', 'Client', 'Status', 'Opened', 'Time'], rows),
       pager(list.next_after, (next) => show(next)));

@@ -97,3 +97,8 @@ export function showFieldErrors(form, errors) {
   if (first) first.focus();
   return unplaced;
 }
+
+// Appends children to el, leaving out null, undefined and false (a section not offered).
+export function appendAll(el, ...children) {
+  return append(el, children);
+}

@@ -1,6 +1,6 @@
 // Integrations: connections, the inbox with parked entries and replay, webhook endpoints with
 // their deliveries and replay, and plugins with their state, enable and disable.
-import { h, clear, field, clearFieldErrors } from './dom.js';
+import { h, clear, appendAll, field, clearFieldErrors } from './dom.js';
 import { get, post, query } from './api.js';
 import { can, table, status, busy } from './ui.js';
 
@@ -23,7 +23,7 @@ export async function integrationsPage() {
 
   const loadPlugins = async () => {
     const list = await get('/v1/plugins');
-    clear(sections.plugins).append(h('h2', {}, 'Plugins'), table('Plugins', ['Plugin', 'Version', 'State', 'Calls / errors', 'Last error', 'Action'],
+    appendAll(clear(sections.plugins), h('h2', {}, 'Plugins'), table('Plugins', ['Plugin', 'Version', 'State', 'Calls / errors', 'Last error', 'Action'],
       list.items.map((p) => h('tr', {}, h('th', { scope: 'row' }, p.name || p.id), h('td', {}, p.version), h('td', {}, p.state),
         h('td', {}, `${p.calls} / ${p.errors}`), h('td', {}, p.last_error || ''),
         h('td', {}, can('manage_plugins') && p.state !== 'failed' ?
@@ -34,7 +34,7 @@ export async function integrationsPage() {
   };
   const loadConnections = async () => {
     const list = await get('/v1/connections');
-    clear(sections.connections).append(h('h2', {}, 'Connections'),
+    appendAll(clear(sections.connections), h('h2', {}, 'Connections'),
       h('p', { class: 'hint' }, 'Added and tested with: psahost connections add | test'),
       table('Connections', ['Name', 'Connector', 'Base URL', 'Status', 'Since'],
         list.items.map((c) => h('tr', {}, h('th', { scope: 'row' }, c.name), h('td', {}, c.connector),
@@ -42,7 +42,7 @@ export async function integrationsPage() {
   };
   const loadInbox = async (statusFilter = 'parked') => {
     const list = await get(`/v1/inbox${query({ status: statusFilter, limit: 50 })}`);
-    clear(sections.inbox).append(h('h2', {}, `Inbox: ${statusFilter} entries`),
+    appendAll(clear(sections.inbox), h('h2', {}, `Inbox: ${statusFilter} entries`),
       table('Inbox', ['Id', 'Connection', 'Received', 'Attempts', 'Last error', 'Action'],
         list.items.map((e) => h('tr', {}, h('th', { scope: 'row' }, String(e.id)), h('td', {}, e.connection || e.connection_id),
           h('td', {}, e.received_at), h('td', {}, String(e.attempts)), h('td', {}, e.last_error || ''),
@@ -53,7 +53,7 @@ export async function integrationsPage() {
   };
   const loadDeliveries = async (endpointId) => {
     const list = await get(`/v1/deliveries${query({ endpoint_id: endpointId, limit: 50 })}`);
-    clear(sections.deliveries).append(h('h2', {}, endpointId ? `Deliveries to ${endpointId}` : 'Deliveries'),
+    appendAll(clear(sections.deliveries), h('h2', {}, endpointId ? `Deliveries to ${endpointId}` : 'Deliveries'),
       table('Deliveries', ['Id', 'Event', 'Status', 'Attempts', 'Last answer', 'Action'],
         list.items.map((d) => h('tr', {}, h('th', { scope: 'row' }, String(d.id)), h('td', {}, d.event_type), h('td', {}, d.status),
           h('td', {}, String(d.attempt_count)), h('td', {}, d.last_status ? String(d.last_status) : (d.last_error || '')),
@@ -77,7 +77,7 @@ export async function integrationsPage() {
         await loadEndpoints();
       }, { form })(event));
     }
-    clear(sections.endpoints).append(h('h2', {}, 'Webhook endpoints'), form,
+    appendAll(clear(sections.endpoints), h('h2', {}, 'Webhook endpoints'), form,
       table('Webhook endpoints', ['URL', 'Events', 'Status', 'Action'],
         list.items.map((e) => h('tr', {}, h('th', { scope: 'row' }, e.url), h('td', {}, (e.event_types || []).join(', ')),
           h('td', {}, e.status + (e.disabled_reason ? ` (${e.disabled_reason})` : '')),

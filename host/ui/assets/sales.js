@@ -1,6 +1,6 @@
 // Sales items: create one, and move one to another client; a client without billing information
 // gets the prompt, and the item goes through once the form is saved, with nothing typed again.
-import { h, clear, field, money, clearFieldErrors } from './dom.js';
+import { h, clear, appendAll, field, money, clearFieldErrors } from './dom.js';
 import { get, post, patch } from './api.js';
 import { can, table, status, busy } from './ui.js';
 import { parseMinor } from './money.js';
@@ -16,7 +16,7 @@ function clientPicker(clients, label, name) {
 export async function salesPage() {
   const clients = (await get('/v1/clients?limit=200')).items;
   const recentBox = h('div');
-  const showRecent = () => clear(recentBox).append(table('Sales items created here', ['Description', 'Client', 'Amount', 'Status', 'Id'],
+  const showRecent = () => appendAll(clear(recentBox), table('Sales items created here', ['Description', 'Client', 'Amount', 'Status', 'Id'],
     recent.map((s) => h('tr', {}, h('th', { scope: 'row', class: 'name' }, s.description), h('td', {}, s.client_id),
       h('td', {}, money(s.quantity * s.unit_price, s.currency)), h('td', {}, s.status), h('td', {}, h('code', {}, s.id))))));
   showRecent();
@@ -44,7 +44,7 @@ export async function salesPage() {
     const item = await post('/v1/sales-items', body);
     recent.unshift(item);
     showRecent();
-    clear(createErrors).append(status(`Sales item ${item.id} created.`));
+    appendAll(clear(createErrors), status(`Sales item ${item.id} created.`));
   }, { form: create })(event));
 
   const moveErrors = h('div');
@@ -60,7 +60,7 @@ export async function salesPage() {
     const i = recent.findIndex((s) => s.id === item.id);
     if (i >= 0) recent[i] = item;
     showRecent();
-    clear(moveErrors).append(status(`Sales item ${item.id} now belongs to ${item.client_id}.`));
+    appendAll(clear(moveErrors), status(`Sales item ${item.id} now belongs to ${item.client_id}.`));
   }, { form: move })(event));
 
   return [h('h1', {}, 'Sales items'), create, move, recentBox];

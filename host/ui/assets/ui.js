@@ -1,6 +1,6 @@
 // What every page shares: the signed-in session, problems shown as their title and detail with
 // the prompt's action offered, tables and paging.
-import { h, clear, showFieldErrors } from './dom.js';
+import { h, clear, appendAll, showFieldErrors } from './dom.js';
 import { billingInfoForm } from './billing_info.js';
 
 export const session = { role: null, rights: [], tenant: null };
@@ -26,12 +26,12 @@ export function showProblem(box, err, { form, retry } = {}) {
       type: 'button', class: 'primary',
       onclick: () => {
         open.hidden = true;
-        clear(holder).append(billingInfoForm(prompt.client_id, {
+        appendAll(clear(holder), billingInfoForm(prompt.client_id, {
           submitLabel: retry ? 'Add and continue' : 'Add',
           onSaved: async () => {
             clear(holder);
             if (!retry) return;
-            clear(box).append(h('p', { class: 'note', role: 'status' }, 'Billing information saved; trying again…'));
+            appendAll(clear(box), h('p', { class: 'note', role: 'status' }, 'Billing information saved; trying again…'));
             await retry();
           },
         }));
