@@ -63,8 +63,8 @@ function cli(...args) {
   return execFileSync(binary, [...args, '--data-dir', dataDir], { encoding: 'utf8' }).trim();
 }
 
-async function startServer() {
-  server = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--threads', '2'],
+async function startServer(listen = '127.0.0.1:0') {
+  server = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', listen, '--threads', '2'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   server.stderr.on('data', () => {});
   return new Promise((resolve, reject) => {
@@ -340,6 +340,19 @@ async function main() {
   await shot(page, '13-integrations');
   await axe(page, 'integrations');
 
+  step('the host restarts under an open page, and the page recovers');
+  server.removeAllListeners('exit');
+  const stopped = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  await stopped;
+  await page.evaluate(() => { document.getElementById('main').dataset.page = ''; location.hash = '#/clients'; });
+  await page.waitForFunction(() => !document.getElementById('offline').hidden, { timeout: 10000 });
+  check(true, 'the page says the host is not answering');
+  await shot(page, '14-host-down');
+  await startServer(new URL(base).host);
+  await pageReady(page, '/clients');
+  check(await page.$eval('#offline', (b) => b.hidden), 'the page loads once the host is back, and the notice goes');
+
   step('a technician is offered no billing run, and a revoked token goes back to sign-in');
   const techToken = cli('tokens', 'create', '--tenant', 'default', '--role', 'technician', '--name', 'ui-tech');
   const tech = await browser.createBrowserContext();
@@ -350,7 +363,7 @@ async function main() {
   await techPage.click('form button[type=submit]');
   await pageReady(techPage, '/billing');
   check(!(await techPage.$$eval('button', (bs) => bs.some((b) => b.textContent === 'Run billing'))), 'no billing run button for a technician');
-  await shot(techPage, '14-technician-billing');
+  await shot(techPage, '15-technician-billing');
   const listed = cli('tokens', 'list');
   const techId = listed.split('\n').find((l) => /\btechnician\b/.test(l) && /\bactive\b/.test(l))
     ?.match(/tok_[A-Za-z0-9_-]+/)?.[0];
@@ -360,7 +373,7 @@ async function main() {
     await techPage.waitForFunction(() => document.querySelector('#token') &&
       document.querySelector('main').textContent.includes('Signed out'), { timeout: 10000 });
     check(true, 'a revoked token goes back to sign-in with the reason');
-    await shot(techPage, '15-signed-out');
+    await shot(techPage, '16-signed-out');
   }
   await tech.close();
 

@@ -112,7 +112,7 @@ export async function billingPage() {
   };
   await Promise.all([loadNumbering(), showInvoices()]);
   return [h('h1', {}, 'Billing'), numberingBox,
-    can('manage_billing') ? runSection(() => showInvoices()) : null,
+    can('manage_billing') ? runSection(() => Promise.all([showInvoices(), loadNumbering()])) : null,
     invoicesBox];
 }
 
