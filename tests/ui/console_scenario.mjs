@@ -133,7 +133,8 @@ async function seed() {
   const fabrikam = await call('POST', '/v1/clients', { name: 'Fabrikam', type: 'customer' });
   await call('PUT', `/v1/clients/${fabrikam.id}/billing-info`, billingInfo('Fabrikam BV'));
   await call('PUT', `/v1/clients/${fabrikam.id}/services`, { items: [{ sku: 'CP-BACKUP-WS', quantity: 12 }, { sku: 'CP-EDR', quantity: 5 }] });
-  return { contoso, ticket, entry, fabrikam };
+  const northwind = await call('POST', '/v1/clients', { name: 'Northwind', type: 'customer' });
+  return { contoso, ticket, entry, fabrikam, northwind };
 }
 
 function billingInfo(name) {
@@ -184,6 +185,16 @@ async function fill(page, selector, value) {
   await page.type(selector, value);
 }
 
+async function fillBillingForm(page, name) {
+  for (const [field, value] of Object.entries(billingInfo(name))) {
+    if (typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) await fill(page, `.billing-form [name="address.${k}"]`, String(v));
+    } else if (field !== 'invoice_delivery') {
+      await fill(page, `.billing-form [name="${field}"]`, String(value));
+    }
+  }
+}
+
 async function main() {
   base = await startServer();
   ca = readFileSync(join(dataDir, 'tls/cert.pem'));
@@ -224,8 +235,8 @@ async function main() {
 
   step('dashboard');
   const tiles = await page.$$eval('.tiles li', (els) => els.map((e) => e.textContent));
-  check(tiles.some((t) => t.startsWith('2clients')), 'dashboard: 2 clients');
-  check(tiles.some((t) => t.startsWith('1without billing information')), 'dashboard: 1 without billing information');
+  check(tiles.some((t) => t.startsWith('3clients')), 'dashboard: 3 clients');
+  check(tiles.some((t) => t.startsWith('2without billing information')), 'dashboard: 2 without billing information');
   check(tiles.some((t) => t.startsWith('1with services but no contract')), 'dashboard: 1 with services but no contract');
   check(tiles.some((t) => t.startsWith('Not verified')), 'dashboard: numbering not verified');
   const dashboardShot = await shot(page, '02-dashboard');
@@ -249,14 +260,7 @@ async function main() {
   await shot(page, '04-desk-refused');
   await clickText(page, 'button', 'Add billing information');
   await page.waitForSelector('.billing-form');
-  const info = billingInfo('Contoso Ltd');
-  for (const [name, value] of Object.entries(info)) {
-    if (typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) await fill(page, `.billing-form [name="address.${k}"]`, String(v));
-    } else if (name !== 'invoice_delivery') {
-      await fill(page, `.billing-form [name="${name}"]`, String(value));
-    }
-  }
+  await fillBillingForm(page, 'Contoso Ltd');
   await fill(page, '.billing-form [name="tax_rate"]', 'lots');
   await clickText(page, '.billing-form button', 'Add and continue');
   await page.waitForFunction(() => document.querySelector('[data-field="tax_rate"] .field-error')?.textContent.length > 0,
@@ -272,6 +276,22 @@ async function main() {
   must(approved.status === 'approved' && approved.billed_minutes === 15, 'the approval went through after the form, 7 minutes billed as 15');
   await shot(page, '06-desk-approved');
   await axe(page, 'service desk');
+
+  step('sales items: the same prompt, then created without typing again');
+  await go(page, '#/sales', '/sales');
+  await page.type('[name="client_id"]', seeded.northwind.id);
+  await page.type('[name="description"]', 'Router');
+  await page.type('[name="unit_price"]', '129.00');
+  await clickText(page, 'button', 'Create');
+  await page.waitForSelector('main .problem');
+  await shot(page, '06b-sales-refused');
+  await clickText(page, 'button', 'Add billing information');
+  await page.waitForSelector('.billing-form');
+  await fillBillingForm(page, 'Northwind Traders');
+  await clickText(page, '.billing-form button', 'Add and continue');
+  await page.waitForFunction(() => /Sales item \S+ created/.test(document.querySelector('main').textContent), { timeout: 20000 });
+  check((await page.$eval('main', (m) => m.textContent)).includes('Router'), 'the sales item was created after the form, as typed');
+  await axe(page, 'sales items');
 
   step('contracts: wizard with the billing step skipped');
   await go(page, '#/contracts', '/contracts');
