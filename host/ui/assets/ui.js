@@ -32,7 +32,11 @@ export function showProblem(box, err, { form, retry } = {}) {
             clear(holder);
             if (!retry) return;
             appendAll(clear(box), h('p', { class: 'note', role: 'status' }, 'Billing information saved; trying again…'));
-            await retry();
+            try {
+              await retry();
+            } catch (again) {
+              showProblem(box, again, { form, retry });
+            }
           },
         }));
         holder.querySelector('input')?.focus();
