@@ -134,6 +134,9 @@ async function seed() {
   await call('PUT', `/v1/clients/${fabrikam.id}/billing-info`, billingInfo('Fabrikam BV'));
   await call('PUT', `/v1/clients/${fabrikam.id}/services`, { items: [{ sku: 'CP-BACKUP-WS', quantity: 12 }, { sku: 'CP-EDR', quantity: 5 }] });
   const northwind = await call('POST', '/v1/clients', { name: 'Northwind', type: 'customer' });
+  const tailspin = await call('POST', '/v1/clients', { name: 'Tailspin', type: 'customer' });
+  await call('PUT', `/v1/clients/${tailspin.id}/billing-info`, billingInfo('Tailspin Toys'));
+  await call('PUT', `/v1/clients/${tailspin.id}/services`, { items: [{ sku: 'CP-BACKUP-WS', quantity: 3 }] });
   return { contoso, ticket, entry, fabrikam, northwind };
 }
 
@@ -235,9 +238,9 @@ async function main() {
 
   step('dashboard');
   const tiles = await page.$$eval('.tiles li', (els) => els.map((e) => e.textContent));
-  check(tiles.some((t) => t.startsWith('3clients')), 'dashboard: 3 clients');
+  check(tiles.some((t) => t.startsWith('4clients')), 'dashboard: 4 clients');
   check(tiles.some((t) => t.startsWith('2without billing information')), 'dashboard: 2 without billing information');
-  check(tiles.some((t) => t.startsWith('1with services but no contract')), 'dashboard: 1 with services but no contract');
+  check(tiles.some((t) => t.startsWith('2with services but no contract')), 'dashboard: 2 with services but no contract');
   check(tiles.some((t) => t.startsWith('Not verified')), 'dashboard: numbering not verified');
   const dashboardShot = await shot(page, '02-dashboard');
   await axe(page, 'dashboard');
@@ -295,11 +298,12 @@ async function main() {
 
   step('contracts: wizard with the billing step skipped');
   await go(page, '#/contracts', '/contracts');
-  check((await textOf(page, '.banner')).includes('1 client has services but no contract'), 'the banner counts the clients without a contract');
+  check((await textOf(page, '.banner')).includes('2 clients have services but no contract'), 'the banner counts the clients without a contract');
   await shot(page, '07-contracts');
   await axe(page, 'contracts');
   await page.click('.banner a[href="#/contracts/new"]');
   await pageReady(page, '/contracts/new');
+  await page.select('[name="client_id"]', seeded.fabrikam.id);
   await clickText(page, 'button', 'Next');
   await page.waitForSelector('[name="contact_email"]');
   await page.type('[name="contact_email"]', 'it@fabrikam.example');
@@ -330,6 +334,16 @@ async function main() {
   check(true, 'the contract is active');
   await shot(page, '10-contract-active');
   await axe(page, 'contract');
+
+  step('create drafts for all: the bulk bootstrap with progress');
+  await go(page, '#/contracts', '/contracts');
+  check((await textOf(page, '.banner')).includes('1 client has services but no contract'), 'the banner counts one client left');
+  await clickText(page, 'button', 'Create drafts for all');
+  await page.waitForFunction(() => /1 draft contracts created/.test(document.querySelector('.bootstrap')?.textContent || ''), { timeout: 20000 });
+  check(await page.$eval('.bootstrap progress', (p) => p.value === p.max), 'the progress bar is full');
+  await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 2, { timeout: 10000 });
+  check(true, 'the drafts are listed');
+  await shot(page, '10b-bootstrap-all');
 
   step('billing: numbering verified, run, invoice');
   await go(page, '#/billing', '/billing');
