@@ -51,6 +51,34 @@ install_npm_packages() {
   npm install --silent --no-audit --no-fund --prefix "$dir" standardwebhooks@1.1.1
 }
 
+# The console's browser test (tests/ui/): Debian's chromium, and puppeteer-core and axe-core from
+# npm at the versions tests/ui/package.json pins, installed once into the build folder.
+install_ui_test_packages() {
+  install_missing chromium fonts-dejavu-core
+  local dir="$build/ui-npm"
+  cmp -s "$root/tests/ui/package.json" "$dir/package.json" &&
+    [ -f "$dir/node_modules/puppeteer-core/package.json" ] && return 0
+  command -v node >/dev/null || install_missing nodejs
+  command -v npm >/dev/null || install_missing npm
+  echo "==> npm install puppeteer-core axe-core (into $dir)"
+  mkdir -p "$dir"
+  cp "$root/tests/ui/package.json" "$dir/package.json"
+  (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund)
+}
+
+# Where `run` serves the partner's console: the --listen address (or PSAHOST_LISTEN) plus /ui/.
+console_url() {
+  local listen=${PSAHOST_LISTEN:-127.0.0.1:8443}
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --listen) listen=${2:-$listen}; shift ;;
+      --listen=*) listen=${1#--listen=} ;;
+    esac
+    shift
+  done
+  echo "==> the console: https://$listen/ui/ (sign in with an API token; the first start prints one)"
+}
+
 check_format() {
   local files
   files=$(cd "$root" && git ls-files '*.cpp' '*.hpp' '*.h' 2>/dev/null || true)
@@ -68,11 +96,13 @@ case "$cmd" in
   run)
     install_missing "${packages[@]}"
     configure_and_build
+    console_url "$@"
     exec "$build/bin/psahost" serve "$@" ;;
   test)
     install_missing "${packages[@]}" "${test_packages[@]}"
     configure_and_build
     install_npm_packages
+    install_ui_test_packages
     check_format
     echo "==> ctest"
     cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300 ;;

@@ -93,6 +93,7 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx);
 void add_numbering_routes(http::Router& router, const ApiContext& ctx);
 void add_billing_run_routes(http::Router& router, const ApiContext& ctx);
 void add_invoice_routes(http::Router& router, const ApiContext& ctx);
+void add_console_read_routes(http::Router& router, const ApiContext& ctx);
 
 // Runs job on ctx.workers, off the I/O threads; answers 503 when there are none (or they are
 // stopping). The job answers through respond.

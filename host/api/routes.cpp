@@ -18,6 +18,7 @@ void add_all_routes(http::Router& router, const ApiContext& ctx) {
   add_numbering_routes(router, ctx);
   add_billing_run_routes(router, ctx);
   add_invoice_routes(router, ctx);
+  add_console_read_routes(router, ctx);
 }
 
 }  // namespace psahost::api

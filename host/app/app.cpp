@@ -17,6 +17,7 @@
 #include "net/https_client.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
+#include "ui/console_routes.hpp"
 #include "webhooks/changes.hpp"
 #include "webhooks/connections.hpp"
 #include "webhooks/inbound.hpp"
@@ -203,6 +204,7 @@ int serve(const ServeOptions& options, Logger& log) {
     log.error("request handler failed", f);
   };
   api::add_all_routes(router, ctx);
+  ui::add_console_routes(router);
   webhooks::ChangeApplier applier(router, *store, &calls);
   webhooks::InboxOptions inbox_options;
   inbox_options.max_attempts = options.inbox_max_attempts;
