@@ -1,102 +1,47 @@
-// Tickets and the time registered on them. Tickets and time registration are never gated by
-// billing information; approving time is in time_approval_routes.cpp.
+// Tickets and the time registered on them, over HTTP: the rules are host/tickets/'s. Approving
+// time is in time_approval_routes.cpp.
 #include "api/client_queries.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
-#include "core/clock.hpp"
-#include "events/event_log.hpp"
-#include "tickets/time_entry.hpp"
+#include "tickets/tickets.hpp"
 
 namespace psahost::api {
 namespace {
 
-struct TicketRecord {
-  std::string id, client_id, subject, status, created_at, updated_at;
-  Json::Value to_json() const {
-    Json::Value v;
-    v["id"] = id;
-    v["client_id"] = client_id;
-    v["subject"] = subject;
-    v["status"] = status;
-    v["created_at"] = created_at;
-    v["updated_at"] = updated_at;
-    return v;
-  }
-};
-
-std::optional<TicketRecord> load_ticket(store::Tx& tx, const std::string& tenant,
-                                        const std::string& id) {
-  auto r = tx.query_one(
-      "SELECT id, client_id, subject, status, created_at, updated_at FROM tickets WHERE id = ? AND "
-      "tenant_id = ?",
-      {id, tenant});
-  if (!r) return std::nullopt;
-  return TicketRecord{r->text(0), r->text(1), r->text(2), r->text(3), r->text(4), r->text(5)};
-}
-
-std::optional<Json::Value> load_entry(store::Tx& tx, const std::string& tenant,
-                                      const std::string& id) {
-  const auto entry = tickets::load_time_entry(tx, tenant, id);
-  if (!entry) return std::nullopt;
-  return entry->to_json();
-}
-
-// Moves a ticket to a new status and records the event; refuses moves out of "closed".
-http::Response transition(store::Tx& tx, const auth::Principal& who, const std::string& id,
-                          const std::string& status, const std::string& event_type,
-                          const Json::Value& extra) {
-  auto ticket = load_ticket(tx, who.tenant_id, id);
-  if (!ticket) refuse(not_found("ticket", id));
-  if (ticket->status == "closed" && status != "closed") {
-    refuse(http::problem(409, "ticket-closed", "Conflict", "ticket " + id + " is closed"));
-  }
-  tx.exec("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ? AND tenant_id = ?",
-          {status, now_rfc3339(), id, who.tenant_id});
-  Json::Value payload = load_ticket(tx, who.tenant_id, id)->to_json();
-  if (!extra.isNull()) payload["response"] = extra;
-  events::append(tx, {who.tenant_id, event_type, "ticket", id, payload, who.token_id, ""});
-  return http::Response::json(200, payload);
+// The answer for a ticket change: its payload, or its refusal (rolling the change back).
+http::Response ticket_answer(const domain::Result<Json::Value>& r) {
+  if (!r) refuse(r.refusal());
+  return http::Response::json(200, *r);
 }
 
 void add_ticket_crud(http::Router& router, const ApiContext& ctx) {
-  add_route(
-      router, ctx, "POST", "/v1/tickets", auth::Right::register_time,
-      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
-             http::Responder respond) {
-        http::Response refusal;
-        auto body = json_body(req, &refusal);
-        if (!body) return respond(refusal);
-        Fields f(*body);
-        f.only({"client_id", "subject"});
-        auto client_id = f.text("client_id", true, 100);
-        auto subject = f.text("subject", true, 500);
-        if (!f.ok()) return respond(validation_failed(f.errors()));
-        commit_once(
-            ctx, req, who, respond,
-            [who, client_id = *client_id, subject = *subject](store::Tx& tx) {
-              if (!load_client(tx, who.tenant_id, client_id)) {
-                refuse(not_found("client", client_id));
-              }
-              const std::string id = auth::new_id("tkt");
-              const std::string now = now_rfc3339();
-              tx.exec(
-                  "INSERT INTO tickets (id, tenant_id, client_id, subject, status, created_at, "
-                  "updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?)",
-                  {id, who.tenant_id, client_id, subject, now, now});
-              const Json::Value ticket = load_ticket(tx, who.tenant_id, id)->to_json();
-              events::append(
-                  tx, {who.tenant_id, "ticket.created", "ticket", id, ticket, who.token_id, ""});
-              auto r = http::Response::json(201, ticket);
-              r.headers.emplace_back("Location", "/v1/tickets/" + id);
-              return r;
+  add_route(router, ctx, "POST", "/v1/tickets", auth::Right::register_time,
+            [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"client_id", "subject"});
+              auto client_id = f.text("client_id", true, 100);
+              auto subject = f.text("subject", true, 500);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              commit_once(ctx, req, who, respond,
+                          [who, client_id = *client_id, subject = *subject](store::Tx& tx) {
+                            const auto ticket = tickets::open_ticket(tx, who, client_id, subject);
+                            if (!ticket) refuse(ticket.refusal());
+                            auto r = http::Response::json(201, ticket->to_json());
+                            r.headers.emplace_back("Location", "/v1/tickets/" + ticket->id);
+                            return r;
+                          });
             });
-      });
 
   add_sync_route(
       router, ctx, "GET", "/v1/tickets/{id}", auth::Right::read,
       [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
-        std::optional<TicketRecord> t;
-        ctx.store.read([&](store::Tx& tx) { t = load_ticket(tx, who.tenant_id, params.at("id")); });
+        std::optional<tickets::Ticket> t;
+        ctx.store.read(
+            [&](store::Tx& tx) { t = tickets::load_ticket(tx, who.tenant_id, params.at("id")); });
         return t ? http::Response::json(200, t->to_json()) : not_found("ticket", params.at("id"));
       });
 
@@ -114,97 +59,78 @@ void add_ticket_crud(http::Router& router, const ApiContext& ctx) {
               commit(ctx, respond,
                      [who, id = params.at("id"), text = *text,
                       author = author.value_or(who.token_id)](store::Tx& tx) {
-                       if (!load_ticket(tx, who.tenant_id, id)) refuse(not_found("ticket", id));
-                       Json::Value response;
-                       response["id"] = auth::new_id("rsp");
-                       response["author"] = author;
-                       response["body"] = text;
-                       tx.exec(
-                           "INSERT INTO ticket_responses (id, ticket_id, author, body, created_at) "
-                           "VALUES (?, ?, ?, ?, ?)",
-                           {response["id"].asString(), id, author, text, now_rfc3339()});
-                       return transition(tx, who, id, "responded", "ticket.responded", response);
+                       return ticket_answer(tickets::add_response(tx, who, id, text, author));
                      });
             });
 
   for (const auto& [action, status] : std::vector<std::pair<std::string, std::string>>{
            {"resolve", "resolved"}, {"close", "closed"}, {"reopen", "open"}}) {
-    add_route(router, ctx, "POST", "/v1/tickets/{id}/" + action, auth::Right::register_time,
-              [&ctx, status = status](const http::Request&, const http::Params& params,
-                                      const auth::Principal& who, http::Responder respond) {
-                commit(ctx, respond, [who, id = params.at("id"), status](store::Tx& tx) {
-                  return transition(tx, who, id, status, "ticket." + status, Json::nullValue);
-                });
-              });
+    add_route(
+        router, ctx, "POST", "/v1/tickets/{id}/" + action, auth::Right::register_time,
+        [&ctx, status = status](const http::Request&, const http::Params& params,
+                                const auth::Principal& who, http::Responder respond) {
+          commit(ctx, respond, [who, id = params.at("id"), status](store::Tx& tx) {
+            return ticket_answer(tickets::move_ticket(tx, who, id, status, "ticket." + status));
+          });
+        });
   }
 }
 
 void add_time_registration(http::Router& router, const ApiContext& ctx) {
-  add_route(
-      router, ctx, "POST", "/v1/tickets/{id}/time-entries", auth::Right::register_time,
-      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
-             http::Responder respond) {
-        http::Response refusal;
-        auto body = json_body(req, &refusal);
-        if (!body) return respond(refusal);
-        Fields f(*body);
-        f.only({"minutes", "technician", "billable", "work_type", "note", "work_date"});
-        auto minutes = f.integer("minutes", true, 1, 24 * 60);
-        auto technician = f.text("technician", true, 200);
-        auto billable = f.boolean("billable", false);
-        auto work_type = f.text("work_type", false, 100);
-        auto note = f.text("note", false, 5000);
-        auto work_date = f.date("work_date", false);
-        if (!f.ok()) return respond(validation_failed(f.errors()));
-        commit_once(
-            ctx, req, who, respond,
-            [who, id = params.at("id"), minutes = *minutes, technician = *technician,
-             billable = billable.value_or(true), work_type = work_type.value_or(""),
-             note = note.value_or(""), work_date = work_date.value_or(today())](store::Tx& tx) {
-              auto ticket = load_ticket(tx, who.tenant_id, id);
-              if (!ticket) refuse(not_found("ticket", id));
-              const std::string entry_id = auth::new_id("te");
-              const std::string now = now_rfc3339();
-              tx.exec(
-                  "INSERT INTO time_entries (id, tenant_id, ticket_id, client_id, technician, "
-                  "minutes, billable, work_type, note, work_date, status, created_at, "
-                  "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?)",
-                  {entry_id, who.tenant_id, id, ticket->client_id, technician, minutes,
-                   int64_t{billable ? 1 : 0}, work_type, note, work_date, now, now});
-              const Json::Value entry = *load_entry(tx, who.tenant_id, entry_id);
-              events::append(tx, {who.tenant_id, "time_entry.submitted", "time_entry", entry_id,
-                                  entry, who.token_id, "ticket:" + id});
-              auto r = http::Response::json(201, entry);
-              r.headers.emplace_back("Location", "/v1/time-entries/" + entry_id);
-              return r;
+  add_route(router, ctx, "POST", "/v1/tickets/{id}/time-entries", auth::Right::register_time,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"minutes", "technician", "billable", "work_type", "note", "work_date"});
+              auto minutes = f.integer("minutes", true, 1, 24 * 60);
+              auto technician = f.text("technician", true, 200);
+              auto billable = f.boolean("billable", false);
+              auto work_type = f.text("work_type", false, 100);
+              auto note = f.text("note", false, 5000);
+              auto work_date = f.date("work_date", false);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              const tickets::NewTimeEntry entry{*minutes,
+                                                *technician,
+                                                billable.value_or(true),
+                                                work_type.value_or(""),
+                                                note.value_or(""),
+                                                work_date.value_or(today())};
+              commit_once(ctx, req, who, respond,
+                          [who, id = params.at("id"), entry](store::Tx& tx) {
+                            const auto written = tickets::register_time(tx, who, id, entry);
+                            if (!written) refuse(written.refusal());
+                            auto r = http::Response::json(201, written->to_json());
+                            r.headers.emplace_back("Location", "/v1/time-entries/" + written->id);
+                            return r;
+                          });
             });
-      });
 
   add_sync_route(
       router, ctx, "GET", "/v1/tickets/{id}/time-entries", auth::Right::read,
       [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
-        Json::Value body;
-        bool found = false;
+        std::optional<domain::Result<std::vector<tickets::TimeEntry>>> entries;
         ctx.store.read([&](store::Tx& tx) {
-          if (!load_ticket(tx, who.tenant_id, params.at("id"))) return;
-          found = true;
-          body["items"] = Json::Value(Json::arrayValue);
-          for (const auto& r : tx.query(std::string("SELECT ") + tickets::kTimeEntryColumns +
-                                            " FROM time_entries WHERE ticket_id = ? "
-                                            "AND tenant_id = ? ORDER BY created_at, id",
-                                        {params.at("id"), who.tenant_id})) {
-            body["items"].append(tickets::entry_from_row(r).to_json());
-          }
+          entries = tickets::ticket_time(tx, who.tenant_id, params.at("id"));
         });
-        return found ? http::Response::json(200, body) : not_found("ticket", params.at("id"));
+        if (!*entries) return to_problem(entries->refusal());
+        Json::Value body;
+        body["items"] = Json::Value(Json::arrayValue);
+        for (const auto& e : **entries) body["items"].append(e.to_json());
+        return http::Response::json(200, body);
       });
 
   add_sync_route(
       router, ctx, "GET", "/v1/time-entries/{id}", auth::Right::read,
       [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
-        std::optional<Json::Value> e;
-        ctx.store.read([&](store::Tx& tx) { e = load_entry(tx, who.tenant_id, params.at("id")); });
-        return e ? http::Response::json(200, *e) : not_found("time entry", params.at("id"));
+        std::optional<tickets::TimeEntry> e;
+        ctx.store.read([&](store::Tx& tx) {
+          e = tickets::load_time_entry(tx, who.tenant_id, params.at("id"));
+        });
+        return e ? http::Response::json(200, e->to_json())
+                 : not_found("time entry", params.at("id"));
       });
 }
 
