@@ -110,7 +110,8 @@ inline std::optional<RefusalNote> refusal_note(const Json::Value& event,
   const Json::Value& change = data["change"];
   const std::string op = text(change["op"]);
   RefusalNote note;
-  if (op == "time_entry.approve" || op == "time_entry.reject") {
+  if (op == "time_entry.approve" || op == "time_entry.reject" ||
+      op == "time_entry.billed_externally") {
     note.entry = id_text(change["entry"]["external_id"]);
   } else if (op == "time_entry.upsert") {
     note.entry = id_text(change["ref"]["external_id"]);
@@ -128,9 +129,10 @@ inline std::optional<RefusalNote> refusal_note(const Json::Value& event,
   for (const auto& m : problem["prompt"]["missing"]) {
     if (m.isString()) missing += (missing.empty() ? "" : ", ") + m.asString();
   }
-  const std::string what = op == "time_entry.approve"  ? "did not approve"
-                           : op == "time_entry.reject" ? "did not reject"
-                                                       : "did not take the change to";
+  const std::string what = op == "time_entry.approve"             ? "did not approve"
+                           : op == "time_entry.reject"            ? "did not reject"
+                           : op == "time_entry.billed_externally" ? "had already invoiced"
+                                                                  : "did not take the change to";
   note.marker = "[psahost " + stable_tag(op + "\n" + note.entry + "\n" + reason) + "]";
   note.text = "psahost " + what + " time entry " + note.entry + ": " + reason;
   if (!missing.empty()) note.text += " Missing: " + missing + ".";

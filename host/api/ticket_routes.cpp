@@ -36,7 +36,7 @@ std::optional<TicketRecord> load_ticket(store::Tx& tx, const std::string& tenant
 constexpr const char* kEntryColumns =
     "id, ticket_id, client_id, technician, minutes, billed_minutes, billable, rate, currency, "
     "work_type, note, work_date, status, approved_by, approved_at, rejected_reason, invoice_id, "
-    "version, created_at, updated_at";
+    "version, created_at, updated_at, billed_externally";
 
 Json::Value entry_json(const store::Row& r) {
   Json::Value v;
@@ -61,6 +61,7 @@ Json::Value entry_json(const store::Row& r) {
   v["version"] = static_cast<Json::Int64>(r.integer(17));
   v["created_at"] = r.text(18);
   v["updated_at"] = r.text(19);
+  v["billed_externally"] = r.is_null(20) ? Json::Value() : from_text(r.text(20));
   return v;
 }
 

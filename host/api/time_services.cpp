@@ -29,7 +29,7 @@ constexpr std::size_t kMaxContextClients = 5000;
 constexpr const char* kColumns =
     "id, ticket_id, client_id, technician, minutes, billed_minutes, billable, rate, currency, "
     "work_type, note, work_date, status, approved_by, approved_at, rejected_reason, invoice_id, "
-    "version, created_at, updated_at";
+    "version, created_at, updated_at, billed_externally";
 
 Json::Value optional_json(const std::optional<std::string>& v) {
   return v ? Json::Value(*v) : Json::Value();
@@ -69,6 +69,7 @@ TimeEntry entry_from_row(const store::Row& r) {
   e.version = r.integer(17);
   e.created_at = r.text(18);
   e.updated_at = r.text(19);
+  e.billed_externally = r.optional_text(20);
   return e;
 }
 
@@ -93,7 +94,7 @@ std::unordered_map<std::string, TimeEntry> load_entries(store::Store& store,
         params.emplace_back(i < ids.size() ? ids[i] : std::string());
       }
       tx.each(sql, params, [&](const store::Row& r) {
-        if (r.text(20) != tenant_id) return;  // another tenant's entry is not found
+        if (r.text(21) != tenant_id) return;  // another tenant's entry is not found
         TimeEntry e = entry_from_row(r);
         std::string id = e.id;
         out.emplace(std::move(id), std::move(e));
@@ -237,7 +238,7 @@ void apply_approvals(store::Tx& tx, const ApprovalRequest& request,
     const auto changed = tx.exec(
         "UPDATE time_entries SET status = 'approved', billed_minutes = ?, rate = ?, currency = ?, "
         "approved_by = ?, approved_at = ?, version = version + 1, updated_at = ? WHERE id = ? AND "
-        "tenant_id = ? AND status = 'submitted' AND version = ?",
+        "tenant_id = ? AND status = 'submitted' AND version = ? AND billed_externally IS NULL",
         {optional_value(a.billed_minutes), optional_value(a.rate), optional_value(a.currency),
          request.actor, now, now, before.id, request.tenant_id, before.version});
     if (changed != 1) {
@@ -295,6 +296,7 @@ Json::Value TimeEntry::to_json() const {
   v["version"] = static_cast<Json::Int64>(version);
   v["created_at"] = created_at;
   v["updated_at"] = updated_at;
+  v["billed_externally"] = billed_externally ? from_text(*billed_externally) : Json::Value();
   return v;
 }
 
@@ -310,6 +312,7 @@ Json::Value TimeEntry::audit_json() const {
   v["approved_by"] = optional_json(approved_by);
   v["rejected_reason"] = optional_json(rejected_reason);
   v["version"] = static_cast<Json::Int64>(version);
+  v["billed_externally"] = billed_externally ? from_text(*billed_externally) : Json::Value();
   return v;
 }
 
@@ -417,7 +420,9 @@ void register_time_host_calls(plugins::HostCalls& calls, store::Store& store) {
 
 std::vector<std::string> select_submitted(store::Tx& tx, const std::string& tenant_id,
                                           const EntryFilter& filter) {
-  std::string sql = "SELECT id FROM time_entries WHERE tenant_id = ? AND status = 'submitted'";
+  std::string sql =
+      "SELECT id FROM time_entries WHERE tenant_id = ? AND status = 'submitted' AND "
+      "billed_externally IS NULL";
   std::vector<store::Value> params{tenant_id};
   if (filter.client_id) {
     sql += " AND client_id = ?";
@@ -584,6 +589,13 @@ ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalReque
       r.reason = "time entry " + e.id + " is at version " + std::to_string(e.version) + ", not " +
                  std::to_string(*request.expected_version) +
                  "; someone changed it meanwhile; reload and retry";
+    } else if (e.billed_externally) {
+      // Billed in the PSA already: approving it here is the road to billing it twice.
+      r.outcome = "refused";
+      r.type = "billed-externally";
+      r.reason = "time entry " + e.id + " was billed in " +
+                 from_text(*e.billed_externally)["system"].asString() +
+                 " already; it is never approved or invoiced here";
     } else if (e.status == "approved") {
       r.outcome = "already_approved";
       r.reason = "time entry " + e.id + " was already approved";

@@ -1,6 +1,7 @@
 #include "webhooks/changes.hpp"
 
 #include "api/client_queries.hpp"
+#include "api/time_billed_externally.hpp"
 #include "core/clock.hpp"
 
 #include <json/reader.h>
@@ -385,6 +386,23 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
         call(connection, "POST", "/v1/time-entries/" + id + (approve ? "/approve" : "/reject"),
              approve ? Json::Value(Json::objectValue) : pick(change, {"reason"}));
     return outcome_of(op, r.status, r.body, id);
+  }
+
+  if (op == "time_entry.billed_externally") {
+    // The PSA billed this time itself: recorded, so that it is neither approved nor invoiced
+    // here. There is no route for it; only a connector reports it.
+    const std::string id = require(connection, "time_entry", member(change, "entry"), "entry");
+    const auto r = api::record_external_billing(
+        store_, connection.tenant_id, "connection:" + connection.name, id,
+        {connection.connector, text(member(change, "reference")), text(member(change, "status"))});
+    ChangeResult result = unchanged(op, id);
+    result.outcome = r.outcome == "applied" || r.outcome == "unchanged" ? r.outcome : "refused";
+    result.status = r.outcome == "not_found" ? 404 : r.outcome == "refused" ? 409 : 200;
+    if (result.outcome == "refused") {
+      result.problem["type"] = std::string(http::kProblemTypePrefix) + r.type;
+      result.problem["detail"] = r.detail;
+    }
+    return result;
   }
 
   if (op == "sales_item.create") {
