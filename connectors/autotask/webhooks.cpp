@@ -203,9 +203,13 @@ Json::Value map_webhook(const RestApi& api, const Json::Value& payload) {
   }
 
   // The same SequenceNumber again is the same event retried (its changes may not have been
-  // applied yet): only an older one is stale.
+  // applied yet): only an older one is stale. Sequence numbers are compared within one webhook
+  // (its Guid) only: each webhook counts its own, so another webhook's lower number says
+  // nothing about this one's events.
   const auto seq = integer(payload["SequenceNumber"]);
-  const std::string seq_key = "seq/" + api.connection_id() + "/" + kind + "/" + id;
+  const std::string guid = clean_text(text(payload["Guid"]), 64);
+  const std::string seq_key = "seq/" + api.connection_id() + "/" +
+                              (guid.empty() ? std::string() : guid + "/") + kind + "/" + id;
   if (seq) {
     if (const auto last = api.host().kv_get(seq_key); last && std::stoll(*last) > *seq) {
       m.notes.push_back(entity_type + " " + id + " event " + std::to_string(*seq) +

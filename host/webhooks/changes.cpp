@@ -423,6 +423,18 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
     if (type.empty() || object_id.empty() || !ref["external_id"].isString()) {
       throw InvalidChange("external_ref.link needs object_type, object_id and ref.external_id");
     }
+    // "replaces": the external id the object was linked to before, gone in the other system (a
+    // QuickBooks customer merged into another): that link is dropped, not left to win lookups.
+    if (non_empty(member(change, "replaces"))) {
+      const std::string system =
+          ref["system"].isString() ? ref["system"].asString() : connection.connector;
+      store_.write([&](store::Tx& tx) {
+        tx.exec(
+            "DELETE FROM external_refs WHERE tenant_id = ? AND system = ? AND object_type = ? AND "
+            "external_id = ? AND object_id = ?",
+            {connection.tenant_id, system, type, member(change, "replaces").asString(), object_id});
+      });
+    }
     link(connection, type, ref, object_id);
     ChangeResult r = unchanged(op, object_id);
     r.outcome = "applied";

@@ -171,6 +171,39 @@ TEST_CASE("an older Autotask SequenceNumber arriving after a newer one changes n
   CHECK(site.api.get("/v1/time-entries/" + entry_id).json()["minutes"].asInt() == 120);
 }
 
+// Autotask counts SequenceNumber per webhook: two webhooks on the same entity (a partner's
+// second Company webhook with other fields, say) each count from their own start. Webhook body
+// as in Autotask's Webhooks_Creating / REST_Webhooks pages: {"Action","Guid","EntityType","Id",
+// "Fields","EventTime","SequenceNumber","PersonID"}.
+TEST_CASE("a second Autotask webhook's lower SequenceNumber is not taken as older", "[autotask]") {
+  AutotaskSite site;
+  const std::string first_webhook = "0f6a1e5d-2b7c-4d8e-9f0a-1b2c3d4e5f60";
+  const std::string second_webhook = "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d01";
+  const auto send = [&](const std::string& guid, const std::string& name, int64_t sequence) {
+    Json::Value fields = pascal_case(at_company(540, name));
+    fields.removeMember("Id");
+    const auto r =
+        site.deliver(AutotaskFake::webhook("Update", "Company", 540, fields, sequence, guid));
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  };
+  send(first_webhook, "Adventure Works", 2);
+  send(second_webhook, "Adventure Works Cycles", 1);
+  REQUIRE(site.settled().size() == 2);
+  CHECK(site.last_settled()["outcome"][0]["outcome"].asString() == "applied");
+  CHECK(site.client_of("540")["name"].asString() == "Adventure Works Cycles");
+  // The first webhook's number from the second one is another event, not a repeat.
+  send(second_webhook, "Adventure Works Ltd", 2);
+  REQUIRE(site.settled().size() == 3);
+  CHECK(site.client_of("540")["name"].asString() == "Adventure Works Ltd");
+  // Within one webhook, an older number is still stale.
+  send(second_webhook, "Adventure Works Group", 5);
+  send(second_webhook, "Adventure Works (old)", 4);
+  REQUIRE(site.settled().size() == 5);
+  CHECK(site.last_settled()["outcome"].empty());
+  CHECK(site.client_of("540")["name"].asString() == "Adventure Works Group");
+}
+
 TEST_CASE(
     "a time entry approved in Autotask is refused here without billing info, the reason becomes "
     "one ticket note, and with billing info it is approved rounded up",

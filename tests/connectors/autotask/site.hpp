@@ -17,7 +17,13 @@ struct AutotaskSite {
   AutotaskFake at;
   ApiSession api{{"--outbound-ca", at.ca_file().string(), "--inbox-backoff-ms", "20",
                   "--delivery-retry-schedule", "0.05,0.1,0.2"}};
-  int next_guid = 1;
+  // Autotask's webhooks are one per entity (a Company webhook, a Ticket webhook, ...), each with
+  // its own Guid, which every event it sends carries.
+  static std::string webhook_guid(const std::string& entity_type) {
+    if (entity_type == "Company") return "5a3f0c52-7d0e-4b6f-9c1e-2f8f6b1d0a11";
+    if (entity_type == "Ticket") return "9e1b7c44-3a2d-4f5e-8b6a-0c7d2e9f4b22";
+    return "c47d2e10-8f3b-4a6c-9d5e-1b2a3c4d5e33";
+  }
 
   AutotaskSite() {
     add_connection(api.server().data_dir(), "autotask", "at", AutotaskFake::kWebhookSecret,
@@ -31,7 +37,7 @@ struct AutotaskSite {
   void send(const std::string& action, const std::string& entity_type, int64_t id,
             const Json::Value& fields, int64_t sequence) {
     const auto r = deliver(AutotaskFake::webhook(action, entity_type, id, fields, sequence,
-                                                 "guid-" + std::to_string(next_guid++)));
+                                                 webhook_guid(entity_type)));
     INFO(r.body);
     REQUIRE(r.status == 200);
   }

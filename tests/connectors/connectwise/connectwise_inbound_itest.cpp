@@ -73,6 +73,35 @@ TEST_CASE("a wrong signature is 401, and a key_url off the connection's site is 
   CHECK(site.client_of("251").isNull());
 }
 
+// A real sandbox callback carries its key_url on another host than the one its records link
+// to (sandbox-na vs na.myconnectwise.net). Here the fake answers on two names for one address:
+// records at 127.0.0.1, the key at localhost. The key's host is trusted only when the
+// connection names it (or, on ConnectWise's cloud, when it is the region's; see
+// tests/webhooks/key_hosts_test.cpp).
+TEST_CASE("a key_url on another host of the vendor is fetched only when the connection allows it",
+          "[connectwise]") {
+  ConnectWiseSite site;
+  const std::string port = site.cw.base_url().substr(site.cw.base_url().rfind(':') + 1);
+  const std::string key_url =
+      "https://localhost:" + port + ConnectWiseFake::kApi + "/system/callbackentry/key/11";
+  const Json::Value company = cw_company(260, "Coho Winery");
+  site.cw.put("companies", company);
+  const std::string body = site.cw.callback("company", "added", company, "msg-260", key_url);
+  const auto refused = site.deliver(body);
+  INFO(refused.body);
+  CHECK(refused.status == 401);
+  CHECK(site.cw.key_fetches() == 0);
+
+  add_connection(site.api.server().data_dir(), "connectwise", "cw-sandbox", "",
+                 {"--base-url", site.cw.base_url(), "--credentials", ConnectWiseFake::credentials(),
+                  "--settings", R"({"key_hosts":["localhost:)" + port + R"("]})"});
+  const auto accepted =
+      site.api.client().post("/webhooks/cw-sandbox", body, ConnectWiseFake::signed_headers(body));
+  INFO(accepted.body);
+  CHECK(accepted.status == 200);
+  CHECK(site.cw.key_fetches() == 1);
+}
+
 TEST_CASE("company, ticket and time entry callbacks become a client, a ticket and its time",
           "[connectwise]") {
   ConnectWiseSite site;
