@@ -186,9 +186,9 @@ void ensure_contract(const RestApi& api, const Json::Value& event) {
   c["contractName"] = name.empty() ? "Contract " + reference : name;
   c["contractNumber"] = reference;
   c["companyID"] = id_number(*company);
-  // 7 is Recurring Service; a partner using another type names it in settings.contract_type.
+  // The instance's "Recurring Service" type (codes.cpp), or settings.contract_type.
   // status: 1 In Effect, 0 Inactive (a draft here).
-  c["contractType"] = static_cast<Json::Int64>(setting(api, "contract_type", 7));
+  c["contractType"] = static_cast<Json::Int64>(contract_type(api));
   // Categories are the partner's own picklist; an instance that requires one names it here.
   if (const int64_t category = setting(api, "contract_category", 0); category > 0) {
     c["contractCategory"] = static_cast<Json::Int64>(category);

@@ -251,6 +251,25 @@ void add_time_entry(const ManageApi& api, const Json::Value& entry, Mapping& m) 
 
 }  // namespace
 
+std::string describe_codes(const ManageApi& api) {
+  const auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+    return out.empty() ? std::string("none") : out;
+  };
+  std::vector<std::string> approved_list = kApprovedStatuses;
+  std::string source = "ConnectWise's TimeEntry model";
+  if (const Json::Value& configured = api.settings()["approved_statuses"]; configured.isArray()) {
+    approved_list.clear();
+    for (const auto& s : configured) {
+      if (s.isString()) approved_list.push_back(s.asString());
+    }
+    source = "settings.approved_statuses";
+  }
+  return "codes: time approved in " + list(approved_list) + " (" + source + "); billed there in " +
+         list(kBilledStatuses) + " or with an invoice reference";
+}
+
 Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
   Mapping m;
   const std::string type = lower(text(payload["Type"]));

@@ -364,7 +364,8 @@ TEST_CASE(
       site.api.get("/v1/time-entries/" + agreement["id"].asString()).json()["status"].asString() ==
       "approved");
   // Every invoice of the tenant, not only this run's: neither entry is on any.
-  for (const auto& listed : site.api.get("/v1/invoices").json()["items"]) {
+  const Json::Value all_invoices = site.api.get("/v1/invoices").json();
+  for (const auto& listed : all_invoices["items"]) {
     const Json::Value inv = site.api.get("/v1/invoices/" + listed["id"].asString()).json();
     for (const auto& line : inv["lines"]) {
       CHECK(line["time_entry_id"] != billed["id"]);
