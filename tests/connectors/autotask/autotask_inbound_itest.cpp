@@ -346,12 +346,17 @@ TEST_CASE(
 // webhook is deactivated or deleted. Its body is not published, so it is taken as a hint only.
 TEST_CASE(
     "Autotask's deactivation notice shows on the connection, tells the partner and catches up "
-    "by polling; other connections have none",
+    "by polling, and an unknown connection has no such address",
     "[autotask][poll]") {
   AutotaskSite site;
   site.at.put("Companies", at_company(570, "Alpine Ski House"));
   site.at.put("Tickets", at_ticket(7800, 570, "Lift pass printer"));
   site.at.put("Resources", at_resource());
+  // Its first poll is answered with a proxy's HTML page, the next with a 500: each is tried
+  // again, and nothing is taken from them.
+  const std::string first_sweep = "2026-03-01T00:00:00Z";
+  site.at.fail_next_with("POST", "/TimeEntries/query", first_sweep, 200, true);
+  site.at.fail_next_with("POST", "/TimeEntries/query", first_sweep, 500);
   add_connection(site.api.server().data_dir(), "autotask", "at-late", AutotaskFake::kWebhookSecret,
                  {"--base-url", site.at.base_url(), "--credentials", AutotaskFake::credentials(),
                   "--settings", R"({"poll_since":"2026-03-01T00:00:00Z"})"});
@@ -373,6 +378,8 @@ TEST_CASE(
   site.at.put("TimeEntries", changed_time(8800700, 7800, 0.5, 5));
   REQUIRE(eventually([&] { return db.count("SELECT COUNT(*) FROM time_entries") == 1; },
                      std::chrono::seconds(20)));
+  CHECK(site.at.count_with("POST", "/TimeEntries/query", first_sweep) >= 3);
+  CHECK(inbox_count(site.api, "at-late") == 1);
 
   CHECK(site.api.client()
             .post("/webhooks/nobody/deactivated", "{}", {{"content-type", "application/json"}})
