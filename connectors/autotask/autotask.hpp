@@ -51,4 +51,26 @@ Json::Value map_webhook(const RestApi& api, const Json::Value& payload);
 // lookup, so that a retry never makes a second one.
 Json::Value push_event(const RestApi& api, const Json::Value& event);
 
+// --- the instance's picklist codes (codes.cpp) ---------------------------------------------------
+
+// Reads the codes from the instance's entityInformation/fields and keeps them for the connection.
+Json::Value read_codes(const RestApi& api);
+// The kept codes, read first when there are none: {"company_types":{"prospect","partner",
+// "known"},"closed_statuses","contract_type"}.
+Json::Value codes(const RestApi& api);
+// "prospect" | "partner" | "customer", or nullopt when the code is not one the instance has.
+std::optional<std::string> company_type(const RestApi& api, const Json::Value& company);
+// Whether the ticket's status closes it; nullopt when no closing status is known.
+std::optional<bool> ticket_closed(const RestApi& api, const Json::Value& ticket);
+// The contract type contracts are made with; throws when none is known.
+int64_t contract_type(const RestApi& api);
+// "codes: company types prospect 2,3, partner 8; ticket closed 5; contract type 7".
+std::string describe_codes(const RestApi& api);
+
+// command.poll: the time entries changed since cursor, a page at a time, as deliveries in the
+// shape of a webhook ({"deliveries","cursor","more","retry_after_seconds"?}).
+Json::Value poll_changes(const RestApi& api, const Json::Value& cursor);
+// The time entries on one ticket (a Ticket webhook reads them: no webhook says they changed).
+Json::Value ticket_time_entries(const RestApi& api, const std::string& ticket);
+
 }  // namespace autotask

@@ -22,6 +22,7 @@ class Autotask final : public psa::Plugin {
       return push_event(api, request["event"]);
     }
     if (hook == "command.test") return test(api);
+    if (hook == "command.poll") return logged(poll_changes(api, request["cursor"]));
     throw psa::HookError(PSA_NOT_FOUND, "autotask does not handle " + std::string(hook));
   }
 
@@ -32,9 +33,11 @@ class Autotask final : public psa::Plugin {
     try {
       const Json::Value t = api.expect_ok("GET", "/ThresholdInformation");
       out["ok"] = true;
+      read_codes(api);
       out["detail"] = "Autotask answered at " + api.connection()["base_url"].asString() + " (" +
                       t["currentTimeframeRequestCount"].asString() + " of " +
-                      t["externalRequestThreshold"].asString() + " requests used this hour)";
+                      t["externalRequestThreshold"].asString() + " requests used this hour); " +
+                      describe_codes(api);
     } catch (const std::exception& e) {
       out["ok"] = false;
       out["detail"] = e.what();
@@ -57,4 +60,4 @@ class Autotask final : public psa::Plugin {
 
 PSA_PLUGIN(autotask::Autotask,
            R"({"id":"autotask","version":"1.0.0","hooks":["webhook.map","sync.push",)"
-           R"("command.test"]})")
+           R"("command.test","command.poll"]})")

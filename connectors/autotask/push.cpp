@@ -9,9 +9,8 @@
 namespace autotask {
 namespace {
 
-// Lines of a time entry's internal notes that carry psahost's status; replaced on each push so
-// the technician's own notes stay as they are.
-constexpr const char* kStatusPrefix = "psahost: ";
+using connectors::status_line;
+using connectors::with_status;
 
 int64_t setting(const RestApi& api, const char* name, int64_t fallback) {
   const Json::Value& v = api.settings()[name];
@@ -61,40 +60,6 @@ void report_refusal(const RestApi& api, const Json::Value& event) {
 }
 
 // --- approval status, in the entry's internal notes -------------------------------------------
-
-std::string status_line(const Json::Value& event) {
-  const std::string type = text(event["type"]);
-  const Json::Value& entry = event["data"];
-  if (type == "time_entry.approved") {
-    std::string line = std::string(kStatusPrefix) + "approved";
-    const std::string at = text(entry["approved_at"]);
-    if (at.size() >= 10) line += " on " + at.substr(0, 10);
-    if (entry["billable"].asBool() && entry["billed_minutes"].isIntegral()) {
-      line += ", " + std::to_string(entry["billed_minutes"].asInt64()) + " min billed";
-    } else {
-      line += ", not billable";
-    }
-    return line;
-  }
-  if (type == "time_entry.rejected") {
-    const std::string reason = clean_text(text(entry["reason"]), 500);
-    return std::string(kStatusPrefix) + "rejected" + (reason.empty() ? "" : ": " + reason);
-  }
-  return std::string(kStatusPrefix) + "approval withdrawn; waiting to be approved again";
-}
-
-std::string with_status(const std::string& notes, const std::string& line) {
-  std::string out;
-  std::size_t at = 0;
-  while (at < notes.size()) {
-    auto end = notes.find('\n', at);
-    if (end == std::string::npos) end = notes.size();
-    const std::string l = notes.substr(at, end - at);
-    if (l.rfind(kStatusPrefix, 0) != 0) out += l + "\n";
-    at = end + 1;
-  }
-  return out + line;
-}
 
 std::optional<Json::Value> status_request(const RestApi& api, const Json::Value& event) {
   // An approval that came from Autotask itself is no news there.
@@ -186,9 +151,9 @@ void ensure_contract(const RestApi& api, const Json::Value& event) {
   c["contractName"] = name.empty() ? "Contract " + reference : name;
   c["contractNumber"] = reference;
   c["companyID"] = id_number(*company);
-  // 7 is Recurring Service; a partner using another type names it in settings.contract_type.
+  // The instance's "Recurring Service" type (codes.cpp), or settings.contract_type.
   // status: 1 In Effect, 0 Inactive (a draft here).
-  c["contractType"] = static_cast<Json::Int64>(setting(api, "contract_type", 7));
+  c["contractType"] = static_cast<Json::Int64>(contract_type(api));
   // Categories are the partner's own picklist; an instance that requires one names it here.
   if (const int64_t category = setting(api, "contract_category", 0); category > 0) {
     c["contractCategory"] = static_cast<Json::Int64>(category);
@@ -205,18 +170,9 @@ void ensure_contract(const RestApi& api, const Json::Value& event) {
 }  // namespace
 
 Json::Value push_event(const RestApi& api, const Json::Value& event) {
-  Json::Value out;
-  out["requests"] = Json::Value(Json::arrayValue);
-  const std::string type = text(event["type"]);
-  if (type == "inbound.change_refused") {
-    report_refusal(api, event);
-  } else if (type == "time_entry.approved" || type == "time_entry.rejected" ||
-             type == "time_entry.unapproved") {
-    if (auto r = status_request(api, event)) out["requests"].append(*r);
-  } else if (type == "contract.created" || type == "contract.activated") {
-    ensure_contract(api, event);
-  }
-  return out;
+  return connectors::push_event(
+      event, [&] { report_refusal(api, event); }, [&] { return status_request(api, event); },
+      [&] { ensure_contract(api, event); });
 }
 
 }  // namespace autotask

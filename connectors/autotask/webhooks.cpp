@@ -40,23 +40,23 @@ std::optional<int64_t> integer(const Json::Value& v) {
   return std::nullopt;
 }
 
-// Autotask's company types: 1 Customer, 2 Lead, 3 Prospect, 4 Dead, 6 Cancellation, 7 Vendor,
-// 8 Partner.
-std::string client_type(const Json::Value& company) {
-  const auto type = integer(field(company, "companyType"));
-  if (type && (*type == 2 || *type == 3)) return "prospect";
-  if (type && *type == 8) return "partner";
-  return "customer";
-}
-
-void add_company(const Json::Value& company, const std::string& id, Mapping& m) {
+void add_company(const RestApi& api, const Json::Value& company, const std::string& id,
+                 Mapping& m) {
   if (id.empty() || !m.added.insert("client:" + id).second) return;
   Json::Value c;
   c["op"] = "client.upsert";
   c["ref"]["external_id"] = id;
   const std::string name = clean_text(text(field(company, "companyName")), 200);
   c["name"] = name.empty() ? "Autotask company " + id : name;
-  c["type"] = client_type(company);
+  // The type by the instance's own picklist (codes.cpp); a code it does not have is left out
+  // rather than guessed.
+  if (const auto type = company_type(api, company)) {
+    c["type"] = *type;
+  } else if (has_field(company, "companyType")) {
+    m.notes.push_back("company " + id + " has company type " + text(field(company, "companyType")) +
+                      ", not in the connection's picklist; its type is left as it is (run "
+                      "psahost connections test to read the picklist again)");
+  }
   const Json::Value& active = field(company, "isActive");
   c["status"] = active.isBool() && !active.asBool() ? "inactive" : "active";
   m.changes.append(c);
@@ -69,22 +69,15 @@ void ensure_company(const RestApi& api, const std::string& id, Mapping& m) {
   if (m.added.count("client:" + id) || api.linked_object("client", id)) return;
   const auto company = api.record("Companies", id);
   if (!company) throw std::runtime_error("Autotask has no company " + id);
-  add_company(*company, id, m);
+  add_company(api, *company, id, m);
 }
 
-// Autotask's ticket status 5 is Complete; a partner with other closing statuses names them in
-// settings.closed_statuses.
+// Closed when its status is the instance's "Complete" (read from its picklist, codes.cpp) or one
+// of settings.closed_statuses; "" (left as it is) when no closing status is known.
 std::string ticket_status(const RestApi& api, const Json::Value& ticket) {
-  const auto status = integer(field(ticket, "status"));
-  if (!status) return "";
-  const Json::Value& configured = api.settings()["closed_statuses"];
-  if (configured.isArray()) {
-    for (const auto& s : configured) {
-      if (integer(s) == status) return "closed";
-    }
-    return "open";
-  }
-  return *status == 5 ? "closed" : "open";
+  const auto closed = ticket_closed(api, ticket);
+  if (!closed) return "";
+  return *closed ? "closed" : "open";
 }
 
 bool add_ticket(const RestApi& api, const Json::Value& ticket, const std::string& id, Mapping& m) {
@@ -203,9 +196,13 @@ Json::Value map_webhook(const RestApi& api, const Json::Value& payload) {
   }
 
   // The same SequenceNumber again is the same event retried (its changes may not have been
-  // applied yet): only an older one is stale.
+  // applied yet): only an older one is stale. Sequence numbers are compared within one webhook
+  // (its Guid) only: each webhook counts its own, so another webhook's lower number says
+  // nothing about this one's events.
   const auto seq = integer(payload["SequenceNumber"]);
-  const std::string seq_key = "seq/" + api.connection_id() + "/" + kind + "/" + id;
+  const std::string guid = clean_text(text(payload["Guid"]), 64);
+  const std::string seq_key = "seq/" + api.connection_id() + "/" +
+                              (guid.empty() ? std::string() : guid + "/") + kind + "/" + id;
   if (seq) {
     if (const auto last = api.host().kv_get(seq_key); last && std::stoll(*last) > *seq) {
       m.notes.push_back(entity_type + " " + id + " event " + std::to_string(*seq) +
@@ -229,14 +226,21 @@ Json::Value map_webhook(const RestApi& api, const Json::Value& payload) {
   } else if (kind == "company") {
     const auto company = record_of(api, payload, "Companies", id, {"companyName"});
     if (company) {
-      add_company(*company, id, m);
+      add_company(api, *company, id, m);
     } else {
       m.notes.push_back("company " + id + " is no longer in Autotask; ignored");
     }
   } else if (kind == "ticket") {
     const auto ticket = record_of(api, payload, "Tickets", id, {"title", "companyID", "status"});
     if (ticket) {
-      add_ticket(api, *ticket, id, m);
+      // No webhook tells of time: a change on a ticket is when its time is most likely new or
+      // approved, so the ticket's entries are read now rather than at the next poll.
+      if (add_ticket(api, *ticket, id, m)) {
+        for (const auto& entry : ticket_time_entries(api, id)) {
+          const std::string entry_id = id_text(field(entry, "id"));
+          if (!entry_id.empty()) add_time_entry(api, entry, entry_id, m);
+        }
+      }
     } else {
       m.notes.push_back("ticket " + id + " is no longer in Autotask; ignored");
     }

@@ -24,6 +24,13 @@ struct Reply {
 class Unavailable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  Unavailable(const std::string& what, int retry_after_seconds)
+      : std::runtime_error(what), retry_after_seconds_(retry_after_seconds) {}
+  // What a 429's Retry-After asked for, in seconds (delta-seconds form); 0 when it said nothing.
+  int retry_after_seconds() const { return retry_after_seconds_; }
+
+ private:
+  int retry_after_seconds_ = 0;
 };
 
 // What differs in how one PSA's API is spoken of.
@@ -78,7 +85,17 @@ class PsaApi {
         }
       }
     }
-    if (r.status == 429 || r.status >= 500) throw Unavailable(failure(method, path, r));
+    if (r.status == 429) {
+      int seconds = 0;
+      for (auto it = answer["headers"].begin(); it != answer["headers"].end(); ++it) {
+        if (lower(it.name()) != "retry-after" || !it->isString()) continue;
+        const std::string v = it->asString();
+        if (!v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos)
+          seconds = std::stoi(v);
+      }
+      throw Unavailable(failure(method, path, r), seconds);
+    }
+    if (r.status >= 500) throw Unavailable(failure(method, path, r));
     if (r.status == 401 || r.status == 403) {
       throw std::runtime_error(std::string(dialect_.system) + " refused the connection's " +
                                dialect_.credentials + " (" + std::to_string(r.status) + " on " +

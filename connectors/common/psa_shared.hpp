@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -110,7 +111,8 @@ inline std::optional<RefusalNote> refusal_note(const Json::Value& event,
   const Json::Value& change = data["change"];
   const std::string op = text(change["op"]);
   RefusalNote note;
-  if (op == "time_entry.approve" || op == "time_entry.reject") {
+  if (op == "time_entry.approve" || op == "time_entry.reject" ||
+      op == "time_entry.billed_externally") {
     note.entry = id_text(change["entry"]["external_id"]);
   } else if (op == "time_entry.upsert") {
     note.entry = id_text(change["ref"]["external_id"]);
@@ -128,14 +130,77 @@ inline std::optional<RefusalNote> refusal_note(const Json::Value& event,
   for (const auto& m : problem["prompt"]["missing"]) {
     if (m.isString()) missing += (missing.empty() ? "" : ", ") + m.asString();
   }
-  const std::string what = op == "time_entry.approve"  ? "did not approve"
-                           : op == "time_entry.reject" ? "did not reject"
-                                                       : "did not take the change to";
+  const std::string what = op == "time_entry.approve"             ? "did not approve"
+                           : op == "time_entry.reject"            ? "did not reject"
+                           : op == "time_entry.billed_externally" ? "had already invoiced"
+                                                                  : "did not take the change to";
   note.marker = "[psahost " + stable_tag(op + "\n" + note.entry + "\n" + reason) + "]";
   note.text = "psahost " + what + " time entry " + note.entry + ": " + reason;
   if (!missing.empty()) note.text += " Missing: " + missing + ".";
   note.text += "\n" + note.marker;
   return note;
+}
+
+// --- what both PSA connectors push back ---------------------------------------------------------
+
+// Lines of a time entry's internal notes that carry psahost's status; replaced on each push so
+// the technician's own notes stay as they are.
+inline constexpr const char* kStatusPrefix = "psahost: ";
+
+// The status line for a time_entry.approved, .rejected or .unapproved event.
+inline std::string status_line(const Json::Value& event) {
+  const std::string type = text(event["type"]);
+  const Json::Value& entry = event["data"];
+  if (type == "time_entry.approved") {
+    std::string line = std::string(kStatusPrefix) + "approved";
+    const std::string at = text(entry["approved_at"]);
+    if (at.size() >= 10) line += " on " + at.substr(0, 10);
+    if (entry["billable"].asBool() && entry["billed_minutes"].isIntegral()) {
+      line += ", " + std::to_string(entry["billed_minutes"].asInt64()) + " min billed";
+    } else {
+      line += ", not billable";
+    }
+    return line;
+  }
+  if (type == "time_entry.rejected") {
+    const std::string reason = clean_text(text(entry["reason"]), 500);
+    return std::string(kStatusPrefix) + "rejected" + (reason.empty() ? "" : ": " + reason);
+  }
+  return std::string(kStatusPrefix) + "approval withdrawn; waiting to be approved again";
+}
+
+// notes with its earlier status lines replaced by line.
+inline std::string with_status(const std::string& notes, const std::string& line) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < notes.size()) {
+    auto end = notes.find('\n', at);
+    if (end == std::string::npos) end = notes.size();
+    const std::string l = notes.substr(at, end - at);
+    if (l.rfind(kStatusPrefix, 0) != 0) out += l + "\n";
+    at = end + 1;
+  }
+  return out + line;
+}
+
+// sync.push as both PSA connectors answer it: a refused change reported on its ticket, the
+// approval status of an entry from the PSA as one request, a contract made there (after a
+// lookup, so never twice).
+inline Json::Value push_event(const Json::Value& event, const std::function<void()>& report_refusal,
+                              const std::function<std::optional<Json::Value>()>& status_request,
+                              const std::function<void()>& ensure_contract) {
+  Json::Value out;
+  out["requests"] = Json::Value(Json::arrayValue);
+  const std::string type = text(event["type"]);
+  if (type == "inbound.change_refused") {
+    report_refusal();
+  } else if (type == "time_entry.approved" || type == "time_entry.rejected" ||
+             type == "time_entry.unapproved") {
+    if (auto r = status_request()) out["requests"].append(*r);
+  } else if (type == "contract.created" || type == "contract.activated") {
+    ensure_contract();
+  }
+  return out;
 }
 
 }  // namespace connectors

@@ -12,10 +12,19 @@
 namespace connectwise {
 namespace {
 
-// Time sheet states in which ConnectWise has approved an entry. A partner whose approvals end at
-// the first tier, or who only trusts the second, names them in settings.approved_statuses.
+// A time entry's status, from the TimeEntry model of ConnectWise's REST API (developer.connectwise
+// .com, Manage REST API > Time > TimeEntries): Open, Rejected, PendingApproval, ErrorsCorrected,
+// PendingProjectApproval, ApprovedByTierOne, RejectBySecondTier, ApprovedByTierTwo, ReadyToBill,
+// Billed, WrittenOff, BilledAgreement.
+//
+// The states in which ConnectWise has approved an entry and not billed it. A partner whose
+// approvals end at the first tier, or who only trusts the second, names them in
+// settings.approved_statuses.
 const std::vector<std::string> kApprovedStatuses = {"ApprovedByTierOne", "ApprovedByTierTwo",
-                                                    "ReadyToBill", "Billed", "BilledAgreement"};
+                                                    "ReadyToBill"};
+// The states in which ConnectWise has billed the entry itself (on an invoice, or against an
+// agreement): such time is never billed here.
+const std::vector<std::string> kBilledStatuses = {"Billed", "BilledAgreement"};
 
 using connectors::lower;
 
@@ -163,6 +172,22 @@ bool approved(const ManageApi& api, const Json::Value& entry) {
          kApprovedStatuses.end();
 }
 
+// What ConnectWise says of billing the entry there: its status, or the invoice it is on (the
+// TimeEntry's "invoice" InvoiceReference {id, identifier}). nullopt when it has not billed it.
+std::optional<Json::Value> billed_there(const Json::Value& entry) {
+  const std::string status = text(entry["status"]);
+  const Json::Value& invoice = entry["invoice"];
+  std::string reference = invoice.isObject() ? clean_text(text(invoice["identifier"]), 100) : "";
+  if (reference.empty() && invoice.isObject()) reference = id_text(invoice["id"]);
+  const bool billed_status =
+      std::find(kBilledStatuses.begin(), kBilledStatuses.end(), status) != kBilledStatuses.end();
+  if (!billed_status && reference.empty()) return std::nullopt;
+  Json::Value b;
+  b["status"] = status.empty() ? "Invoiced" : status;
+  if (!reference.empty()) b["reference"] = reference;
+  return b;
+}
+
 void add_time_entry(const ManageApi& api, const Json::Value& entry, Mapping& m) {
   const std::string id = id_text(entry["id"]);
   const std::string charge_type = text(entry["chargeToType"]);
@@ -206,7 +231,14 @@ void add_time_entry(const ManageApi& api, const Json::Value& entry, Mapping& m) 
                                                  : std::string();
   if (!day.empty()) e["work_date"] = day;
   m.changes.append(e);
-  if (approved(api, entry)) {
+  if (const auto billed = billed_there(entry)) {
+    // Billed by ConnectWise already: recorded as such, never approved (nor invoiced) here.
+    Json::Value b = *billed;
+    b["op"] = "time_entry.billed_externally";
+    b["entry"]["external_id"] = id;
+    b["ticket"]["external_id"] = ticket;
+    m.changes.append(b);
+  } else if (approved(api, entry)) {
     // The approval goes through our own admission pipeline (the billing gate); the ticket rides
     // along so that a refusal can be reported on it.
     Json::Value a;
@@ -218,6 +250,25 @@ void add_time_entry(const ManageApi& api, const Json::Value& entry, Mapping& m) 
 }
 
 }  // namespace
+
+std::string describe_codes(const ManageApi& api) {
+  const auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+    return out.empty() ? std::string("none") : out;
+  };
+  std::vector<std::string> approved_list = kApprovedStatuses;
+  std::string source = "ConnectWise's TimeEntry model";
+  if (const Json::Value& configured = api.settings()["approved_statuses"]; configured.isArray()) {
+    approved_list.clear();
+    for (const auto& s : configured) {
+      if (s.isString()) approved_list.push_back(s.asString());
+    }
+    source = "settings.approved_statuses";
+  }
+  return "codes: time approved in " + list(approved_list) + " (" + source + "); billed there in " +
+         list(kBilledStatuses) + " or with an invoice reference";
+}
 
 Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
   Mapping m;

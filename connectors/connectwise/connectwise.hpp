@@ -41,6 +41,10 @@ using connectors::url_encode;
 // webhook.map: a verified callback -> {"changes":[...], "note"?}.
 Json::Value map_callback(const ManageApi& api, const Json::Value& payload);
 
+// "codes: approved ApprovedByTierOne,...; billed there Billed,BilledAgreement (+ an invoice)":
+// the time entry statuses the mapping will use, for `psahost connections test`.
+std::string describe_codes(const ManageApi& api);
+
 // sync.push: one domain event -> {"requests":[...]}; agreements and notes are made here, after a
 // lookup, so that a retry never makes a second one.
 Json::Value push_event(const ManageApi& api, const Json::Value& event);

@@ -33,7 +33,7 @@ class ConnectWise final : public psa::Plugin {
       const Json::Value info = api.expect_ok("GET", "/system/info");
       out["ok"] = true;
       out["detail"] = "ConnectWise PSA " + info["version"].asString() + " answered at " +
-                      api.connection()["base_url"].asString();
+                      api.connection()["base_url"].asString() + "; " + describe_codes(api);
     } catch (const std::exception& e) {
       out["ok"] = false;
       out["detail"] = e.what();

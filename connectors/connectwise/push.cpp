@@ -9,9 +9,8 @@
 namespace connectwise {
 namespace {
 
-// Lines of a time entry's internal notes that carry psahost's status; replaced on each push so
-// the technician's own notes stay as they are.
-constexpr const char* kStatusPrefix = "psahost: ";
+using connectors::status_line;
+using connectors::with_status;
 
 bool caused_by_this_connection(const ManageApi& api, const Json::Value& event) {
   return text(event["actor"]) == "connection:" + api.connection()["name"].asString();
@@ -55,40 +54,6 @@ void report_refusal(const ManageApi& api, const Json::Value& event) {
 }
 
 // --- approval status, in the entry's internal notes -------------------------------------------
-
-std::string status_line(const Json::Value& event) {
-  const std::string type = text(event["type"]);
-  const Json::Value& entry = event["data"];
-  if (type == "time_entry.approved") {
-    std::string line = std::string(kStatusPrefix) + "approved";
-    const std::string at = text(entry["approved_at"]);
-    if (at.size() >= 10) line += " on " + at.substr(0, 10);
-    if (entry["billable"].asBool() && entry["billed_minutes"].isIntegral()) {
-      line += ", " + std::to_string(entry["billed_minutes"].asInt64()) + " min billed";
-    } else {
-      line += ", not billable";
-    }
-    return line;
-  }
-  if (type == "time_entry.rejected") {
-    const std::string reason = clean_text(text(event["data"]["reason"]), 500);
-    return std::string(kStatusPrefix) + "rejected" + (reason.empty() ? "" : ": " + reason);
-  }
-  return std::string(kStatusPrefix) + "approval withdrawn; waiting to be approved again";
-}
-
-std::string with_status(const std::string& notes, const std::string& line) {
-  std::string out;
-  std::size_t at = 0;
-  while (at < notes.size()) {
-    auto end = notes.find('\n', at);
-    if (end == std::string::npos) end = notes.size();
-    const std::string l = notes.substr(at, end - at);
-    if (l.rfind(kStatusPrefix, 0) != 0) out += l + "\n";
-    at = end + 1;
-  }
-  return out + line;
-}
 
 std::optional<Json::Value> status_request(const ManageApi& api, const Json::Value& event) {
   // An approval that came from ConnectWise itself is no news there.
@@ -204,18 +169,9 @@ void ensure_agreement(const ManageApi& api, const Json::Value& event) {
 }  // namespace
 
 Json::Value push_event(const ManageApi& api, const Json::Value& event) {
-  Json::Value out;
-  out["requests"] = Json::Value(Json::arrayValue);
-  const std::string type = text(event["type"]);
-  if (type == "inbound.change_refused") {
-    report_refusal(api, event);
-  } else if (type == "time_entry.approved" || type == "time_entry.rejected" ||
-             type == "time_entry.unapproved") {
-    if (auto r = status_request(api, event)) out["requests"].append(*r);
-  } else if (type == "contract.created" || type == "contract.activated") {
-    ensure_agreement(api, event);
-  }
-  return out;
+  return connectors::push_event(
+      event, [&] { report_refusal(api, event); }, [&] { return status_request(api, event); },
+      [&] { ensure_agreement(api, event); });
 }
 
 }  // namespace connectwise

@@ -39,6 +39,10 @@ std::string text(const Json::Value& v) {
 // One entity a notification names, whichever shape it came in.
 struct Notice {
   std::string realm, entity, id, operation;  // entity and operation lower case: "invoice", "void"
+  // A merge's merged-away record: data.deletedid in CloudEvents (Intuit's "Understanding the
+  // data object" page, developer.intuit.com/app/developer/qbo/docs/develop/webhooks/
+  // data-objects, "Customer merged"), the entity's deletedId in the classic document.
+  std::string deleted;
   bool operator<(const Notice& o) const {
     return std::tie(realm, entity, id, operation) < std::tie(o.realm, o.entity, o.id, o.operation);
   }
@@ -68,14 +72,14 @@ std::vector<Notice> notices_of(const Json::Value& payload) {
       }
       if (parts.size() != 4 || parts[0] != "qbo") continue;
       out.push_back({text(e["intuitaccountid"]), parts[1], text(e["intuitentityid"]),
-                     present_tense(parts[2])});
+                     present_tense(parts[2]), text(e["data"]["deletedid"])});
     }
     return out;
   }
   for (const auto& n : payload["eventNotifications"]) {
     for (const auto& e : n["dataChangeEvent"]["entities"]) {
       out.push_back({text(n["realmId"]), connectors::lower(text(e["name"])), text(e["id"]),
-                     connectors::lower(text(e["operation"]))});
+                     connectors::lower(text(e["operation"])), text(e["deletedId"])});
     }
   }
   return out;
@@ -262,6 +266,7 @@ class QuickBooks final : public psa::Plugin {
       m.waiting.push_back("customer " + n.id);
       return;
     }
+    if (n.operation == "merge") merged_customer(m, n);
     Json::Value change;
     change["op"] = "billing_info.put";
     // A client is this customer by the link a push or an earlier change made, else by its
@@ -272,6 +277,33 @@ class QuickBooks final : public psa::Plugin {
     change["merge"] = true;
     change["if_linked"] = true;
     m.changes.append(change);
+  }
+
+  // Customer n.deleted was merged into n.id and is gone: the client linked to it is linked to
+  // the survivor instead, so that its invoices and its billing info follow the customer.
+  void merged_customer(Mapping& m, const Notice& n) {
+    if (n.deleted.empty() || !connectors::is_record_id(n.deleted) || n.deleted == n.id) {
+      m.notes.push_back("customer " + n.id + " merge names no merged-away customer");
+      return;
+    }
+    Json::Value find;
+    find["tenant_id"] = m.request["tenant_id"];
+    find["object_type"] = "client";
+    find["external_id"] = n.deleted;
+    const Json::Value found = host_->call("external_refs.find", find);
+    if (!found["object_id"].isString()) {
+      m.notes.push_back("customer " + n.deleted + " merged into " + n.id +
+                        " was linked to no client");
+      return;
+    }
+    Json::Value link;
+    link["op"] = "external_ref.link";
+    link["object_type"] = "client";
+    link["object_id"] = found["object_id"];
+    link["ref"]["external_id"] = n.id;
+    link["ref"]["system"] = kSystem;
+    link["replaces"] = n.deleted;
+    m.changes.append(link);
   }
 
   // The customer a client is linked to, "" when none.

@@ -152,7 +152,8 @@ std::vector<ClientWork> read_clients(store::Tx& tx, const std::string& tenant,
         "e.billed_minutes, e.rate, e.currency FROM time_entries e JOIN tickets t ON t.id = "
         "e.ticket_id WHERE e.tenant_id = ? AND e.client_id BETWEEN ? AND ? AND e.status = "
         "'approved' AND e.billable = 1 AND e.invoice_id IS NULL AND e.billed_minutes IS NOT NULL "
-        "AND e.rate IS NOT NULL AND e.work_date <= ? ORDER BY e.client_id, e.work_date, e.id",
+        "AND e.rate IS NOT NULL AND e.billed_externally IS NULL AND e.work_date <= ? ORDER BY "
+        "e.client_id, e.work_date, e.id",
         {tenant, lo, hi, last_day}, [&](const store::Row& r) {
           const auto w = by_id.find(r.text(0));
           if (w == by_id.end()) return;

@@ -274,6 +274,9 @@ bool mark_billed(store::Tx& tx, const std::string& tenant_id, const std::string&
   for (const auto& b : kBilled) {
     const auto lines = count_kind(draft, b.kind);
     if (lines == 0) continue;
+    // Time a PSA reported billed there since the draft was made is not billed here as well.
+    const std::string not_billed_elsewhere =
+        std::string(b.kind) == "time_entry" ? " AND billed_externally IS NULL" : "";
     const int64_t changed = tx.exec(
         std::string("UPDATE ") + b.table +
             " SET status = 'invoiced', invoice_id = ?1, version = version + 1, updated_at = ?2 "
@@ -281,7 +284,8 @@ bool mark_billed(store::Tx& tx, const std::string& tenant_id, const std::string&
             b.amounts + ") IN (SELECT " + b.line_column +
             ", quantity, unit_price FROM invoice_lines WHERE invoice_id = ?1 AND " + b.line_column +
             " IS NOT NULL) AND +tenant_id = ?3 AND status = 'approved' AND invoice_id IS NULL "
-            "AND currency = ?4",
+            "AND currency = ?4" +
+            not_billed_elsewhere,
         {invoice_id, now, tenant_id, draft.currency});
     if (changed != static_cast<int64_t>(lines)) return false;
   }

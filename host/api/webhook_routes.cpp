@@ -7,6 +7,7 @@
 #include "webhooks/connections.hpp"
 #include "webhooks/inbound.hpp"
 #include "webhooks/inbox.hpp"
+#include "webhooks/poller.hpp"
 
 namespace psahost::api {
 namespace {
@@ -30,6 +31,28 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
                ctx.inbound->handle(req, params.at("connection"), std::move(respond));
              });
 
+  // A vendor's notice that it deactivated the connection's webhook (Autotask calls the
+  // Deactivation URL it was given with the webhook). Its form is not published and it carries
+  // no signature, so it is taken as a hint only: the connection shows it, the partner is told,
+  // and a catch-up poll (which reads the vendor's API with the connection's own credentials)
+  // runs now. Only a connection whose connector polls has one.
+  router.add_sync("POST", "/webhooks/{connection}/deactivated",
+                  [&ctx](const http::Request&, const http::Params& params) {
+                    if (!ctx.connections || !ctx.ready.load(std::memory_order_acquire)) {
+                      return unavailable();
+                    }
+                    const auto opened = ctx.connections->open_by_name(params.at("connection"));
+                    if (!opened || !webhooks::polls(ctx.plugins, opened->connection)) {
+                      return http::problem(
+                          404, "unknown-connection", "Not Found",
+                          "no connection that catches up by polling is served here");
+                    }
+                    webhooks::record_webhook_deactivated(
+                        ctx.store, opened->connection,
+                        "the vendor reported the connection's webhook deactivated or deleted");
+                    return http::Response::empty(200);
+                  });
+
   add_sync_route(router, ctx, "GET", "/v1/connections", auth::Right::manage_integrations,
                  [&ctx](const http::Request&, const http::Params&, const auth::Principal& who) {
                    if (!ctx.connections) return unavailable();
@@ -47,7 +70,9 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
         if (!ctx.connections) return unavailable();
         auto c = ctx.connections->get(who.tenant_id, params.at("id"));
         if (!c) return not_found("connection", params.at("id"));
-        return http::Response::json(200, webhooks::connection_json(*c));
+        Json::Value body = webhooks::connection_json(*c);
+        body["catch_up"] = webhooks::catch_up_json(ctx.store, c->id);
+        return http::Response::json(200, body);
       });
 
   add_sync_route(

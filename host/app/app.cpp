@@ -22,6 +22,7 @@
 #include "webhooks/connections.hpp"
 #include "webhooks/inbound.hpp"
 #include "webhooks/inbox.hpp"
+#include "webhooks/poller.hpp"
 
 #include <unistd.h>
 #include <atomic>
@@ -213,6 +214,10 @@ int serve(const ServeOptions& options, Logger& log) {
   webhooks::InboxProcessor inbox_processor(*store, connections, registry, applier, log,
                                            events_committed, inbox_options);
   inbox = &inbox_processor;
+  webhooks::PollerOptions poller_options;
+  poller_options.interval = options.poll_interval;
+  poller_options.idle = std::min(poller_options.idle, options.poll_interval);
+  webhooks::ConnectionPoller poller(*store, connections, registry, log, wake_inbox, poller_options);
   delivery::OutboxOptions outbox_options;
   outbox_options.request_timeout = options.delivery_timeout;
   outbox_options.metrics = &metrics;
@@ -256,6 +261,7 @@ int serve(const ServeOptions& options, Logger& log) {
   }
   dispatcher.start();
   inbox_processor.start();
+  poller.start();
   outbox_worker.start();
   ready.store(true, std::memory_order_release);
 
@@ -279,6 +285,7 @@ int serve(const ServeOptions& options, Logger& log) {
   // Requests in flight still complete; only /readyz turns away new traffic.
   draining.store(true, std::memory_order_release);
   server.shutdown(options.shutdown_grace);
+  poller.stop();
   inbox_processor.stop();
   outbox_worker.stop();
   // Sends still in flight finish as "shutdown" and stay pending: they go out after a restart.

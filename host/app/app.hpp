@@ -37,6 +37,8 @@ struct ServeOptions {
   // Inbox attempts before an entry is parked, and the first wait between them.
   int inbox_max_attempts = 8;
   std::chrono::milliseconds inbox_backoff{1'000};
+  // Between catch-up polls of a connection whose connector polls (webhooks/poller.hpp).
+  std::chrono::milliseconds poll_interval{std::chrono::minutes(5)};
 };
 
 // Where the bundled plugins are: bin/plugins beside the binary in a build tree, or

@@ -68,7 +68,7 @@ std::unordered_map<std::string, TimeEntry> load_entries(store::Store& store,
         params.emplace_back(i < ids.size() ? ids[i] : std::string());
       }
       tx.each(sql, params, [&](const store::Row& r) {
-        if (r.text(20) != tenant_id) return;  // another tenant's entry is not found
+        if (r.text(21) != tenant_id) return;  // another tenant's entry is not found
         TimeEntry e = entry_from_row(r);
         std::string id = e.id;
         out.emplace(std::move(id), std::move(e));
@@ -212,7 +212,7 @@ void apply_approvals(store::Tx& tx, const ApprovalRequest& request,
     const auto changed = tx.exec(
         "UPDATE time_entries SET status = 'approved', billed_minutes = ?, rate = ?, currency = ?, "
         "approved_by = ?, approved_at = ?, version = version + 1, updated_at = ? WHERE id = ? AND "
-        "tenant_id = ? AND status = 'submitted' AND version = ?",
+        "tenant_id = ? AND status = 'submitted' AND version = ? AND billed_externally IS NULL",
         {optional_value(a.billed_minutes), optional_value(a.rate), optional_value(a.currency),
          request.actor, now, now, before.id, request.tenant_id, before.version});
     if (changed != 1) {
@@ -331,7 +331,9 @@ void register_time_host_calls(plugins::HostCalls& calls, store::Store& store) {
 
 std::vector<std::string> select_submitted(store::Tx& tx, const std::string& tenant_id,
                                           const EntryFilter& filter) {
-  std::string sql = "SELECT id FROM time_entries WHERE tenant_id = ? AND status = 'submitted'";
+  std::string sql =
+      "SELECT id FROM time_entries WHERE tenant_id = ? AND status = 'submitted' AND "
+      "billed_externally IS NULL";
   std::vector<store::Value> params{tenant_id};
   if (filter.client_id) {
     sql += " AND client_id = ?";
@@ -470,6 +472,13 @@ ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalReque
       r.reason = "time entry " + e.id + " is at version " + std::to_string(e.version) + ", not " +
                  std::to_string(*request.expected_version) +
                  "; someone changed it meanwhile; reload and retry";
+    } else if (e.billed_externally) {
+      // Billed in the PSA already: approving it here is the road to billing it twice.
+      r.outcome = "refused";
+      r.type = "billed-externally";
+      r.reason = "time entry " + e.id + " was billed in " +
+                 from_text(*e.billed_externally)["system"].asString() +
+                 " already; it is never approved or invoiced here";
     } else if (e.status == "approved") {
       r.outcome = "already_approved";
       r.reason = "time entry " + e.id + " was already approved";

@@ -90,7 +90,9 @@ int cmd_serve(const std::vector<std::string>& args) {
       "inbox-max-attempts", po::value<unsigned>()->default_value(8),
       "attempts at mapping an inbound webhook before it is parked")(
       "inbox-backoff-ms", po::value<unsigned>()->default_value(1000),
-      "first wait before an inbound webhook is mapped again (doubles each time)");
+      "first wait before an inbound webhook is mapped again (doubles each time)")(
+      "poll-interval-ms", po::value<unsigned>()->default_value(300000),
+      "time between catch-up polls of a connection whose connector polls");
   options.add(serve);
   const auto vm = parse("serve", options, args);
   if (vm.count("help")) {
@@ -144,6 +146,8 @@ int cmd_serve(const std::vector<std::string>& args) {
   o.inbox_max_attempts = static_cast<int>(vm["inbox-max-attempts"].as<unsigned>());
   if (o.inbox_max_attempts < 1) throw UsageError("--inbox-max-attempts: must be at least 1");
   o.inbox_backoff = std::chrono::milliseconds(vm["inbox-backoff-ms"].as<unsigned>());
+  o.poll_interval = std::chrono::milliseconds(vm["poll-interval-ms"].as<unsigned>());
+  if (o.poll_interval.count() == 0) throw UsageError("--poll-interval-ms: must be above 0");
   Logger log(log_level(vm));
   return app::serve(o, log);
 }

@@ -1,7 +1,11 @@
 #include "tickets/time_entry.hpp"
 
+#include "store/json_column.hpp"
+
 namespace psahost::tickets {
 namespace {
+
+using store::from_text;
 
 Json::Value optional_json(const std::optional<std::string>& v) {
   return v ? Json::Value(*v) : Json::Value();
@@ -16,7 +20,7 @@ Json::Value optional_json(const std::optional<int64_t>& v) {
 const char* const kTimeEntryColumns =
     "id, ticket_id, client_id, technician, minutes, billed_minutes, billable, rate, currency, "
     "work_type, note, work_date, status, approved_by, approved_at, rejected_reason, invoice_id, "
-    "version, created_at, updated_at";
+    "version, created_at, updated_at, billed_externally";
 
 TimeEntry entry_from_row(const store::Row& r) {
   TimeEntry e;
@@ -40,6 +44,7 @@ TimeEntry entry_from_row(const store::Row& r) {
   e.version = r.integer(17);
   e.created_at = r.text(18);
   e.updated_at = r.text(19);
+  e.billed_externally = r.optional_text(20);
   return e;
 }
 
@@ -65,6 +70,7 @@ Json::Value TimeEntry::to_json() const {
   v["version"] = static_cast<Json::Int64>(version);
   v["created_at"] = created_at;
   v["updated_at"] = updated_at;
+  v["billed_externally"] = billed_externally ? from_text(*billed_externally) : Json::Value();
   return v;
 }
 
@@ -80,6 +86,7 @@ Json::Value TimeEntry::audit_json() const {
   v["approved_by"] = optional_json(approved_by);
   v["rejected_reason"] = optional_json(rejected_reason);
   v["version"] = static_cast<Json::Int64>(version);
+  v["billed_externally"] = billed_externally ? from_text(*billed_externally) : Json::Value();
   return v;
 }
 

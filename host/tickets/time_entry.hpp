@@ -23,6 +23,9 @@ struct TimeEntry {
   std::optional<std::string> approved_by, approved_at, rejected_reason, invoice_id;
   int64_t version = 1;
   std::string created_at, updated_at;
+  // What a PSA reported of billing it there, as JSON text (see approval/billed_externally.hpp);
+  // such an entry is never approved nor invoiced here.
+  std::optional<std::string> billed_externally;
 
   // As GET /v1/time-entries/{id} shows it.
   Json::Value to_json() const;

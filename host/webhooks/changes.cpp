@@ -1,5 +1,6 @@
 #include "webhooks/changes.hpp"
 
+#include "approval/billed_externally.hpp"
 #include "core/clock.hpp"
 #include "store/json_column.hpp"
 
@@ -387,6 +388,23 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
     return outcome_of(op, r.status, r.body, id);
   }
 
+  if (op == "time_entry.billed_externally") {
+    // The PSA billed this time itself: recorded, so that it is neither approved nor invoiced
+    // here. There is no route for it; only a connector reports it.
+    const std::string id = require(connection, "time_entry", member(change, "entry"), "entry");
+    const auto r = approval::record_external_billing(
+        store_, connection.tenant_id, "connection:" + connection.name, id,
+        {connection.connector, text(member(change, "reference")), text(member(change, "status"))});
+    ChangeResult result = unchanged(op, id);
+    result.outcome = r.outcome == "applied" || r.outcome == "unchanged" ? r.outcome : "refused";
+    result.status = r.outcome == "not_found" ? 404 : r.outcome == "refused" ? 409 : 200;
+    if (result.outcome == "refused") {
+      result.problem["type"] = std::string(http::kProblemTypePrefix) + r.type;
+      result.problem["detail"] = r.detail;
+    }
+    return result;
+  }
+
   if (op == "sales_item.create") {
     const std::string client = require(connection, "client", member(change, "client"), "client");
     Json::Value create =
@@ -404,6 +422,18 @@ ChangeResult ChangeApplier::apply_one(const Connection& connection,
     const Json::Value& ref = member(change, "ref");
     if (type.empty() || object_id.empty() || !ref["external_id"].isString()) {
       throw InvalidChange("external_ref.link needs object_type, object_id and ref.external_id");
+    }
+    // "replaces": the external id the object was linked to before, gone in the other system (a
+    // QuickBooks customer merged into another): that link is dropped, not left to win lookups.
+    if (non_empty(member(change, "replaces"))) {
+      const std::string system =
+          ref["system"].isString() ? ref["system"].asString() : connection.connector;
+      store_.write([&](store::Tx& tx) {
+        tx.exec(
+            "DELETE FROM external_refs WHERE tenant_id = ? AND system = ? AND object_type = ? AND "
+            "external_id = ? AND object_id = ?",
+            {connection.tenant_id, system, type, member(change, "replaces").asString(), object_id});
+      });
     }
     link(connection, type, ref, object_id);
     ChangeResult r = unchanged(op, object_id);

@@ -32,9 +32,11 @@ namespace psahost::webhooks {
 
 // The operations a change may name, in the order the guide documents them.
 inline const std::vector<std::string> kChangeOps = {
-    "client.upsert",     "billing_info.put",  "services.put",
-    "ticket.upsert",     "time_entry.upsert", "time_entry.approve",
-    "time_entry.reject", "sales_item.create", "external_ref.link"};
+    "client.upsert",     "billing_info.put",
+    "services.put",      "ticket.upsert",
+    "time_entry.upsert", "time_entry.approve",
+    "time_entry.reject", "sales_item.create",
+    "external_ref.link", "time_entry.billed_externally"};
 
 struct ChangeResult {
   std::string op;

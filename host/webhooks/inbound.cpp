@@ -5,6 +5,7 @@
 #include "core/json_check.hpp"
 #include "core/log.hpp"
 #include "plugins/registry.hpp"
+#include "webhooks/key_hosts.hpp"
 #include "webhooks/signature.hpp"
 
 #include <json/reader.h>
@@ -205,14 +206,16 @@ void InboundWebhooks::verify_connectwise(const http::Request& request,
     return respond(unauthorized("Metadata.key_url is missing"));
   }
   const std::string key_url = url->asString();
-  const std::string expected_origin = origin_of(connection->connection.base_url);
-  if (expected_origin.empty() || origin_of(key_url) != expected_origin) {
+  if (!key_url_allowed(key_url, connection->connection)) {
     Json::Value f;
     f["connection"] = connection->connection.name;
     f["key_url_origin"] = origin_of(key_url);
-    env_.log.warn("refused a ConnectWise callback whose key_url is not on the connection's site",
-                  f);
-    return respond(unauthorized("Metadata.key_url is not on the connection's own site"));
+    env_.log.warn(
+        "refused a ConnectWise callback whose key_url is not on the vendor's hosts for the "
+        "connection",
+        f);
+    return respond(unauthorized(
+        "Metadata.key_url is not on the connection's site or its region's ConnectWise hosts"));
   }
   const auto check = [this, spec, connection, respond,
                       request = std::make_shared<http::Request>(request)](const std::string& key) {

@@ -84,6 +84,21 @@ class AutotaskFake {
     return n;
   }
   std::vector<Received> received() const { return receiver_.received(); }
+  // How often a picklist (entityInformation/fields) was read.
+  int field_reads() const {
+    std::lock_guard lock(mutex_);
+    return field_reads_;
+  }
+  // Queries answered for an entity path ("TimeEntries").
+  int queries(const std::string& entities) const {
+    std::lock_guard lock(mutex_);
+    auto it = queries_.find(entities);
+    return it == queries_.end() ? 0 : it->second;
+  }
+  void remove(const std::string& entities, int64_t id) {
+    std::lock_guard lock(mutex_);
+    records_[entities].erase(id);
+  }
 
   // The next request with this method and path prefix is answered status; after_applying, it
   // first takes effect (the answer is lost on the way, as a timeout would lose it).
@@ -97,6 +112,26 @@ class AutotaskFake {
   void garble_next(const std::string& method, const std::string& prefix) {
     std::lock_guard lock(mutex_);
     failures_.push_back({method, std::string(kApi) + prefix, 200, false, true});
+  }
+  // As fail_next and garble_next, for the next request whose body holds body_part only (one
+  // query among the polls).
+  void fail_next_with(const std::string& method, const std::string& prefix,
+                      const std::string& body_part, int status, bool garbage = false) {
+    std::lock_guard lock(mutex_);
+    failures_.push_back({method, std::string(kApi) + prefix, status, false, garbage, body_part});
+  }
+  // Requests with this method and path prefix whose body holds body_part.
+  std::size_t count_with(const std::string& method, const std::string& prefix,
+                         const std::string& body_part) const {
+    std::size_t n = 0;
+    for (const auto& r : receiver_.received()) {
+      const std::string path = r.target.substr(0, r.target.find('?'));
+      if (r.method == method && path.rfind(std::string(kApi) + prefix, 0) == 0 &&
+          r.body.find(body_part) != std::string::npos) {
+        ++n;
+      }
+    }
+    return n;
   }
 
   static Webhook webhook(const std::string& action, const std::string& entity_type, int64_t id,
@@ -128,6 +163,7 @@ class AutotaskFake {
     int status;
     bool after_applying;
     bool garbage;
+    std::string body_part = {};  // only a request whose body holds this
   };
 
   // JSON as Autotask's serialiser writes what it signs: the characters HTML cares about and
@@ -217,6 +253,67 @@ class AutotaskFake {
     }
     return Json::Value();
   }
+  // -1, 0 or 1; numbers by value, times (ISO 8601 text) as text; -2 when they do not compare.
+  static int compare(const Json::Value& a, const Json::Value& b) {
+    if (a.isNumeric() && b.isNumeric()) {
+      return a.asInt64() < b.asInt64() ? -1 : a.asInt64() > b.asInt64() ? 1 : 0;
+    }
+    if (a.isString() && b.isString()) {
+      const std::string x = a.asString().substr(0, 19), y = b.asString().substr(0, 19);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    return -2;
+  }
+  // {Entity}/entityInformation/fields as the REST API answers it ("Finding resource and child
+  // access URLs of REST API entities"): a picklist's values as text, with labels. This
+  // instance's values; another instance may number them otherwise.
+  static Json::Value fields_of(const std::string& entities) {
+    const auto picklist = [](const char* name,
+                             std::initializer_list<std::pair<const char*, const char*>> values) {
+      Json::Value f;
+      f["name"] = name;
+      f["dataType"] = "integer";
+      f["isPickList"] = true;
+      f["isRequired"] = true;
+      f["isReadOnly"] = false;
+      f["picklistValues"] = Json::Value(Json::arrayValue);
+      int order = 0;
+      for (const auto& [value, label] : values) {
+        Json::Value v;
+        v["value"] = value;
+        v["label"] = label;
+        v["isDefaultValue"] = false;
+        v["sortOrder"] = order++;
+        v["parentValue"] = "";
+        v["isActive"] = true;
+        v["isSystem"] = true;
+        f["picklistValues"].append(v);
+      }
+      return f;
+    };
+    Json::Value out;
+    out["fields"] = Json::Value(Json::arrayValue);
+    if (entities == "Companies") {
+      out["fields"].append(picklist("companyType", {{"1", "Customer"},
+                                                    {"2", "Lead"},
+                                                    {"3", "Prospect"},
+                                                    {"4", "Dead"},
+                                                    {"6", "Cancellation"},
+                                                    {"7", "Vendor"},
+                                                    {"8", "Partner"}}));
+    } else if (entities == "Tickets") {
+      out["fields"].append(picklist(
+          "status", {{"1", "New"}, {"5", "Complete"}, {"8", "In Progress"}, {"12", "Waiting"}}));
+    } else if (entities == "Contracts") {
+      out["fields"].append(picklist("contractType", {{"1", "Time and Materials"},
+                                                     {"3", "Fixed Price"},
+                                                     {"4", "Block Hours"},
+                                                     {"6", "Retainer"},
+                                                     {"7", "Recurring Service"},
+                                                     {"8", "Per Ticket"}}));
+    }
+    return out;
+  }
   static bool same(const Json::Value& a, const Json::Value& b) {
     if (a.isNumeric() && b.isNumeric()) return a.asInt64() == b.asInt64();
     return a.isString() && b.isString() && a.asString() == b.asString();
@@ -232,7 +329,8 @@ class AutotaskFake {
     }
     std::optional<Failure> failure;
     for (auto it = failures_.begin(); it != failures_.end(); ++it) {
-      if (it->method == r.method && path.rfind(it->prefix, 0) == 0) {
+      if (it->method == r.method && path.rfind(it->prefix, 0) == 0 &&
+          r.body.find(it->body_part) != std::string::npos) {
         failure = *it;
         failures_.erase(it);
         break;
@@ -240,6 +338,12 @@ class AutotaskFake {
     }
     if (failure && failure->garbage) {
       return http::Response::text(200, "<html><body>Bad gateway</body></html>", "text/html");
+    }
+    if (failure && failure->status == 429) {
+      // Autotask's thresholds: 429 with the wait in Retry-After.
+      http::Response busy = error(429, "request threshold exceeded");
+      busy.headers.emplace_back("Retry-After", "1");
+      return busy;
     }
     if (failure && !failure->after_applying) return error(failure->status, "planned failure");
     if (path.rfind(kApi, 0) != 0) return error(404, "not an Autotask REST path");
@@ -279,20 +383,37 @@ class AutotaskFake {
       t["currentTimeframeRequestCount"] = 12;
       return http::Response::json(200, t);
     }
+    if (segments.size() == 3 && segments[1] == "entityInformation" && segments[2] == "fields" &&
+        r.method == "GET") {
+      ++field_reads_;
+      return http::Response::json(200, fields_of(entities));
+    }
     auto& records = records_[entities];
     if (segments.size() == 2 && segments[1] == "query" && r.method == "POST") {
       Json::Value out;
       out["items"] = Json::Value(Json::arrayValue);
+      // Autotask answers at most MaxRecords (500 when not asked), in id order here.
+      const Json::ArrayIndex max_records =
+          body["MaxRecords"].isIntegral() ? body["MaxRecords"].asUInt() : 500;
       for (const auto& [id, record] : records) {
         bool match = true;
         for (const auto& condition : body["filter"]) {
-          if (condition["op"].asString() != "eq") return error(500, "unsupported op");
-          match = match && same(member(record, condition["field"].asString()), condition["value"]);
+          const std::string op = condition["op"].asString();
+          const Json::Value value = member(record, condition["field"].asString());
+          if (op == "eq") {
+            match = match && same(value, condition["value"]);
+          } else if (op == "gt" || op == "gte") {
+            const int order = compare(value, condition["value"]);
+            match = match && (order > 0 || (op == "gte" && order == 0));
+          } else {
+            return error(500, "unsupported op");
+          }
         }
-        if (match) out["items"].append(record);
+        if (match && out["items"].size() < max_records) out["items"].append(record);
       }
+      ++queries_[entities];
       out["pageDetails"]["count"] = out["items"].size();
-      out["pageDetails"]["requestCount"] = 500;
+      out["pageDetails"]["requestCount"] = max_records;
       out["pageDetails"]["prevPageUrl"] = Json::nullValue;
       out["pageDetails"]["nextPageUrl"] = Json::nullValue;
       return http::Response::json(200, out);
@@ -337,6 +458,8 @@ class AutotaskFake {
 
   mutable std::mutex mutex_;
   std::map<std::string, std::map<int64_t, Json::Value>> records_;
+  std::map<std::string, int> queries_;
+  int field_reads_ = 0;
   std::deque<Failure> failures_;
   int64_t next_id_ = 30000001;
   Receiver receiver_;  // last: it stops answering before the state it reads goes away

@@ -16,7 +16,8 @@ std::string synced_entry(AutotaskSite& site, int64_t company, int64_t ticket, in
   site.at.put("Tickets", at_ticket(ticket, company, "Printer offline"));
   site.at.put("Resources", at_resource());
   site.at.put("TimeEntries", at_time(entry, ticket, hours));
-  site.send("Create", "TimeEntry", entry, at_time(entry, ticket, hours), 1);
+  // Autotask has no TimeEntry webhook: the ticket's webhook brings its time.
+  site.send("Update", "Ticket", ticket, Json::Value(), 1);
   const Json::Value last = site.last_settled();
   REQUIRE(last["outcome"].size() == 3);
   return last["outcome"][2]["object_id"].asString();
@@ -128,6 +129,11 @@ TEST_CASE("psahost connections test reaches Autotask with the API user, and says
   INFO(ok.out << ok.err);
   CHECK(ok.exit_code == 0);
   CHECK_THAT(ok.out, Catch::Contains("ok") && Catch::Contains("12 of 10000"));
+  // The codes it will use, read from the instance's picklists (Companies, Tickets and Contracts
+  // entityInformation/fields), not assumed.
+  CHECK_THAT(ok.out, Catch::Contains("codes: company types prospect 2,3, partner 8; ticket "
+                                     "closed 5; contract type 7"));
+  CHECK(site.at.field_reads() == 3);
   const auto bad = run_cli({"connections", "test", "--data-dir", data, "--name", "at-bad",
                             "--outbound-ca", site.at.ca_file().string()});
   INFO(bad.out << bad.err);

@@ -1,5 +1,9 @@
 // A psahost with an Autotask connection "at" to a fake Autotask zone, and the records and
-// webhooks the Autotask tests send it.
+// webhooks the Autotask tests send it. Records are in the REST API's shapes (camelCase members,
+// numbers for ids and picklist values, null where unset; autotask.net/help/DeveloperHelp, the
+// "Companies", "Tickets" and "TimeEntries" entity pages); webhooks in the shape of "Creating a
+// webhook" (PascalCase envelope, the subscribed Fields). "at" polls every 200 ms from when it was
+// made, so the fixtures' time (March 2026) reaches it only through a Ticket webhook.
 #pragma once
 
 #include "connectors/autotask/autotask_fake.hpp"
@@ -16,8 +20,14 @@ namespace psahost::test {
 struct AutotaskSite {
   AutotaskFake at;
   ApiSession api{{"--outbound-ca", at.ca_file().string(), "--inbox-backoff-ms", "20",
-                  "--delivery-retry-schedule", "0.05,0.1,0.2"}};
-  int next_guid = 1;
+                  "--delivery-retry-schedule", "0.05,0.1,0.2", "--poll-interval-ms", "200"}};
+  // Autotask's webhooks are one per entity (a Company webhook, a Ticket webhook, ...), each with
+  // its own Guid, which every event it sends carries.
+  static std::string webhook_guid(const std::string& entity_type) {
+    if (entity_type == "Company") return "5a3f0c52-7d0e-4b6f-9c1e-2f8f6b1d0a11";
+    if (entity_type == "Ticket") return "9e1b7c44-3a2d-4f5e-8b6a-0c7d2e9f4b22";
+    return "c47d2e10-8f3b-4a6c-9d5e-1b2a3c4d5e33";
+  }
 
   AutotaskSite() {
     add_connection(api.server().data_dir(), "autotask", "at", AutotaskFake::kWebhookSecret,
@@ -31,7 +41,7 @@ struct AutotaskSite {
   void send(const std::string& action, const std::string& entity_type, int64_t id,
             const Json::Value& fields, int64_t sequence) {
     const auto r = deliver(AutotaskFake::webhook(action, entity_type, id, fields, sequence,
-                                                 "guid-" + std::to_string(next_guid++)));
+                                                 webhook_guid(entity_type)));
     INFO(r.body);
     REQUIRE(r.status == 200);
   }
@@ -107,6 +117,13 @@ inline Json::Value at_time(int64_t id, int64_t ticket, double hours, bool approv
   e["isNonBillable"] = false;
   e["billingApprovalDateTime"] =
       approved ? Json::Value("2026-03-03T08:00:00Z") : Json::Value(Json::nullValue);
+  e["createDateTime"] = "2026-03-02T16:40:11.263Z";
+  e["lastModifiedDateTime"] = approved ? "2026-03-03T08:00:00.117Z" : "2026-03-02T16:40:11.263Z";
+  e["startDateTime"] = Json::nullValue;
+  e["endDateTime"] = Json::nullValue;
+  e["hoursToBill"] = hours;
+  e["timeEntryType"] = 2;
+  e["taskID"] = Json::nullValue;
   return e;
 }
 

@@ -73,6 +73,35 @@ TEST_CASE("a wrong signature is 401, and a key_url off the connection's site is 
   CHECK(site.client_of("251").isNull());
 }
 
+// A real sandbox callback carries its key_url on another host than the one its records link
+// to (sandbox-na vs na.myconnectwise.net). Here the fake answers on two names for one address:
+// records at 127.0.0.1, the key at localhost. The key's host is trusted only when the
+// connection names it (or, on ConnectWise's cloud, when it is the region's; see
+// tests/webhooks/key_hosts_test.cpp).
+TEST_CASE("a key_url on another host of the vendor is fetched only when the connection allows it",
+          "[connectwise]") {
+  ConnectWiseSite site;
+  const std::string port = site.cw.base_url().substr(site.cw.base_url().rfind(':') + 1);
+  const std::string key_url =
+      "https://localhost:" + port + ConnectWiseFake::kApi + "/system/callbackentry/key/11";
+  const Json::Value company = cw_company(260, "Coho Winery");
+  site.cw.put("companies", company);
+  const std::string body = site.cw.callback("company", "added", company, "msg-260", key_url);
+  const auto refused = site.deliver(body);
+  INFO(refused.body);
+  CHECK(refused.status == 401);
+  CHECK(site.cw.key_fetches() == 0);
+
+  add_connection(site.api.server().data_dir(), "connectwise", "cw-sandbox", "",
+                 {"--base-url", site.cw.base_url(), "--credentials", ConnectWiseFake::credentials(),
+                  "--settings", R"({"key_hosts":["localhost:)" + port + R"("]})"});
+  const auto accepted =
+      site.api.client().post("/webhooks/cw-sandbox", body, ConnectWiseFake::signed_headers(body));
+  INFO(accepted.body);
+  CHECK(accepted.status == 200);
+  CHECK(site.cw.key_fetches() == 1);
+}
+
 TEST_CASE("company, ticket and time entry callbacks become a client, a ticket and its time",
           "[connectwise]") {
   ConnectWiseSite site;
@@ -252,4 +281,107 @@ TEST_CASE(
   CHECK(entry["minutes"].asInt() == 7);
   CHECK(entry["billed_minutes"].asInt() == 15);
   CHECK(site.cw.notes("4300").size() == 1);
+}
+
+// The TimeEntry model of ConnectWise's REST API (developer.connectwise.com, Manage REST API >
+// Time > TimeEntries): "status" is one of its enum (Billed, BilledAgreement, ...) and "invoice"
+// an InvoiceReference {"id","identifier","_info"} once the entry is on a ConnectWise invoice.
+TEST_CASE(
+    "time ConnectWise billed itself is recorded as billed there, is never approved here and "
+    "never appears on an invoice of ours",
+    "[connectwise][billing]") {
+  ConnectWiseSite site;
+  site.sync("companies", "company", cw_company(340, "Wide World Importers"), "b-1");
+  site.sync("tickets", "ticket", cw_ticket(4400, 340, "Backup failed"), "b-2");
+  REQUIRE(site.settled().size() == 2);
+  put_labour_catalog(site.api);
+  const std::string client = site.client_of("340")["id"].asString();
+  site.api.complete_billing(client, 15);
+  verify_numbering(site.api);
+
+  // Approved in ConnectWise and not billed there: ours to bill.
+  site.sync("entries", "time", cw_time(77300, 4400, 340, 30, "ReadyToBill"), "b-3");
+  // On a ConnectWise invoice already.
+  Json::Value invoiced = cw_time(77301, 4400, 340, 45, "Billed");
+  invoiced["invoice"]["id"] = 9001;
+  invoiced["invoice"]["identifier"] = "CW-INV-1042";
+  invoiced["invoice"]["_info"]["invoice_href"] = site.cw.base_url() + "/finance/invoices/9001";
+  site.sync("entries", "time", invoiced, "b-4");
+  // Approved here first, then billed against its agreement in ConnectWise before our run.
+  site.sync("entries", "time", cw_time(77302, 4400, 340, 20, "ApprovedByTierTwo"), "b-5");
+  site.sync("entries", "time", cw_time(77302, 4400, 340, 20, "BilledAgreement"), "b-6");
+  const auto entries = site.settled();
+  REQUIRE(entries.size() == 6);
+  for (const auto& e : entries) {
+    INFO(e.toStyledString());
+    CHECK(e["status"].asString() == "processed");
+  }
+  const auto entry_of = [&](int index) {
+    const Json::Value mapped = site.api.get("/v1/inbox/" + entries[index]["id"].asString()).json();
+    INFO(mapped.toStyledString());
+    return site.api.get("/v1/time-entries/" + mapped["outcome"][0]["object_id"].asString()).json();
+  };
+  const Json::Value ours = entry_of(2);
+  const Json::Value billed = entry_of(3);
+  const Json::Value agreement = entry_of(5);
+  CHECK(ours["status"].asString() == "approved");
+  CHECK(ours["billed_externally"].isNull());
+
+  INFO(billed.toStyledString());
+  CHECK(billed["status"].asString() == "submitted");
+  CHECK(billed["billed_externally"]["system"].asString() == "connectwise");
+  CHECK(billed["billed_externally"]["reference"].asString() == "CW-INV-1042");
+  CHECK(billed["billed_externally"]["status"].asString() == "Billed");
+  CHECK(agreement["status"].asString() == "approved");
+  CHECK(agreement["billed_externally"]["status"].asString() == "BilledAgreement");
+  CHECK(agreement["billed_externally"]["reference"].isNull());
+
+  // Approving it here is refused, one by one or in bulk.
+  const auto approve =
+      site.api.post("/v1/time-entries/" + billed["id"].asString() + "/approve", "{}");
+  CHECK(approve.status == 409);
+  CHECK(approve.json()["type"].asString() == "urn:psahost:problem:billed-externally");
+  const auto bulk =
+      site.api.post("/v1/time-entries/approve", R"({"filter":{"client_id":")" + client + R"("}})");
+  INFO(bulk.body);
+  CHECK(bulk.status == 200);
+  for (const auto& r : bulk.json()["results"]) CHECK(r["id"] != billed["id"]);
+
+  // A real billing run bills only our own entry.
+  const Json::Value run = run_billing(site.api, period_from_now(0));
+  const Json::Value item = run_item(run, client);
+  INFO(run.toStyledString());
+  REQUIRE(item["outcome"].asString() == "issued");
+  const Json::Value invoice = site.api.get("/v1/invoices/" + item["invoice_id"].asString()).json();
+  INFO(invoice.toStyledString());
+  std::vector<std::string> billed_here;
+  for (const auto& line : invoice["lines"]) {
+    if (line["kind"] == "time_entry") billed_here.push_back(line["time_entry_id"].asString());
+  }
+  CHECK(billed_here == std::vector<std::string>{ours["id"].asString()});
+  CHECK(site.api.get("/v1/time-entries/" + billed["id"].asString()).json()["invoice_id"].isNull());
+  CHECK(
+      site.api.get("/v1/time-entries/" + agreement["id"].asString()).json()["status"].asString() ==
+      "approved");
+  // Every invoice of the tenant, not only this run's: neither entry is on any.
+  const Json::Value all_invoices = site.api.get("/v1/invoices").json();
+  for (const auto& listed : all_invoices["items"]) {
+    const Json::Value inv = site.api.get("/v1/invoices/" + listed["id"].asString()).json();
+    for (const auto& line : inv["lines"]) {
+      CHECK(line["time_entry_id"] != billed["id"]);
+      CHECK(line["time_entry_id"] != agreement["id"]);
+    }
+  }
+
+  // ConnectWise then bills the entry we invoiced as well: refused, and said on the ticket.
+  site.sync("entries", "time", cw_time(77300, 4400, 340, 30, "Billed"), "b-7");
+  REQUIRE(site.settled().size() == 7);
+  const Json::Value twice = site.last_settled();
+  INFO(twice.toStyledString());
+  REQUIRE(twice["outcome"].size() == 2);
+  CHECK(twice["outcome"][1]["outcome"].asString() == "refused");
+  CHECK(twice["outcome"][1]["problem"]["type"].asString() == "urn:psahost:problem:entry-invoiced");
+  REQUIRE(eventually([&] { return site.cw.notes("4400").size() == 1; }));
+  CHECK_THAT(site.cw.notes("4400")[0]["text"].asString(),
+             Catch::Contains("had already invoiced time entry 77300"));
 }

@@ -278,3 +278,68 @@ TEST_CASE(
   CHECK(failed.exit_code == 1);
   CHECK(failed.out.find("FAILED  qbo-other: QuickBooks answered 401") != std::string::npos);
 }
+
+// A customer merged into another, in the two shapes Intuit publishes: the CloudEvents example of
+// "Customer merged" on developer.intuit.com (QuickBooks Online > Webhooks > Understanding the
+// data object: type qbo.customer.merged.v1, intuitentityid the survivor, data.deletedid the
+// merged-away customer), and the classic eventNotifications entity with operation "Merge" and
+// deletedId.
+TEST_CASE(
+    "a QuickBooks customer merge moves the client's link from the merged-away customer to the "
+    "survivor, in either shape",
+    "[connectors][quickbooks]") {
+  Company c;
+  c.qbo.add_customer(contoso_customer());  // 58
+  const std::string client = c.api.create_client("Contoso", false);
+  REQUIRE(c.api.put("/v1/clients/" + client + "/billing-info", R"({"debtor_code":"58"})").status ==
+          200);
+  REQUIRE(c.deliver(QuickBooksFake::notification("Customer", "58", "Update"))["status"] ==
+          "processed");
+  REQUIRE(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == "58");
+
+  Json::Value group = contoso_customer();
+  group.removeMember("Id");
+  group["DisplayName"] = "Contoso Group";
+  group["CompanyName"] = "Contoso Group";
+  const std::string survivor = c.qbo.add_customer(group);
+  const std::string merged =
+      R"([{"specversion":"1.0","id":"b5e0c7a2-51f3-4c2e-9d1a-0f7e3c2b1a90-Customer-)" + survivor +
+      R"(","source":"intuit.dsnBgbseACLLRZNxo2dfc4evmEJdxde58xeeYcZliOU=",)"
+      R"("type":"qbo.customer.merged.v1","datacontenttype":"application/json",)"
+      R"("time":"2026-12-04T15:25:05Z","intuitentityid":")" +
+      survivor + R"(","intuitaccountid":")" + QuickBooksFake::kRealm +
+      R"(","data":{"deletedid":"58"}}])";
+  const auto entry = c.deliver(merged, "application/cloudevents+json");
+  INFO(entry.toStyledString());
+  REQUIRE(entry["status"] == "processed");
+  REQUIRE(entry["outcome"].size() == 2);
+  CHECK(entry["outcome"][0]["op"] == "external_ref.link");
+  CHECK(entry["outcome"][1]["object_id"] == client);
+  CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == survivor);
+  CHECK(c.api.get("/v1/clients/" + client + "/billing-info").json()["business_name"] ==
+        "Contoso Group");
+
+  // The classic shape: the survivor merged again, into a third customer.
+  Json::Value holding = group;
+  holding["DisplayName"] = "Contoso Holding";
+  holding["CompanyName"] = "Contoso Holding";
+  const std::string third = c.qbo.add_customer(holding);
+  const std::string classic =
+      R"({"eventNotifications":[{"realmId":")" + std::string(QuickBooksFake::kRealm) +
+      R"(","dataChangeEvent":{"entities":[{"name":"Customer","id":")" + third +
+      R"(","operation":"Merge","lastUpdated":"2026-12-04T15:30:00.000Z","deletedId":")" + survivor +
+      R"("}]}}]})";
+  const auto again = c.deliver(classic);
+  INFO(again.toStyledString());
+  REQUIRE(again["status"] == "processed");
+  CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == third);
+  // A merge of customers no client is linked to changes nothing and waits for nothing.
+  const std::string unrelated = R"({"eventNotifications":[{"realmId":")" +
+                                std::string(QuickBooksFake::kRealm) +
+                                R"(","dataChangeEvent":{"entities":[{"name":"Customer","id":")" +
+                                third + R"(","operation":"Merge","deletedId":"9999"}]}}]})";
+  const auto nothing = c.deliver(unrelated);
+  INFO(nothing.toStyledString());
+  CHECK(nothing["status"] == "processed");
+  CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == third);
+}
