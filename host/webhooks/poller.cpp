@@ -1,11 +1,11 @@
 #include "webhooks/poller.hpp"
 
-#include "api/client_queries.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "events/event_log.hpp"
 #include "plugins/bounded_call.hpp"
 #include "plugins/registry.hpp"
+#include "store/json_column.hpp"
 
 #include <psa/sdk.hpp>
 
@@ -146,7 +146,7 @@ void ConnectionPoller::poll(const Connection& connection, const std::string& rea
       if (auto r =
               tx.query_one("SELECT cursor, failures FROM connection_polls WHERE connection_id = ?",
                            {connection.id})) {
-        cursor = api::from_text(r->text(0));
+        cursor = store::from_text(r->text(0));
         failures = r->integer(1);
       }
     });
@@ -200,7 +200,7 @@ void ConnectionPoller::poll(const Connection& connection, const std::string& rea
       tx.exec(
           "UPDATE connection_polls SET cursor = ?, failures = 0, last_error = NULL, "
           "last_polled_at = ?, next_poll_at = ?, updated_at = ? WHERE connection_id = ?",
-          {api::to_text(body["cursor"]), now, next, now, connection.id});
+          {store::to_text(body["cursor"]), now, next, now, connection.id});
     });
     if (stored > 0 && received_) received_();
     if (body["note"].isString()) {
@@ -239,7 +239,7 @@ Json::Value catch_up_json(store::Store& store, const std::string& connection_id)
         "webhook_state_at FROM connection_polls WHERE connection_id = ?",
         {connection_id});
     if (!r) return;
-    out["cursor"] = api::from_text(r->text(0));
+    out["cursor"] = store::from_text(r->text(0));
     out["last_polled_at"] = r->is_null(1) ? Json::Value() : Json::Value(r->text(1));
     out["next_poll_at"] = r->is_null(2) ? Json::Value() : Json::Value(r->text(2));
     out["last_error"] = r->is_null(3) ? Json::Value() : Json::Value(r->text(3));
