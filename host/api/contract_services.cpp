@@ -602,26 +602,30 @@ void register_contract_host_calls(plugins::HostCalls& calls, store::Store& store
 }
 
 BootstrapCall call_bootstrap(const plugins::PluginRegistry& registry, const Json::Value& request) {
-  constexpr const char* kPluginId = "contract-bootstrap";
   BootstrapCall out;
-  const auto plugin = registry.find(kPluginId);
+  // Found by what it does: the one enabled plugin that handles command.bootstrap.
+  const auto found = registry.require("command.bootstrap");
+  const auto& plugin = found.plugin;
   if (!plugin) {
-    bool disabled = false;
-    for (const auto& info : registry.list()) {
-      if (info.id == kPluginId && info.state == "disabled") disabled = true;
-    }
+    const bool disabled = !found.disabled_id.empty() || found.enabled_ids.size() > 1;
     out.status = disabled ? 409 : 503;
-    out.error = disabled ? "plugin-disabled" : "plugin-unavailable";
-    out.detail = disabled ? "the contract-bootstrap plugin is disabled; enable it with POST "
-                            "/v1/plugins/contract-bootstrap/enable"
-                          : "the contract-bootstrap plugin is not loaded";
+    out.error = found.enabled_ids.size() > 1 ? "plugin-ambiguous"
+                : disabled                   ? "plugin-disabled"
+                                             : "plugin-unavailable";
+    out.detail = found.enabled_ids.size() > 1
+                     ? "more than one plugin handles command.bootstrap (" + found.enabled_ids[0] +
+                           ", " + found.enabled_ids[1] + "); disable all but one"
+                 : disabled ? "the " + found.disabled_id +
+                                  " plugin is disabled; enable it with POST /v1/plugins/" +
+                                  found.disabled_id + "/enable"
+                            : std::string("the contract-bootstrap plugin is not loaded");
     return out;
   }
   auto result = plugin->call("command.bootstrap", request);
   if (!result.ok() || !result.body["created"].isArray() || !result.body["skipped"].isArray()) {
     out.status = 500;
     out.error = "plugin-failed";
-    out.detail = "the contract-bootstrap plugin failed: " +
+    out.detail = "the " + plugin->id() + " plugin failed: " +
                  (result.ok() ? std::string("its answer has no created/skipped lists")
                               : result.error_message());
     return out;

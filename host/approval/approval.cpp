@@ -24,7 +24,9 @@ using tickets::entry_from_row;
 using tickets::kTimeEntryColumns;
 using tickets::load_time_entry;
 
-constexpr const char* kPluginId = "time-approval";
+// The bundled plugin's name, for refusals given when no plugin answered; a plugin is found by the
+// hooks it handles (command.approve, command.transition), not by this id.
+constexpr const char* kPluginName = "time-approval";
 // Entries per command.approve call: large enough that a call's fixed costs are shared, small
 // enough that one answer stays a small document.
 constexpr std::size_t kBatch = 1000;
@@ -136,7 +138,8 @@ bool is_currency(const std::string& s) {
 
 // Reads the plugin's decision about one entry; an answer the host cannot apply refuses the
 // entry rather than writing nonsense.
-std::optional<Approval> read_decision(const Json::Value& d, std::size_t index, ApprovalOutcome& r) {
+std::optional<Approval> read_decision(const Json::Value& d, std::size_t index, ApprovalOutcome& r,
+                                      const std::string& decider) {
   const TimeEntry& e = *r.entry;
   // Read defensively: a malformed answer must refuse the entry, not throw out of the batch.
   const auto text = [&](const char* name) {
@@ -146,7 +149,7 @@ std::optional<Approval> read_decision(const Json::Value& d, std::size_t index, A
     r.outcome = "refused";
     r.type = "plugin-failed";
     r.reason = "the time-approval plugin gave no decision about time entry " + e.id;
-    r.decided_by = kPluginId;
+    r.decided_by = decider;
     return std::nullopt;
   }
   if (!d["approve"].asBool()) {
@@ -154,7 +157,7 @@ std::optional<Approval> read_decision(const Json::Value& d, std::size_t index, A
     r.type = text("type").empty() ? "approval-refused" : text("type");
     r.reason = text("reason");
     r.prompt = d["prompt"].isObject() ? d["prompt"] : Json::Value();
-    r.decided_by = kPluginId;
+    r.decided_by = decider;
     return std::nullopt;
   }
   Approval a{index, std::nullopt, std::nullopt, std::nullopt};
@@ -169,7 +172,7 @@ std::optional<Approval> read_decision(const Json::Value& d, std::size_t index, A
       r.type = "plugin-failed";
       r.reason = "the time-approval plugin's decision about time entry " + e.id +
                  " has no valid billed_minutes, rate and currency";
-      r.decided_by = kPluginId;
+      r.decided_by = decider;
       return std::nullopt;
     }
     a.billed_minutes = billed.asInt64();
@@ -363,37 +366,41 @@ namespace {
 
 // The loaded, enabled plugin, or (in *why) why there is none.
 std::shared_ptr<plugins::Plugin> time_plugin(const plugins::PluginRegistry& registry,
-                                             Refusal* why) {
-  auto plugin = registry.find(kPluginId);
-  if (!plugin) {
-    bool disabled = false;
-    for (const auto& info : registry.list()) {
-      if (info.id == kPluginId && info.state == "disabled") disabled = true;
-    }
-    *why = disabled ? Refusal::conflict("plugin-disabled",
-                                        "the time-approval plugin is disabled; enable it with "
-                                        "POST /v1/plugins/time-approval/enable")
-                    : Refusal::make(RefusalKind::unavailable, "plugin-unavailable",
-                                    "the time-approval plugin is not loaded");
+                                             std::string_view hook, Refusal* why) {
+  const auto found = registry.require(hook);
+  if (found.plugin) return found.plugin;
+  if (found.enabled_ids.size() > 1) {
+    *why = Refusal::conflict("plugin-ambiguous",
+                             "more than one plugin handles " + std::string(hook) + " (" +
+                                 found.enabled_ids[0] + ", " + found.enabled_ids[1] +
+                                 "); exactly one may approve time, so disable the others");
+  } else if (!found.disabled_id.empty()) {
+    *why = Refusal::conflict("plugin-disabled", "the " + found.disabled_id +
+                                                    " plugin is disabled; enable it with POST "
+                                                    "/v1/plugins/" +
+                                                    found.disabled_id + "/enable");
+  } else {
+    *why = Refusal::make(RefusalKind::unavailable, "plugin-unavailable",
+                         std::string("the ") + kPluginName + " plugin is not loaded");
   }
-  return plugin;
+  return nullptr;
 }
 
 }  // namespace
 
-domain::Result<Json::Value> call_time_plugin(const plugins::PluginRegistry& registry,
-                                             std::string_view hook, const Json::Value& request) {
+domain::Result<PluginAnswer> call_time_plugin(const plugins::PluginRegistry& registry,
+                                              std::string_view hook, const Json::Value& request) {
   Refusal why;
-  const auto plugin = time_plugin(registry, &why);
+  const auto plugin = time_plugin(registry, hook, &why);
   if (!plugin) return why;
   auto result = plugin->call(hook, request);
   if (!result.ok() || !result.body.isObject()) {
     return Refusal::make(
         RefusalKind::failed, "plugin-failed",
-        "the time-approval plugin failed: " +
+        "the " + plugin->id() + " plugin failed: " +
             (result.ok() ? std::string("its answer is not an object") : result.error_message()));
   }
-  return std::move(result.body);
+  return PluginAnswer{plugin->id(), std::move(result.body)};
 }
 
 namespace {
@@ -418,7 +425,8 @@ void decide(const TimeApprovalEnv& env, const ApprovalRequest& request,
     entries.append(std::move(v));
   }
   const auto answer = call_time_plugin(env.plugins, "command.approve", ask);
-  const Json::Value& decisions = answer ? (*answer)["decisions"] : Json::Value::nullSingleton();
+  const Json::Value& decisions = answer ? answer->body["decisions"] : Json::Value::nullSingleton();
+  const std::string decider = answer ? answer->plugin_id : kPluginName;
   for (std::size_t k = 0; k < admitted.size(); ++k) {
     ApprovalOutcome& r = results[admitted[k]];
     if (!answer || !decisions.isArray()) {
@@ -426,10 +434,11 @@ void decide(const TimeApprovalEnv& env, const ApprovalRequest& request,
       r.type = "plugin-failed";
       r.reason =
           !answer ? answer.refusal().detail : "the time-approval plugin's answer has no decisions";
-      r.decided_by = kPluginId;
+      r.decided_by = decider;
       continue;
     }
-    if (auto a = read_decision(decisions[static_cast<Json::ArrayIndex>(k)], admitted[k], r)) {
+    if (auto a =
+            read_decision(decisions[static_cast<Json::ArrayIndex>(k)], admitted[k], r, decider)) {
       approvals.push_back(*a);
     }
   }
@@ -447,7 +456,7 @@ ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalReque
     }
   }
   // Without the plugin nothing can be decided; say so before anything else is looked at.
-  if (Refusal why; !time_plugin(env.plugins, &why)) {
+  if (Refusal why; !time_plugin(env.plugins, "command.approve", &why)) {
     run.refusal = std::move(why);
     return run;
   }
@@ -576,12 +585,12 @@ domain::Result<PlannedTransition> plan_transition(const TimeApprovalEnv& env,
   ask["entry"] = entry->to_json();
   const auto answer = call_time_plugin(env.plugins, "command.transition", ask);
   if (!answer) return answer.refusal();
-  const Json::Value& verdict = *answer;
+  const Json::Value& verdict = answer->body;
   if (!verdict["allowed"].asBool()) {
     auto r =
         Refusal::make(RefusalKind::refused, verdict.get("type", "invalid-transition").asString(),
                       verdict["reason"].asString());
-    r.extra["decided_by"] = kPluginId;
+    r.extra["decided_by"] = answer->plugin_id;
     return r;
   }
   PlannedTransition plan{*entry, *entry, t.action, "", true, Json::Value()};

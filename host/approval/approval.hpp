@@ -95,10 +95,15 @@ struct ApprovalRun {
 // last batch is durable.
 ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalRequest& request);
 
-// What asking the time-approval plugin gave: its answer, or why there is none (disabled is a
-// conflict, not loaded unavailable, a failed call failed).
-domain::Result<Json::Value> call_time_plugin(const plugins::PluginRegistry& registry,
-                                             std::string_view hook, const Json::Value& request);
+// What asking the time-approval plugin (the one plugin that handles hook) gave: its answer, or
+// why there is none (disabled or several enabled is a conflict, none unavailable, a failed call
+// failed).
+struct PluginAnswer {
+  std::string plugin_id;  // who decided
+  Json::Value body;
+};
+domain::Result<PluginAnswer> call_time_plugin(const plugins::PluginRegistry& registry,
+                                              std::string_view hook, const Json::Value& request);
 
 // Any other step an entry takes: reject (with a reason), unapprove, or edit (new values).
 struct Transition {

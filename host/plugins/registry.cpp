@@ -240,6 +240,24 @@ std::vector<std::shared_ptr<Plugin>> PluginRegistry::all_enabled() const {
   return out;
 }
 
+Requirement PluginRegistry::require(std::string_view hook) const {
+  std::shared_lock lock(mutex_);
+  Requirement out;
+  for (const auto& e : entries_) {
+    if (!e.plugin) continue;
+    const auto names = e.manifest.hooks.hook_names();
+    if (std::find(names.begin(), names.end(), hook) == names.end()) continue;
+    if (e.state == "loaded") {
+      out.enabled_ids.push_back(e.manifest.id);
+      out.plugin = e.plugin;
+    } else if (e.state == "disabled" && out.disabled_id.empty()) {
+      out.disabled_id = e.manifest.id;
+    }
+  }
+  if (out.enabled_ids.size() > 1) out.plugin.reset();
+  return out;
+}
+
 bool PluginRegistry::set_enabled(std::string_view id, bool enabled) {
   std::unique_lock lock(mutex_);
   for (auto& e : entries_) {

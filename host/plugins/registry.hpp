@@ -39,6 +39,13 @@ struct VerifyResult {
   std::vector<ManifestError> errors;  // empty = good
 };
 
+// What require() found for a capability.
+struct Requirement {
+  std::shared_ptr<Plugin> plugin;  // the one enabled plugin with it; null when none or several
+  std::string disabled_id;         // a disabled plugin that has it, when none is enabled
+  std::vector<std::string> enabled_ids;  // every enabled plugin with it (several: ambiguous)
+};
+
 class PluginRegistry {
  public:
   PluginRegistry(RegistryOptions options, PluginEnv env);
@@ -62,6 +69,9 @@ class PluginRegistry {
   std::vector<std::shared_ptr<Plugin>> reviewers_of(std::string_view operation) const;
   std::vector<std::shared_ptr<Plugin>> subscribers_of(std::string_view event_type) const;
   std::vector<std::shared_ptr<Plugin>> all_enabled() const;
+  // The plugin that provides a capability, named by the hook it handles ("command.approve",
+  // "numbering.allocate"): features find their plugin by what it does, not by its id.
+  Requirement require(std::string_view hook) const;
 
   // Returns false if no plugin has that id. Disabling keeps the library loaded.
   bool set_enabled(std::string_view id, bool enabled);

@@ -59,6 +59,7 @@ class Approvals {
 
   approval::TimeApprovalEnv env() const { return {*store_, *registry_, *pipeline_, {}}; }
   const std::string& tenant() const { return tenant_; }
+  plugins::PluginRegistry& registry() { return *registry_; }
 
   int64_t count(const std::string& sql) {
     int64_t n = 0;
@@ -102,6 +103,21 @@ TEST_CASE("approving time is refused as unavailable while the time-approval plug
   CHECK(run.refusal->slug == "plugin-unavailable");
   CHECK(run.results.empty());
   CHECK(a.count("SELECT COUNT(*) FROM time_entries WHERE status = 'approved'") == 0);
+}
+
+TEST_CASE("approval finds its plugin by what it does; a disabled one is a conflict naming it",
+          "[approval]") {
+  Approvals a;
+  a.entry("te_1");
+  const auto found = a.registry().require("command.approve");
+  REQUIRE(found.plugin);
+  CHECK(found.plugin->id() == "time-approval");
+  REQUIRE(a.registry().set_enabled("time-approval", false));
+  const auto run = approval::approve_time_entries(a.env(), {a.tenant(), "tok_1", {"te_1"}});
+  REQUIRE(run.refusal);
+  CHECK(run.refusal->kind == RefusalKind::conflict);
+  CHECK(run.refusal->slug == "plugin-disabled");
+  CHECK(run.refusal->detail.find("/v1/plugins/time-approval/enable") != std::string::npos);
 }
 
 TEST_CASE("approval reports each entry: approved once, then already approved, unknown not found",

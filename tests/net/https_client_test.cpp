@@ -6,6 +6,7 @@
 #include "http/server.hpp"
 #include "http/tls.hpp"
 #include "support/process.hpp"
+#include "support/wait.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -46,6 +47,8 @@ using psahost::net::HttpsClient;
 using psahost::net::OutboundRequest;
 using psahost::net::OutboundResponse;
 using psahost::net::parse_retry_after;
+
+using psahost::test::eventually;
 
 namespace {
 
@@ -292,16 +295,6 @@ OutboundRequest get(std::string url) {
   r.method = "GET";
   r.url = std::move(url);
   return r;
-}
-
-// Polls until pred holds or 5 s pass (never an assertion on time: only a bound on a hang).
-bool eventually(const std::function<bool()>& pred) {
-  const auto give_up = std::chrono::steady_clock::now() + 5s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
 }
 
 }  // namespace
