@@ -93,7 +93,7 @@ struct StartFailure {
 
 }  // namespace
 
-struct ProcessRunner::Impl {
+struct ProcessRunner::Impl : std::enable_shared_from_this<ProcessRunner::Impl> {
   Manifest manifest;
   fs::path library;
   std::string config_json;
@@ -196,31 +196,25 @@ struct ProcessRunner::Impl {
       host_api->log(host_api->ctx, static_cast<int32_t>(frame.id), frame.a.c_str());
       return;
     }
-    {
-      std::lock_guard lock(mutex);
-      ++host_calls_running;
-    }
-    const bool queued = pool.post([this, ch, frame = std::move(frame)] {
-      bool serve = false;
+    // The job keeps this state alive; it serves the call only if the runner is not being
+    // destroyed by then (the host API table goes with the plugin), and the destructor waits
+    // for the ones it serves. A job the stopped pool drops is simply never run.
+    pool.post([self = shared_from_this(), ch, frame = std::move(frame)] {
       {
-        std::lock_guard lock(mutex);
-        serve = !stopping;
+        std::lock_guard lock(self->mutex);
+        if (self->stopping) return;
+        ++self->host_calls_running;
       }
-      if (serve) {
-        const Frame reply = serve_host_call(frame);
-        const auto deadline =
-            Clock::now() + std::chrono::milliseconds(manifest.timeout_ms) + std::chrono::seconds(1);
-        if (!send(ch, reply, deadline)) kill_runner(ch, "did not read the answer to a host call");
+      const Frame reply = self->serve_host_call(frame);
+      const auto deadline = Clock::now() + std::chrono::milliseconds(self->manifest.timeout_ms) +
+                            std::chrono::seconds(1);
+      if (!self->send(ch, reply, deadline)) {
+        self->kill_runner(ch, "did not read the answer to a host call");
       }
-      std::lock_guard lock(mutex);
-      --host_calls_running;
-      changed.notify_all();
+      std::lock_guard lock(self->mutex);
+      --self->host_calls_running;
+      self->changed.notify_all();
     });
-    if (!queued) {
-      std::lock_guard lock(mutex);
-      --host_calls_running;
-      changed.notify_all();
-    }
   }
 
   // Starts a runner and takes it through the handshake and init. On failure fills why.
