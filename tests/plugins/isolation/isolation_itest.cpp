@@ -270,7 +270,8 @@ TEST_CASE(
   CHECK(host.server->stop(SIGTERM) == 0);
 }
 
-TEST_CASE("--isolate-plugins runs a plugin in a runner whatever its manifest says", "[isolation]") {
+TEST_CASE("a plugin named by --isolate-plugins runs in a runner whatever its manifest says",
+          "[isolation]") {
   Json::Value manifest;
   manifest["isolation"] = "in_process";
   IsolatedHost host("segfault", manifest, {"--isolate-plugins", "misbehaving"});
