@@ -1,6 +1,7 @@
-// Measures what one in-process plugin hook call costs: the billing gate's admission.review
-// (JSON both ways across the C ABI, plus its billing_info.status host call into SQLite).
-// Usage: psahost_bench_hook PLUGIN_DIR [CALLS]
+// Measures what one plugin hook call costs: the billing gate's admission.review (JSON both ways
+// across the C ABI, plus its billing_info.status host call into SQLite), in-process (on the hook
+// pool) and process-isolated (over the runner's channel, the host call travelling back).
+// Usage: psahost_bench_hook PLUGIN_DIR [CALLS] [PSAHOST_BINARY]
 #include "api/client_queries.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
@@ -35,6 +36,19 @@ double median_ns(int calls, F&& call) {
   }
   std::sort(per_call.begin(), per_call.end());
   return per_call[per_call.size() / 2];
+}
+
+// Median and 99th percentile of single calls, in nanoseconds.
+template <class F>
+std::pair<double, double> median_p99_ns(int calls, F&& call) {
+  std::vector<double> each(static_cast<std::size_t>(calls));
+  for (auto& ns : each) {
+    const auto t0 = std::chrono::steady_clock::now();
+    call();
+    ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  }
+  std::sort(each.begin(), each.end());
+  return {each[each.size() / 2], each[each.size() * 99 / 100]};
 }
 
 }  // namespace
@@ -75,6 +89,22 @@ int main(int argc, char** argv) {
                                      plugins::PluginEnv{calls_table, store.get(), log, nullptr});
     registry.load(fs::path(argv[1]) / "billing-gate.json");
     auto gate = registry.find("billing-gate");
+    // The same gate again, in a runner of its own.
+    plugins::RegistryOptions isolated_options{dir / "cache-isolated", true, {}};
+    isolated_options.isolate = {"all"};
+    std::error_code ec;
+    isolated_options.runner.executable =
+        argc > 3 ? fs::path(argv[3])
+                 : fs::read_symlink("/proc/self/exe", ec).parent_path() / "psahost";
+    plugins::PluginRegistry isolated_registry(
+        isolated_options, plugins::PluginEnv{calls_table, store.get(), log, nullptr});
+    isolated_registry.load(fs::path(argv[1]) / "billing-gate.json");
+    auto isolated = isolated_registry.find("billing-gate");
+    if (!isolated) {
+      std::fprintf(stderr, "the billing gate did not start process-isolated (runner %s)\n",
+                   isolated_options.runner.executable.c_str());
+      return 1;
+    }
 
     Json::Value request;
     request["uid"] = "bench";
@@ -105,6 +135,25 @@ int main(int argc, char** argv) {
         "hook call, billing gate review incl. billing_info.status from SQLite: median %.0f ns\n",
         full);
     std::printf("calls measured: %d each\n", calls);
+
+    const int each = std::max(1000, calls / 10);
+    for (auto* plugin : {gate.get(), isolated.get()}) {
+      if (!plugin->call("admission.review", request).body["allowed"].asBool()) {
+        std::fprintf(stderr, "the %s billing gate did not allow the bench client\n",
+                     plugin->isolation());
+        return 1;
+      }
+    }
+    const auto in_process =
+        median_p99_ns(each, [&] { gate->call_json("admission.review", request_text); });
+    const auto process =
+        median_p99_ns(each, [&] { isolated->call_json("admission.review", request_text); });
+    std::printf("billing gate review, in_process (hook pool):  median %.1f us  p99 %.1f us\n",
+                in_process.first / 1000, in_process.second / 1000);
+    std::printf("billing gate review, process (runner):        median %.1f us  p99 %.1f us\n",
+                process.first / 1000, process.second / 1000);
+    std::printf("process / in_process median: %.2f  (goal: process median < 25 us)\n",
+                process.first / in_process.first);
   }
   fs::remove_all(dir);
   return 0;

@@ -47,8 +47,16 @@ bench_healthz() {
 
 bench_admission() {
   echo "== POST /v1/admission (billing gate loaded), ${conns} connections, ${secs}s"
-  local data=$work/admission
-  start_psahost "$data" 9703; local pid=$!
+  local in_process; in_process=$(admission_run in_process)
+  local process; process=$(admission_run process --isolate-plugins billing-gate)
+  printf '%-26s %s\n' "psahost, gate in_process" "$in_process" "psahost, gate process" "$process"
+  awk -v a="$(echo "$process" | rate)" -v b="$(echo "$in_process" | rate)" \
+    'BEGIN{printf "ratio process/in_process: %.2f (goal >= 0.70)\n", a/b}'
+}
+
+admission_run() { # NAME [serve args...]
+  local data=$work/admission-$1; shift
+  start_psahost "$data" 9703 "$@"; local pid=$!
   local token; token=$(grep -o 'psa_[A-Za-z0-9_-]*' "$work/psahost.out" | head -1)
   local api=(-sk -H "Authorization: Bearer $token" -H 'Content-Type: application/json')
   local client; client=$(curl "${api[@]}" -d '{"name":"Bench client"}' https://127.0.0.1:9703/v1/clients |
@@ -64,13 +72,13 @@ wrk.headers["Authorization"] = "Bearer $token"
 wrk.body = '{"uid":"bench","operation":"time_entry.approve","object":{"client_id":"$client","minutes":20}}'
 LUA
   sleep 0.5
-  printf '%-16s %s\n' psahost "$(measure https://127.0.0.1:9703/v1/admission -s "$work/admission.lua")"
+  measure https://127.0.0.1:9703/v1/admission -s "$work/admission.lua"
   stop_psahost $pid
 }
 
 bench_hook() {
-  echo "== one in-process admission.review hook call into the billing gate"
-  "$build/bin/psahost_bench_hook" "$build/bin/plugins"
+  echo "== one admission.review hook call into the billing gate, in-process and process-isolated"
+  "$build/bin/psahost_bench_hook" "$build/bin/plugins" 200000 "$psahost"
 }
 
 bench_bootstrap() {

@@ -21,7 +21,9 @@ void add_ops_routes(http::Router& router, const ApiContext& ctx) {
     return http::Response::json(ready ? 200 : 503, body);
   });
   router.add_sync("GET", "/metrics", [&ctx](const http::Request&, const http::Params&) {
-    return http::Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4");
+    std::string text = ctx.metrics.render();
+    plugins::render_metrics(ctx.plugins, text);
+    return http::Response::text(200, text, "text/plain; version=0.0.4");
   });
 }
 

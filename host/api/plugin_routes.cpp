@@ -19,6 +19,8 @@ Json::Value to_json(const plugins::PluginInfo& info) {
   for (const auto& h : info.hooks) v["hooks"].append(h);
   v["calls"] = static_cast<Json::UInt64>(info.calls);
   v["errors"] = static_cast<Json::UInt64>(info.errors);
+  v["isolation"] = info.isolation;
+  v["restarts"] = info.restarts;
   return v;
 }
 
@@ -49,7 +51,8 @@ void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
           const std::string id = params.find("id")->second;
           const auto info = find_info(ctx, id);
           if (!info) return http::problem(404, "not-found", "Not Found", "no plugin " + id);
-          if (info->state == "failed") {
+          // A runner given up on after its restarts is enabled again with a fresh budget.
+          if (info->state == "failed" && !info->runner_failed) {
             return http::problem(409, "plugin-failed", "Conflict",
                                  "plugin " + id + " failed to load: " + info->last_error);
           }

@@ -163,7 +163,9 @@ int serve(const ServeOptions& options, Logger& log) {
 
   plugins::HostCalls calls;
   api::register_all_host_calls(calls, *store);
-  plugins::PluginRegistry registry({dir.plugin_cache(), options.strict, {}},
+  plugins::RegistryOptions registry_options{dir.plugin_cache(), options.strict, {}};
+  registry_options.isolate = options.isolate_plugins;
+  plugins::PluginRegistry registry(registry_options,
                                    plugins::PluginEnv{calls, store.get(), log, &metrics});
   delivery::register_connector_http(calls, connections, registry, api_client, auth, log);
   admission::Pipeline pipeline(registry, log);
@@ -295,6 +297,12 @@ int serve(const ServeOptions& options, Logger& log) {
   // completes it), so that its last commits are in before the store closes.
   workers.stop();
   dispatcher.stop();
+  // No request waits on a plugin any more; a hook stuck in one is not waited for past the grace.
+  if (const auto stuck = registry.stop_calls(std::chrono::milliseconds(2000)); stuck > 0) {
+    Json::Value f;
+    f["calls"] = static_cast<Json::UInt64>(stuck);
+    log.warn("plugin hook calls still running at shutdown; not waiting for them", f);
+  }
   store->close();
   std::error_code ec;
   fs::remove(dir.address_file(), ec);

@@ -18,6 +18,7 @@ struct ServeOptions {
   uint16_t listen_port = 8443;
   std::vector<std::filesystem::path> plugin_dirs;  // empty = the bundled plugins
   bool strict = false;
+  std::vector<std::string> isolate_plugins;  // run in a child process: ids, or "all"
   unsigned threads = 0;
   std::size_t body_limit = 1024 * 1024;
   std::chrono::milliseconds header_timeout{10'000};

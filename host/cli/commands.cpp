@@ -4,6 +4,7 @@
 
 #include "app/app.hpp"
 #include "auth/tokens.hpp"
+#include "cli/plugin_runner.hpp"
 #include "core/log.hpp"
 #include "delivery/outbox.hpp"
 #include "plugins/registry.hpp"
@@ -60,6 +61,26 @@ constexpr const char* kOverview =
     "(--config FILE, or DATA_DIR/psahost.conf when present); the command line wins, then the\n"
     "environment, then the file.\n";
 
+// --isolate-plugins: "all" or plugin ids separated by commas.
+std::vector<std::string> parse_isolate(const std::string& value) {
+  std::vector<std::string> ids;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    const std::size_t end = std::min(value.find(',', start), value.size());
+    const std::string id = value.substr(start, end - start);
+    const bool valid = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (!valid) {
+      throw UsageError("--isolate-plugins: expected all, or plugin ids separated by commas; got '" +
+                       value + "'");
+    }
+    ids.push_back(id);
+    start = end + 1;
+  }
+  return ids;
+}
+
 int cmd_serve(const std::vector<std::string>& args) {
   po::options_description options = common_options();
   po::options_description serve("Serve options");
@@ -68,7 +89,10 @@ int cmd_serve(const std::vector<std::string>& args) {
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of plugin manifests to load (repeatable; default: the bundled plugins)")(
       "strict", po::bool_switch(), "stop if any plugin fails to load")(
-      "threads", po::value<unsigned>()->default_value(0), "I/O threads (0 = one per core)")(
+      "isolate-plugins", po::value<std::string>(),
+      "run these plugins in a child process whatever their manifest says: all, or ids "
+      "separated by commas")("threads", po::value<unsigned>()->default_value(0),
+                             "I/O threads (0 = one per core)")(
       "body-limit", po::value<std::size_t>()->default_value(1024 * 1024),
       "largest request body in bytes")("header-timeout-ms",
                                        po::value<unsigned>()->default_value(10000),
@@ -111,6 +135,8 @@ int cmd_serve(const std::vector<std::string>& args) {
       o.plugin_dirs.emplace_back(d);
   }
   o.strict = vm["strict"].as<bool>();
+  if (vm.count("isolate-plugins"))
+    o.isolate_plugins = parse_isolate(vm["isolate-plugins"].as<std::string>());
   if (vm.count("secret-key-file")) o.secret_key_file = vm["secret-key-file"].as<std::string>();
   o.threads = vm["threads"].as<unsigned>();
   o.body_limit = vm["body-limit"].as<std::size_t>();
@@ -238,16 +264,18 @@ int cmd_plugins(const std::vector<std::string>& args) {
       v["kind"] = p.kind;
       v["state"] = p.state;
       v["last_error"] = p.last_error;
+      v["isolation"] = p.isolation;
       v["manifest"] = p.manifest_path.string();
       items.append(v);
     }
     std::cout << items.toStyledString();
     return 0;
   }
-  std::printf("%-24s %-10s %-10s %-9s %s\n", "ID", "VERSION", "KIND", "STATE", "DETAIL");
+  std::printf("%-24s %-10s %-10s %-9s %-10s %s\n", "ID", "VERSION", "KIND", "STATE", "ISOLATION",
+              "DETAIL");
   for (const auto& p : list) {
-    std::printf("%-24s %-10s %-10s %-9s %s\n", p.id.c_str(), p.version.c_str(), p.kind.c_str(),
-                p.state.c_str(),
+    std::printf("%-24s %-10s %-10s %-9s %-10s %s\n", p.id.c_str(), p.version.c_str(),
+                p.kind.c_str(), p.state.c_str(), p.isolation.c_str(),
                 p.last_error.empty() ? p.manifest_path.string().c_str() : p.last_error.c_str());
   }
   return 0;
@@ -344,6 +372,7 @@ int run(int argc, char** argv) {
   try {
     if (command == "serve") return cmd_serve(args);
     if (command == "plugins") return cmd_plugins(args);
+    if (command == "plugin-runner") return run_plugin_runner(args);  // started by the host only
     if (command == "tokens") return cmd_tokens(args);
     if (command == "onboarding") return cmd_onboarding(args);
     if (command == "demo") return cmd_demo(args);

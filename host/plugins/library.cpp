@@ -99,8 +99,7 @@ PluginLibrary::PluginLibrary(std::unique_ptr<Handle> handle, const psa_plugin_ap
 
 PluginLibrary::~PluginLibrary() = default;
 
-std::shared_ptr<PluginLibrary> PluginLibrary::load(const Manifest& manifest,
-                                                   const fs::path& cache_dir, AbiVersion host_abi) {
+fs::path verified_copy(const Manifest& manifest, const fs::path& cache_dir, AbiVersion host_abi) {
   if (const auto why = check_abi(host_abi, static_cast<uint32_t>(manifest.sdk_major),
                                  static_cast<uint32_t>(manifest.sdk_minor));
       !why.empty()) {
@@ -122,6 +121,40 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const Manifest& manifest,
   if (crypto::sha256_file_hex(copy) != manifest.sha256) {
     throw LoadError("sha256", "the private copy " + copy.string() + " does not match the manifest");
   }
+  return copy;
+}
+
+void check_description(const Manifest& manifest, const std::string& described_json,
+                       const std::string& source) {
+  // The library must handle every hook its manifest promises; list all that are missing at once.
+  Json::Value described;
+  Json::CharReaderBuilder builder;
+  std::string errors;
+  std::istringstream in(described_json);
+  if (!Json::parseFromStream(builder, in, &described, &errors) || !described.isObject()) {
+    throw LoadError("library", source + " describes itself with malformed JSON: " + errors);
+  }
+  if (described["id"].asString() != manifest.id) {
+    throw LoadError("id", "the library says it is '" + described["id"].asString() +
+                              "' but the manifest is for '" + manifest.id + "'");
+  }
+  std::vector<std::string> handled;
+  for (const auto& h : described["hooks"]) handled.push_back(h.asString());
+  std::string missing;
+  for (const auto& hook : manifest.hooks.hook_names()) {
+    if (std::find(handled.begin(), handled.end(), hook) == handled.end()) {
+      missing += (missing.empty() ? "" : ", ") + hook;
+    }
+  }
+  if (!missing.empty()) {
+    throw LoadError("hooks", "the manifest declares hooks the library does not handle: " + missing);
+  }
+}
+
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const Manifest& manifest,
+                                                   const fs::path& cache_dir, AbiVersion host_abi) {
+  const fs::path source = manifest.library_path();
+  const fs::path copy = verified_copy(manifest, cache_dir, host_abi);
 
   auto handle = std::make_unique<Handle>();
   try {
@@ -160,31 +193,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const Manifest& manifest,
       throw LoadError("library", source.string() + " has a null function in its table");
   }
 
-  // The library must handle every hook its manifest promises; list all that are missing at once.
-  Json::Value described;
-  Json::CharReaderBuilder builder;
-  std::string errors;
   const char* text = api->describe();
-  std::istringstream in(text ? text : "");
-  if (!Json::parseFromStream(builder, in, &described, &errors) || !described.isObject()) {
-    throw LoadError("library",
-                    source.string() + " describes itself with malformed JSON: " + errors);
-  }
-  if (described["id"].asString() != manifest.id) {
-    throw LoadError("id", "the library says it is '" + described["id"].asString() +
-                              "' but the manifest is for '" + manifest.id + "'");
-  }
-  std::vector<std::string> handled;
-  for (const auto& h : described["hooks"]) handled.push_back(h.asString());
-  std::string missing;
-  for (const auto& hook : manifest.hooks.hook_names()) {
-    if (std::find(handled.begin(), handled.end(), hook) == handled.end()) {
-      missing += (missing.empty() ? "" : ", ") + hook;
-    }
-  }
-  if (!missing.empty()) {
-    throw LoadError("hooks", "the manifest declares hooks the library does not handle: " + missing);
-  }
+  check_description(manifest, text ? text : "", source.string());
   return std::shared_ptr<PluginLibrary>(new PluginLibrary(std::move(handle), api, copy));
 }
 

@@ -34,6 +34,17 @@ struct AbiVersion {
 // compatible, otherwise what is wrong.
 std::string check_abi(AbiVersion host, uint32_t plugin_major, uint32_t plugin_minor);
 
+// Checks the library's ABI range against the host and the manifest, its location, and its
+// sha256; copies it into cache_dir/<id>/ and returns the verified copy (for a runner to load).
+std::filesystem::path verified_copy(const Manifest& manifest,
+                                    const std::filesystem::path& cache_dir,
+                                    AbiVersion host_abi = {});
+
+// Checks a library's describe() document against its manifest: the same id, and every hook the
+// manifest declares handled (all missing ones named at once). source names the library.
+void check_description(const Manifest& manifest, const std::string& described_json,
+                       const std::string& source);
+
 class PluginLibrary {
  public:
   // Verifies manifest.library_path() and loads a verified copy from cache_dir. Throws LoadError.

@@ -34,12 +34,13 @@ constexpr std::size_t kMaxManifestBytes = std::size_t{256} * 1024;
 constexpr std::size_t kMaxEchoedChars = 80;
 
 const std::vector<std::string> kTopLevelMembers = {
-    "id",      "name",    "version",   "kind",           "publisher",  "description",
-    "sdk",     "library", "sha256",    "signature",      "hooks",      "permissions",
-    "network", "config",  "isolation", "failure_policy", "timeout_ms", "inbound"};
+    "id",        "name",           "version",    "kind",    "publisher",   "description", "sdk",
+    "library",   "sha256",         "signature",  "hooks",   "permissions", "network",     "config",
+    "isolation", "failure_policy", "timeout_ms", "inbound", "limits"};
 const std::vector<std::string> kHookMembers = {"admission", "events",  "commands",
                                                "numbering", "webhook", "sync"};
 const std::vector<std::string> kConfigMembers = {"schema", "defaults"};
+const std::vector<std::string> kLimitsMembers = {"memory_mb", "cpu_seconds"};
 const std::vector<std::string> kInboundMembers = {"signature", "header", "prefix", "escaped_body",
                                                   "dedupe"};
 const std::vector<std::string> kConfigSchemaMembers = {"type", "properties", "required",
@@ -874,6 +875,27 @@ ManifestResult parse_manifest(const Json::Value& document, const fs::path& sourc
   if (const Json::Value* timeout = find_member(document, "timeout_ms")) {
     if (auto ms = check_int_in_range(*timeout, "timeout_ms", 1, 60000, errors)) {
       manifest.timeout_ms = *ms;
+    }
+  }
+
+  if (const Json::Value* limits = find_member(document, "limits")) {
+    if (!limits->isObject()) {
+      errors.push_back({"limits",
+                        "expected an object such as {\"memory_mb\": 512, "
+                        "\"cpu_seconds\": 600}; got " +
+                            got(*limits)});
+    } else {
+      report_unknown_members(*limits, "limits", kLimitsMembers, false, errors);
+      if (const Json::Value* mb = find_member(*limits, "memory_mb")) {
+        if (auto v = check_int_in_range(*mb, "limits.memory_mb", 128, 65536, errors)) {
+          manifest.limits.memory_mb = *v;
+        }
+      }
+      if (const Json::Value* cpu = find_member(*limits, "cpu_seconds")) {
+        if (auto v = check_int_in_range(*cpu, "limits.cpu_seconds", 1, 86400, errors)) {
+          manifest.limits.cpu_seconds = *v;
+        }
+      }
     }
   }
 

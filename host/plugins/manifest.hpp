@@ -64,6 +64,13 @@ struct Inbound {
   std::vector<std::string> dedupe;
 };
 
+// What a plugin run in its own process may use (isolation "process"); applied with setrlimit in
+// the runner before the library is loaded. An in-process plugin shares the host's.
+struct Limits {
+  int memory_mb = 1024;    // address space, 128..65536
+  int cpu_seconds = 3600;  // CPU time of one runner before it is stopped and restarted, 1..86400
+};
+
 struct Manifest {
   std::string id;  // ^[a-z][a-z0-9-]{1,62}$
   std::string name;
@@ -86,6 +93,7 @@ struct Manifest {
   std::string isolation = "in_process";        // in_process | process | remote
   std::string failure_policy = "fail_closed";  // fail_closed | fail_open
   int timeout_ms = 1000;                       // 1..60000
+  Limits limits;
 
   std::filesystem::path manifest_path;  // where it was read from
   std::filesystem::path library_path() const { return manifest_path.parent_path() / library; }

@@ -2,6 +2,8 @@
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "plugins/hook_pool.hpp"
+#include "plugins/process_runner.hpp"
 #include "store/store.hpp"
 
 #include <psa/sdk.hpp>
@@ -149,9 +151,7 @@ std::string HookResult::error_message() const {
   return ok() ? "" : "plugin returned error code " + std::to_string(code);
 }
 
-Plugin::Plugin(Manifest manifest, std::shared_ptr<PluginLibrary> library, const Json::Value& config,
-               PluginEnv env)
-    : manifest_(std::move(manifest)), library_(std::move(library)), env_(env) {
+void Plugin::install_host_api() {
   context_ = std::make_unique<psa_host_context>(psa_host_context{this});
   host_api_ = std::make_unique<psa_host_api>();
   host_api_->size = sizeof(psa_host_api);
@@ -162,7 +162,12 @@ Plugin::Plugin(Manifest manifest, std::shared_ptr<PluginLibrary> library, const 
   host_api_->kv_get = &psa_host_context::kv_get;
   host_api_->kv_put = &psa_host_context::kv_put;
   host_api_->kv_delete = &psa_host_context::kv_delete;
+}
 
+Plugin::Plugin(Manifest manifest, std::shared_ptr<PluginLibrary> library, const Json::Value& config,
+               PluginEnv env)
+    : manifest_(std::move(manifest)), library_(std::move(library)), env_(env) {
+  install_host_api();
   const std::string config_json = psa_host_context::compact(config);
   int32_t rc = PSA_ERROR;
   state_ = library_->api().init(host_api_.get(), config_json.c_str(), &rc);
@@ -175,17 +180,101 @@ Plugin::Plugin(Manifest manifest, std::shared_ptr<PluginLibrary> library, const 
   }
 }
 
+Plugin::Plugin(Manifest manifest, const std::filesystem::path& library, const Json::Value& config,
+               PluginEnv env, const RunnerSettings& runner)
+    : manifest_(std::move(manifest)), env_(env) {
+  if (!env_.pool) throw LoadError("isolation", "a process-isolated plugin needs the hook pool");
+  install_host_api();
+  runner_ = std::make_unique<ProcessRunner>(manifest_, library, psa_host_context::compact(config),
+                                            host_api_.get(), *env_.pool, env_.log, runner);
+}
+
 Plugin::~Plugin() {
+  runner_.reset();
   if (state_) library_->api().destroy(state_);
 }
 
-HookResult Plugin::call(std::string_view hook, const Json::Value& request) {
-  return call_json(hook, psa_host_context::compact(request));
+std::string Plugin::failure() const {
+  return runner_ ? runner_->failure() : "";
 }
 
-HookResult Plugin::call_json(std::string_view hook, const std::string& request_json) {
+void Plugin::reset() {
+  if (runner_) runner_->reset();
+}
+
+int Plugin::restarts() const {
+  return runner_ ? runner_->restarts() : 0;
+}
+
+HookResult Plugin::call(std::string_view hook, const Json::Value& request,
+                        std::chrono::milliseconds timeout) {
+  return call_json(hook, psa_host_context::compact(request), timeout);
+}
+
+namespace {
+
+HookResult error_result(const std::string& message) {
+  HookResult r;
+  r.code = PSA_ERROR;
+  r.body["error"]["message"] = message;
+  return r;
+}
+
+// In-process calls past their deadline that may still run, per plugin, before it gets no more:
+// each holds a pool thread, and the pool is shared by every plugin.
+constexpr int kMaxStuckCalls = 4;
+
+}  // namespace
+
+HookResult Plugin::call_json(std::string_view hook, const std::string& request_json,
+                             std::chrono::milliseconds timeout) {
   const auto started = std::chrono::steady_clock::now();
+  if (timeout.count() <= 0) timeout = std::chrono::milliseconds(manifest_.timeout_ms);
+  const auto deadline = started + timeout;
   const std::string hook_name(hook);
+  const auto timed_out = [&] {
+    return error_result(hook_name + " timed out after " + std::to_string(timeout.count()) +
+                        " ms (the plugin's timeout_ms)");
+  };
+  HookResult result;
+  if (runner_) {
+    result = runner_->call(hook_name, request_json, deadline);
+  } else if (!env_.pool) {
+    result = call_here(hook_name, request_json);
+  } else if (const int n = stuck(); n >= kMaxStuckCalls) {
+    result = error_result(std::to_string(n) + " earlier calls to " + manifest_.id +
+                          " never returned; it gets no more until they do");
+  } else {
+    // The job holds the plugin (and so its library) and its own copy of the call until it
+    // returns, even when its caller has stopped waiting.
+    struct Call {
+      std::shared_ptr<Plugin> plugin;
+      std::string hook;
+      std::string request;
+      HookResult answer;
+    };
+    auto job = std::make_shared<Call>(Call{shared_from_this(), hook_name, request_json, {}});
+    const auto outcome = env_.pool->run(
+        [job] { job->answer = job->plugin->call_here(job->hook, job->request); }, deadline,
+        [job] { job->plugin->stuck_.fetch_sub(1, std::memory_order_relaxed); });
+    if (outcome == HookPool::Outcome::done) {
+      result = std::move(job->answer);
+    } else {
+      if (outcome == HookPool::Outcome::late) stuck_.fetch_add(1, std::memory_order_relaxed);
+      result = timed_out();
+    }
+  }
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  if (!result.ok()) errors_.fetch_add(1, std::memory_order_relaxed);
+  if (env_.metrics) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    env_.metrics->observe_plugin_call(manifest_.id, hook_name, result.ok(), secs);
+  }
+  return result;
+}
+
+HookResult Plugin::call_here(const std::string& hook_name, const std::string& request_json) {
   char* raw = nullptr;
   size_t raw_len = 0;
   HookResult result;
@@ -203,13 +292,6 @@ HookResult Plugin::call_json(std::string_view hook, const std::string& request_j
   } else if (result.code == PSA_OK) {
     result.code = PSA_ERROR;
     result.body["error"]["message"] = "plugin answered " + hook_name + " with no response";
-  }
-  calls_.fetch_add(1, std::memory_order_relaxed);
-  if (!result.ok()) errors_.fetch_add(1, std::memory_order_relaxed);
-  if (env_.metrics) {
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    env_.metrics->observe_plugin_call(manifest_.id, hook_name, result.ok(), secs);
   }
   return result;
 }

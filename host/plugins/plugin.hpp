@@ -1,5 +1,6 @@
-// One loaded, initialised plugin: its manifest, its library and its state, and the host API
-// table it was given. Calls go through call(); the state is destroyed before the library goes.
+// One loaded, initialised plugin: its manifest, and either its library and state (in-process,
+// called on the hook pool) or its runner (a child process); the host API table it was given.
+// Calls go through call(), which answers by the hook's deadline whatever the plugin does.
 #pragma once
 
 #include "plugins/host_calls.hpp"
@@ -9,6 +10,7 @@
 #include <json/value.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,11 +27,18 @@ class Store;
 
 namespace psahost::plugins {
 
+class HookPool;
+class ProcessRunner;
+struct RunnerSettings;
+
 struct PluginEnv {
   const HostCalls& calls;
   store::Store* store;  // for the plugin's key/value store; null disables it
   Logger& log;
   Metrics* metrics;
+  // Where in-process hooks run (the registry provides one). Without a pool a hook runs on the
+  // caller's thread, with no deadline: only for tests of the ABI itself.
+  HookPool* pool = nullptr;
 };
 
 struct HookResult {
@@ -39,12 +48,16 @@ struct HookResult {
   std::string error_message() const;
 };
 
-class Plugin {
+class Plugin : public std::enable_shared_from_this<Plugin> {
  public:
-  // Runs the library's init() with config; throws LoadError("init", ...) carrying the
-  // plugin's own last error when it refuses to start.
+  // In-process: runs the library's init() with config; throws LoadError("init", ...) carrying
+  // the plugin's own last error when it refuses to start.
   Plugin(Manifest manifest, std::shared_ptr<PluginLibrary> library, const Json::Value& config,
          PluginEnv env);
+  // Process-isolated: starts a runner on library (a verified copy) and runs init there; throws
+  // LoadError as the in-process constructor does.
+  Plugin(Manifest manifest, const std::filesystem::path& library, const Json::Value& config,
+         PluginEnv env, const RunnerSettings& runner);
   ~Plugin();
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;
@@ -52,10 +65,22 @@ class Plugin {
   const Manifest& manifest() const { return manifest_; }
   const std::string& id() const { return manifest_.id; }
 
-  // Calls a hook. Malformed JSON from the plugin is turned into an error result; nothing the
-  // plugin returns can throw here.
-  HookResult call(std::string_view hook, const Json::Value& request);
-  HookResult call_json(std::string_view hook, const std::string& request_json);
+  // Calls a hook and answers by its deadline (timeout 0: the manifest's timeout_ms). A late,
+  // crashed or malformed answer becomes an error result; nothing the plugin does can throw here.
+  HookResult call(std::string_view hook, const Json::Value& request,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  HookResult call_json(std::string_view hook, const std::string& request_json,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
+  // "in_process" or "process": how it actually runs (configuration may force process).
+  const char* isolation() const { return runner_ ? "process" : "in_process"; }
+  // Why the plugin is given up on (a runner out of restarts), or "".
+  std::string failure() const;
+  // Re-enabled: a failed runner gets a fresh restart budget.
+  void reset();
+  int restarts() const;
+  // In-process calls past their deadline that have not returned yet.
+  int stuck() const { return stuck_.load(std::memory_order_relaxed); }
 
   uint64_t call_count() const { return calls_.load(std::memory_order_relaxed); }
   uint64_t error_count() const { return errors_.load(std::memory_order_relaxed); }
@@ -68,6 +93,10 @@ class Plugin {
   std::unique_ptr<psa_host_context> context_;
   std::unique_ptr<psa_host_api> host_api_;
   psa_plugin_state* state_ = nullptr;
+  std::unique_ptr<ProcessRunner> runner_;  // process isolation; stopped before the table goes
+  HookResult call_here(const std::string& hook, const std::string& request_json);
+  void install_host_api();
+  std::atomic<int> stuck_{0};
   std::atomic<uint64_t> calls_{0};
   std::atomic<uint64_t> errors_{0};
 };

@@ -31,7 +31,26 @@ Json::Value merge(const Json::Value& defaults, const Json::Value& settings) {
 }  // namespace
 
 PluginRegistry::PluginRegistry(RegistryOptions options, PluginEnv env)
-    : options_(std::move(options)), env_(env) {}
+    : options_(std::move(options)), env_(env) {
+  if (!env_.pool) {
+    pool_ = std::make_unique<HookPool>();
+    env_.pool = pool_.get();
+  }
+  if (options_.runner.executable.empty()) {
+    std::error_code ec;
+    options_.runner.executable = fs::read_symlink("/proc/self/exe", ec);
+  }
+}
+
+bool PluginRegistry::runs_in_process_runner(const Manifest& manifest) const {
+  if (manifest.isolation == "process") return true;
+  return std::any_of(options_.isolate.begin(), options_.isolate.end(),
+                     [&](const std::string& id) { return id == "all" || id == manifest.id; });
+}
+
+std::size_t PluginRegistry::stop_calls(std::chrono::milliseconds grace) {
+  return pool_ ? pool_->stop(grace) : 0;
+}
 
 PluginRegistry::~PluginRegistry() {
   // Plugins are destroyed before their libraries (Plugin holds its library) and before the
@@ -60,15 +79,21 @@ Json::Value PluginRegistry::config_for(const Manifest& manifest) const {
 }
 
 std::shared_ptr<Plugin> PluginRegistry::instantiate(const Manifest& manifest) const {
-  if (manifest.isolation != "in_process") {
-    throw LoadError("isolation", "isolation '" + manifest.isolation +
-                                     "' is not supported by this psahost yet; use in_process");
+  if (manifest.isolation == "remote") {
+    throw LoadError("isolation",
+                    "isolation 'remote' is not supported by this psahost yet; use in_process or "
+                    "process");
   }
   const Json::Value config = config_for(manifest);
   if (auto errors = check_config(manifest.config_schema, config); !errors.empty()) {
     std::string msg = "configuration does not match the manifest's config schema:";
     for (const auto& e : errors) msg += " " + e.field + ": " + e.message + ";";
     throw LoadError("config", msg);
+  }
+  if (runs_in_process_runner(manifest)) {
+    // The host verifies and copies the library but never loads it; the runner does.
+    const fs::path copy = verified_copy(manifest, options_.cache_dir, options_.host_abi);
+    return std::make_shared<Plugin>(manifest, copy, config, env_, options_.runner);
   }
   auto library = PluginLibrary::load(manifest, options_.cache_dir, options_.host_abi);
   return std::make_shared<Plugin>(manifest, std::move(library), config, env_);
@@ -182,9 +207,17 @@ std::vector<PluginInfo> PluginRegistry::list() const {
     info.last_error = e.last_error;
     info.manifest_path = e.manifest.manifest_path;
     info.hooks = e.manifest.hooks.hook_names();
+    info.isolation = runs_in_process_runner(e.manifest) ? "process" : e.manifest.isolation;
     if (e.plugin) {
       info.calls = e.plugin->call_count();
       info.errors = e.plugin->error_count();
+      info.isolation = e.plugin->isolation();
+      info.restarts = e.plugin->restarts();
+      if (const auto failure = e.plugin->failure(); !failure.empty() && e.state == "loaded") {
+        info.state = "failed";
+        info.last_error = failure;
+        info.runner_failed = true;
+      }
     }
     out.push_back(std::move(info));
   }
@@ -263,6 +296,7 @@ bool PluginRegistry::set_enabled(std::string_view id, bool enabled) {
   for (auto& e : entries_) {
     if (e.manifest.id != id || !e.plugin) continue;
     e.state = enabled ? "loaded" : "disabled";
+    if (enabled) e.plugin->reset();  // a failed runner gets a fresh restart budget
     return true;
   }
   return false;
@@ -272,6 +306,23 @@ void PluginRegistry::record_error(std::string_view id, const std::string& messag
   std::unique_lock lock(mutex_);
   for (auto& e : entries_) {
     if (e.manifest.id == id) e.last_error = message;
+  }
+}
+
+void render_metrics(const PluginRegistry& registry, std::string& out) {
+  const auto list = registry.list();  // ids are [a-z0-9-]: nothing to escape in a label
+  out += "# HELP psahost_plugin_state Plugins by state (loaded, disabled, failed) and isolation.\n";
+  out += "# TYPE psahost_plugin_state gauge\n";
+  for (const auto& p : list) {
+    out += "psahost_plugin_state{plugin=\"" + p.id + "\",state=\"" + p.state + "\",isolation=\"" +
+           p.isolation + "\"} 1\n";
+  }
+  out += "# HELP psahost_plugin_runner_restarts_total Restarts of process-isolated plugins.\n";
+  out += "# TYPE psahost_plugin_runner_restarts_total counter\n";
+  for (const auto& p : list) {
+    if (p.isolation != "process") continue;
+    out += "psahost_plugin_runner_restarts_total{plugin=\"" + p.id + "\"} " +
+           std::to_string(p.restarts) + "\n";
   }
 }
 

@@ -2,7 +2,9 @@
 // last error. Lookups hand out shared_ptrs so a plugin outlives any call in progress.
 #pragma once
 
+#include "plugins/hook_pool.hpp"
 #include "plugins/plugin.hpp"
+#include "plugins/process_runner.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -17,6 +19,11 @@ struct RegistryOptions {
   std::filesystem::path cache_dir;  // host-owned folder for verified library copies
   bool strict = false;              // any plugin failure is fatal (throws from load_directory)
   AbiVersion host_abi;
+  // Plugins run in a child process whatever their manifest says (--isolate-plugins): ids, or
+  // "all".
+  std::vector<std::string> isolate = {};
+  // The runner of process-isolated plugins: psahost itself (default: this executable).
+  RunnerSettings runner = {};
 };
 
 struct PluginInfo {
@@ -26,6 +33,9 @@ struct PluginInfo {
   std::string kind;
   std::string state;  // loaded | failed | disabled
   std::string last_error;
+  std::string isolation;       // in_process | process (as it runs, after configuration)
+  int restarts = 0;            // of its runner, since the host started
+  bool runner_failed = false;  // failed because its runner ran out of restarts (enable retries)
   std::filesystem::path manifest_path;
   std::vector<std::string> hooks;
   uint64_t calls = 0;
@@ -78,6 +88,10 @@ class PluginRegistry {
   // Records a runtime error against a plugin (shown in list()).
   void record_error(std::string_view id, const std::string& message);
 
+  // Shutdown: takes no more hook calls and waits up to grace for in-process calls still
+  // running. Returns how many are still running (stuck in a plugin) after it.
+  std::size_t stop_calls(std::chrono::milliseconds grace);
+
  private:
   struct Entry {
     Manifest manifest;  // may be partial for a failed manifest
@@ -90,10 +104,18 @@ class PluginRegistry {
   // Records a plugin that could not be loaded; manifest is what could be read of it.
   void record_failure(Manifest manifest, const std::string& message);
 
+  // Whether a manifest runs in a runner, by its own choice or the partner's configuration.
+  bool runs_in_process_runner(const Manifest& manifest) const;
+
   RegistryOptions options_;
+  std::unique_ptr<HookPool> pool_;  // before env_ and the entries, which use it
   PluginEnv env_;
   mutable std::shared_mutex mutex_;
   std::vector<Entry> entries_;
 };
+
+// Appends each plugin's state, isolation and runner restarts in Prometheus text format (for
+// /metrics): psahost_plugin_state{plugin,state,isolation} 1, psahost_plugin_runner_restarts_total.
+void render_metrics(const PluginRegistry& registry, std::string& out);
 
 }  // namespace psahost::plugins

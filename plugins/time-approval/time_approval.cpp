@@ -51,20 +51,8 @@ struct Rate {
   std::string sku;
 };
 
-Json::Value allow() {
-  Json::Value v;
-  v["allowed"] = true;
-  return v;
-}
-
-Json::Value deny(const std::string& type, const std::string& reason, const Json::Value& prompt) {
-  Json::Value v;
-  v["allowed"] = false;
-  v["type"] = type;
-  v["reason"] = reason;
-  if (!prompt.isNull()) v["prompt"] = prompt;
-  return v;
-}
+using psa::admission::allow;
+using psa::admission::deny;
 
 std::string text(const Json::Value& v) {
   return v.isString() ? v.asString() : std::string();

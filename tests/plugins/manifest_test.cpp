@@ -137,12 +137,26 @@ TEST_CASE("isolation - failure_policy - timeout_ms and config default when omitt
   CHECK(result.manifest->isolation == "in_process");
   CHECK(result.manifest->failure_policy == "fail_closed");
   CHECK(result.manifest->timeout_ms == 1000);
+  CHECK(result.manifest->limits.memory_mb == 1024);
+  CHECK(result.manifest->limits.cpu_seconds == 3600);
   CHECK_FALSE(result.manifest->signature);
   CHECK(result.manifest->description.empty());
   CHECK(result.manifest->permissions.empty());
   CHECK(result.manifest->network.empty());
   CHECK((result.manifest->config_schema.isObject() && result.manifest->config_schema.empty()));
   CHECK((result.manifest->config_defaults.isObject() && result.manifest->config_defaults.empty()));
+}
+
+TEST_CASE("a process-isolated plugin's limits are read from the manifest", "[manifest]") {
+  Json::Value document = minimal_plugin();
+  document["isolation"] = "process";
+  document["limits"] = json(R"({"memory_mb": 256, "cpu_seconds": 60})");
+  const auto result = check(document);
+  INFO(describe("test.json", result.errors));
+  REQUIRE(result.manifest);
+  CHECK(result.manifest->isolation == "process");
+  CHECK(result.manifest->limits.memory_mb == 256);
+  CHECK(result.manifest->limits.cpu_seconds == 60);
 }
 
 TEST_CASE("every valid fixture parses", "[manifest]") {
@@ -369,6 +383,13 @@ TEST_CASE("a wrong field is reported by its path - saying what was expected", "[
        "from 1 to 60000"},
       {"timeout as a boolean", [](auto& d) { d["timeout_ms"] = true; }, "timeout_ms",
        "from 1 to 60000"},
+      {"limits not an object", [](auto& d) { d["limits"] = 512; }, "limits", "expected an object"},
+      {"memory limit too small", [](auto& d) { d["limits"] = json(R"({"memory_mb": 16})"); },
+       "limits.memory_mb", "expected an integer from 128 to 65536; got 16"},
+      {"cpu limit as a string", [](auto& d) { d["limits"] = json(R"({"cpu_seconds": "60"})"); },
+       "limits.cpu_seconds", "from 1 to 86400"},
+      {"unknown limit", [](auto& d) { d["limits"] = json(R"({"threads": 4})"); }, "limits.threads",
+       "unknown member"},
       {"misspelt member", [](auto& d) { d["timeout"] = 250; }, "timeout",
        "unknown member (did you mean \"timeout_ms\"?)"},
       {"unknown member far from any known one", [](auto& d) { d["colour"] = "blue"; }, "colour",

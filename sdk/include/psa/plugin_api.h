@@ -49,35 +49,40 @@ typedef struct psa_host_context psa_host_context;
 typedef struct psa_plugin_state psa_plugin_state;
 
 /* What the host offers a plugin. The host owns this table and keeps it valid until the
- * plugin's destroy() has returned. Every function may be called from any thread. */
+ * plugin's destroy() has returned. Every function may be called from any thread.
+ * Every member of ABI 1.0 is required: the host always sets it. Members appended in a later
+ * minor are optional: read one only if it lies below size, and it may still be NULL. */
 typedef struct psa_host_api {
-  /* sizeof(psa_host_api) as the host compiled it. A plugin must check that a member lies
-   * below this size before it reads it (members appended in a later minor). */
+  /* Required. sizeof(psa_host_api) as the host compiled it. A plugin must check that a member
+   * lies below this size before it reads it (members appended in a later minor). */
   uint32_t size;
-  /* The host's handle for this plugin; pass it back as the first argument of each call. */
+  /* Required. The host's handle for this plugin; pass it back as the first argument of each
+   * call. */
   psa_host_context* ctx;
 
-  /* Writes one log line, attributed to the plugin. message: borrowed, NUL-terminated,
+  /* Required. Writes one log line, attributed to the plugin. message: borrowed, NUL-terminated,
    * UTF-8; the host copies it. Never fails. */
   void (*log)(psa_host_context* ctx, int32_t level, const char* message);
 
-  /* Calls a host service by name ("clients.get", "events.emit", ...), with a JSON request.
-   * method, request_json: borrowed, NUL-terminated.
-   * On return *response_json points to a NUL-terminated JSON document allocated by the host
-   * (on success the result, on failure {"error":{"message":...}}); the plugin releases it
-   * with free_string(). *response_json is NULL only if the host could not allocate.
-   * Returns PSA_OK, PSA_NOT_FOUND (no such method), PSA_DENIED (the manifest does not
-   * grant the permission the method needs), PSA_INVALID_ARGUMENT or PSA_ERROR. */
+  /* Required. Calls a host service by name ("clients.get", "events.emit", ...), with a JSON
+   * request. method, request_json: borrowed, NUL-terminated. On return *response_json points to a
+   * NUL-terminated JSON document allocated by the host (on success the result, on failure
+   * {"error":{"message":...}}); the plugin releases it with free_string(). *response_json is NULL
+   * only if the host could not allocate. Returns PSA_OK, PSA_NOT_FOUND (no such method), PSA_DENIED
+   * (the manifest does not grant the permission the method needs), PSA_INVALID_ARGUMENT or
+   * PSA_ERROR. */
   int32_t (*call)(psa_host_context* ctx, const char* method, const char* request_json,
                   char** response_json);
 
-  /* Releases a string the host allocated for the plugin (call, kv_get). NULL is a no-op. */
+  /* Required. Releases a string the host allocated for the plugin (call, kv_get). NULL is a no-op.
+   */
   void (*free_string)(psa_host_context* ctx, char* s);
 
-  /* The plugin-scoped key/value store, durable in the host's database. Keys are at most
-   * 256 bytes, values at most 1 MiB; both are borrowed byte strings with explicit length.
-   * kv_get: on PSA_OK *value (host-allocated, release with free_string, NUL-terminated for
-   * convenience) and *value_len are set; PSA_NOT_FOUND when the key is absent. */
+  /* Required (kv_get, kv_put, kv_delete). The plugin-scoped key/value store, durable in the host's
+   * database. Keys are at most 256 bytes, values at most 1 MiB; both are borrowed byte strings with
+   * explicit length. kv_get: on PSA_OK *value (host-allocated, release with free_string,
+   * NUL-terminated for convenience) and *value_len are set; PSA_NOT_FOUND when the key is absent.
+   */
   int32_t (*kv_get)(psa_host_context* ctx, const char* key, size_t key_len, char** value,
                     size_t* value_len);
   /* Stores value under key, replacing any previous value. Returns PSA_OK once committed. */
@@ -88,23 +93,25 @@ typedef struct psa_host_api {
 } psa_host_api;
 
 /* What a plugin offers the host: returned by psa_plugin_entry(). The table is static in
- * the library and lives as long as the library is loaded. */
+ * the library and lives as long as the library is loaded. Every member of ABI 1.0 is
+ * required (the host refuses a table with a NULL one); members appended in a later minor are
+ * optional and may be NULL. */
 typedef struct psa_plugin_api {
-  /* sizeof(psa_plugin_api) as the plugin compiled it. The host reads no member at or
-   * beyond this size. */
+  /* Required. sizeof(psa_plugin_api) as the plugin compiled it. The host reads no member at
+   * or beyond this size. */
   uint32_t size;
-  /* PSA_PLUGIN_API_VERSION_MAJOR/MINOR/PATCH the plugin was built against. */
+  /* Required. PSA_PLUGIN_API_VERSION_MAJOR/MINOR/PATCH the plugin was built against. */
   uint32_t abi_major;
   uint32_t abi_minor;
   uint32_t abi_patch;
 
-  /* A JSON document describing the library: {"id":..., "version":..., "hooks":[...]},
+  /* Required. A JSON document describing the library: {"id":..., "version":..., "hooks":[...]},
    * where hooks lists every hook name the library handles ("admission.review",
    * "event.handle", "command.<name>", "numbering.allocate", "webhook.map", "sync.push").
    * Returned string is static, owned by the library, never freed. Never fails. */
   const char* (*describe)(void);
 
-  /* Creates the plugin's state. host: borrowed, valid until destroy() returns.
+  /* Required. Creates the plugin's state. host: borrowed, valid until destroy() returns.
    * config_json: borrowed, NUL-terminated, the plugin's configuration (manifest defaults
    * merged with the partner's settings).
    * Sets *rc to PSA_OK on success. On failure sets *rc to another code and MAY still
@@ -112,15 +119,17 @@ typedef struct psa_plugin_api {
    * it may also return NULL. */
   psa_plugin_state* (*init)(const psa_host_api* host, const char* config_json, int32_t* rc);
 
-  /* Destroys what init() returned (NULL is a no-op). After it returns the plugin holds no
+  /* Required. Destroys what init() returned (NULL is a no-op). After it returns the plugin holds no
    * thread, callback or allocation that refers to the host. */
   void (*destroy)(psa_plugin_state* state);
 
-  /* The last error message for this state, or "" if none. Owned by the state; valid until
-   * the next call on it. Never returns NULL. */
+  /* Required. Why init() failed, or "" if it did not. The host calls it only after init()
+   * set *rc to an error, before destroy(); nothing else may change the message, so it stays
+   * valid until destroy() even while other threads are in handle(). Owned by the state.
+   * Never returns NULL. */
   const char* (*get_last_error)(psa_plugin_state* state);
 
-  /* Handles one hook. hook: borrowed, NUL-terminated. request_json: borrowed, length
+  /* Required. Handles one hook. hook: borrowed, NUL-terminated. request_json: borrowed, length
    * request_len (NUL-terminated as well). May be called concurrently from several threads.
    * On return *response_json and *response_len hold a JSON document allocated by the plugin,
    * released by the host with free_response(); on failure it is
@@ -130,7 +139,7 @@ typedef struct psa_plugin_api {
   int32_t (*handle)(psa_plugin_state* state, const char* hook, const char* request_json,
                     size_t request_len, char** response_json, size_t* response_len);
 
-  /* Releases a response from handle(). NULL is a no-op. */
+  /* Required. Releases a response from handle(). NULL is a no-op. */
   void (*free_response)(psa_plugin_state* state, char* response_json);
 } psa_plugin_api;
 

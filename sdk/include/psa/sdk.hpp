@@ -1,10 +1,12 @@
 // The header-only C++ layer over plugin_api.h: derive from psa::Plugin, export it with
-// PSA_PLUGIN(Type, "id", "version"), and exchange jsoncpp values instead of C strings.
+// PSA_PLUGIN(Type, R"({"id":"my-plugin","version":"1.0.0","hooks":["admission.review"]})"),
+// and exchange jsoncpp values instead of C strings.
 #pragma once
 
 #include <json/json.h>
 #include <psa/plugin_api.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -174,10 +176,41 @@ inline Json::Value error(const std::string& message) {
 
 }  // namespace json
 
+// Answers of the admission.review hook.
+namespace admission {
+
+inline Json::Value allow() {
+  Json::Value v;
+  v["allowed"] = true;
+  return v;
+}
+
+// type: a stable slug ("billing-info-required"); reason: for people; prompt: the next action
+// offered ({"action":"add_billing_info","client_id":...}) or null.
+inline Json::Value deny(const std::string& type, const std::string& reason,
+                        const Json::Value& prompt = Json::nullValue) {
+  Json::Value v;
+  v["allowed"] = false;
+  v["type"] = type;
+  v["reason"] = reason;
+  if (!prompt.isNull()) v["prompt"] = prompt;
+  return v;
+}
+
+}  // namespace admission
+
 // The host, as a plugin sees it. Valid from init() until the plugin is destroyed.
 class Host {
  public:
-  explicit Host(const psa_host_api* api) : api_(api) {}
+  // Throws HostError when the table is NULL or smaller than ABI 1.0's, which every host
+  // compatible with this SDK provides.
+  explicit Host(const psa_host_api* api) : api_(api) {
+    constexpr std::size_t kV1Size = offsetof(psa_host_api, kv_delete) + sizeof(api->kv_delete);
+    if (api_ == nullptr || api_->size < kV1Size) {
+      throw HostError(PSA_INVALID_ARGUMENT,
+                      "the host's API table is missing or older than this SDK's ABI 1.0");
+    }
+  }
 
   void log(int32_t level, const std::string& message) const {
     api_->log(api_->ctx, level, message.c_str());
@@ -244,7 +277,7 @@ namespace detail {
 struct State {
   std::unique_ptr<Host> host;
   std::unique_ptr<Plugin> plugin;
-  std::string last_error;
+  std::string last_error;  // written by init() only, so handle() may run while it is read
 };
 
 inline char* copy_out(const std::string& s, size_t* len) {

@@ -1,0 +1,88 @@
+// The hook pool: a call is answered by its deadline whatever the job does, a late job's end is
+// reported, and stopping does not wait on a job stuck past the grace.
+#include "plugins/hook_pool.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+using psahost::plugins::HookPool;
+
+namespace {
+
+// A job that runs until released.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool open = false;
+  void wait() {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return open; });
+  }
+  void release() {
+    std::lock_guard lock(mutex);
+    open = true;
+    changed.notify_all();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a hook job that returns in time is done on a pool thread", "[hook-pool]") {
+  HookPool pool(2);
+  std::thread::id ran_on;
+  const auto outcome = pool.run([&] { ran_on = std::this_thread::get_id(); },
+                                HookPool::Clock::now() + std::chrono::seconds(30));
+  CHECK(outcome == HookPool::Outcome::done);
+  CHECK(ran_on != std::this_thread::get_id());
+}
+
+TEST_CASE("a hook job past its deadline is left running and reports its late end", "[hook-pool]") {
+  HookPool pool(2);
+  auto gate = std::make_shared<Gate>();
+  std::atomic<bool> late_end{false};
+  const auto outcome =
+      pool.run([gate] { gate->wait(); }, HookPool::Clock::now() + std::chrono::milliseconds(20),
+               [&] { late_end = true; });
+  CHECK(outcome == HookPool::Outcome::late);
+  // The pool still answers other calls meanwhile, on another thread.
+  CHECK(pool.run([] {}, HookPool::Clock::now() + std::chrono::seconds(30)) ==
+        HookPool::Outcome::done);
+  gate->release();
+  CHECK(pool.stop(std::chrono::seconds(30)) == 0);
+  CHECK(late_end);
+}
+
+TEST_CASE("a queued hook job whose deadline passes never runs", "[hook-pool]") {
+  HookPool pool(1);
+  auto gate = std::make_shared<Gate>();
+  auto started = std::make_shared<std::atomic<bool>>(false);
+  REQUIRE(pool.post([gate, started] {
+    *started = true;
+    gate->wait();
+  }));
+  while (!*started) std::this_thread::yield();
+  std::atomic<bool> ran{false};
+  // The only thread is busy: this one waits in the queue past its deadline.
+  CHECK(pool.run([&ran] { ran = true; }, HookPool::Clock::now() + std::chrono::milliseconds(20)) ==
+        HookPool::Outcome::not_run);
+  gate->release();
+  CHECK(pool.stop(std::chrono::seconds(30)) == 0);
+  CHECK_FALSE(ran);
+}
+
+TEST_CASE("stopping the pool does not wait on a stuck hook past the grace", "[hook-pool]") {
+  auto gate = std::make_shared<Gate>();
+  {
+    HookPool pool(2);
+    pool.run([gate] { gate->wait(); }, HookPool::Clock::now() + std::chrono::milliseconds(10));
+    CHECK(pool.stop(std::chrono::milliseconds(10)) == 1);
+    CHECK(pool.run([] {}, HookPool::Clock::now() + std::chrono::seconds(1)) ==
+          HookPool::Outcome::not_run);
+    CHECK_FALSE(pool.post([] {}));
+  }
+  gate->release();  // the detached thread ends by itself
+}
