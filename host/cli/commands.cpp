@@ -4,6 +4,7 @@
 
 #include "app/app.hpp"
 #include "auth/tokens.hpp"
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "delivery/outbox.hpp"
 #include "plugins/registry.hpp"
@@ -36,6 +37,7 @@ constexpr const char* kOverview =
     "  serve              run the HTTPS API with the bundled plugins (default data dir ./var)\n"
     "  plugins list       list plugins and whether they load\n"
     "  plugins verify     check manifests and libraries without serving\n"
+    "  plugins enable|disable ID   the operator's host-wide switch (applies at the next start)\n"
     "  tokens create      create an API token (prints it alone on stdout)\n"
     "  tokens list        list API tokens (never their secrets)\n"
     "  tokens revoke ID   revoke an API token\n"
@@ -144,9 +146,29 @@ int cmd_serve(const std::vector<std::string>& args) {
   return app::serve(o, log);
 }
 
+// The operator's host-wide switch: a plugin switched off here acts for no tenant, and no tenant
+// can switch it back on. A running host reads it at its next start.
+int set_host_wide(store::Store& store, const std::string& id, bool enable) {
+  store.write([&](store::Tx& tx) {
+    tx.exec(
+        "INSERT INTO plugin_settings (plugin_id, enabled, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (plugin_id) DO UPDATE SET enabled = excluded.enabled, "
+        "updated_at = excluded.updated_at",
+        {id, int64_t{enable ? 1 : 0}, now_rfc3339()});
+    tx.exec(
+        "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
+        "created_at) VALUES ('', 'cli', ?, 'plugin', ?, NULL, ?, ?)",
+        {std::string(enable ? "plugin.enable" : "plugin.disable"), id,
+         std::string(enable ? "enabled" : "disabled"), now_rfc3339()});
+  });
+  std::cout << id << (enable ? " enabled" : " disabled")
+            << " for the whole host (a running psahost applies it at its next start)\n";
+  return 0;
+}
+
 int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description options = common_options();
-  options.add_options()("action", po::value<std::string>(), "list | verify")(
+  options.add_options()("action", po::value<std::string>(), "list | verify | enable | disable")(
       "manifest", po::value<std::vector<std::string>>(), "manifest files to verify")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of manifests (default: the bundled plugins)")("json", po::bool_switch(),
@@ -157,16 +179,23 @@ int cmd_plugins(const std::vector<std::string>& args) {
   if (vm.count("help") || !vm.count("action")) {
     print_help(
         "Usage: psahost plugins list [options]\n       psahost plugins verify "
-        "[MANIFEST...] [options]",
+        "[MANIFEST...] [options]\n       psahost plugins enable|disable ID [options]",
         options);
     return vm.count("help") ? 0 : 2;
   }
   const std::string action = vm["action"].as<std::string>();
-  if (action != "list" && action != "verify") {
-    throw UsageError("unknown action '" + action + "': expected list or verify");
+  if (action != "list" && action != "verify" && action != "enable" && action != "disable") {
+    throw UsageError("unknown action '" + action + "': expected list, verify, enable or disable");
   }
   Logger log(LogLevel::error);
   auto store = open_store(vm, log);
+  if (action == "enable" || action == "disable") {
+    const auto ids = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()
+                                          : std::vector<std::string>{};
+    if (ids.size() != 1)
+      throw UsageError(action + " needs one plugin ID (see psahost plugins list)");
+    return set_host_wide(*store, ids.front(), action == "enable");
+  }
   plugins::HostCalls calls;
   const app::DataDir dir{vm["data-dir"].as<std::string>()};
   plugins::PluginRegistry registry({dir.plugin_cache(), false, {}},

@@ -475,7 +475,9 @@ void Outbox::push(const Pending& d) {
   a.started_at = now_rfc3339();
   const auto started = std::chrono::steady_clock::now();
   const auto connection = connections_.get(d.tenant_id, d.connection_id);
-  const auto plugin = connection ? plugins_.find(connection->connector) : nullptr;
+  const auto plugin = connection && plugins_.acts_for(d.tenant_id, connection->connector)
+                          ? plugins_.find(connection->connector)
+                          : nullptr;
   std::optional<events::Event> event;
   store_.read([&](store::Tx& tx) { event = events::read_one(tx, d.event_seq); });
   if (!connection || !plugin || !event) {

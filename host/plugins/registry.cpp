@@ -31,7 +31,7 @@ Json::Value merge(const Json::Value& defaults, const Json::Value& settings) {
 }  // namespace
 
 PluginRegistry::PluginRegistry(RegistryOptions options, PluginEnv env)
-    : options_(std::move(options)), env_(env) {}
+    : options_(std::move(options)), env_(env), tenant_switches_(env.store) {}
 
 PluginRegistry::~PluginRegistry() {
   // Plugins are destroyed before their libraries (Plugin holds its library) and before the

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "plugins/plugin.hpp"
+#include "plugins/tenant_switches.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -68,6 +69,14 @@ class PluginRegistry {
   // Records a runtime error against a plugin (shown in list()).
   void record_error(std::string_view id, const std::string& message);
 
+  // Each tenant's own switches: a plugin acts for a tenant when it is enabled host-wide (above)
+  // and that tenant did not switch it off.
+  TenantSwitches& tenant_switches() { return tenant_switches_; }
+  const TenantSwitches& tenant_switches() const { return tenant_switches_; }
+  bool acts_for(std::string_view tenant_id, std::string_view id) const {
+    return tenant_switches_.enabled_for(tenant_id, id);
+  }
+
  private:
   struct Entry {
     Manifest manifest;  // may be partial for a failed manifest
@@ -84,6 +93,7 @@ class PluginRegistry {
   PluginEnv env_;
   mutable std::shared_mutex mutex_;
   std::vector<Entry> entries_;
+  TenantSwitches tenant_switches_;
 };
 
 }  // namespace psahost::plugins
