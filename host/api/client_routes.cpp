@@ -46,14 +46,18 @@ ClientFields read_client_fields(Fields& f, const Json::Value& body, bool create)
   c.self_managed_profile = f.boolean("self_managed_profile", false);
   if (body.isMember("external_ids")) {
     const auto& ids = body["external_ids"];
-    bool ok = ids.isObject();
+    // One id per connector a client is linked to: a handful, never thousands.
+    constexpr Json::ArrayIndex kMaxExternalIds = 50;
+    bool ok = ids.isObject() && ids.size() <= kMaxExternalIds;
     for (const auto& k : ok ? ids.getMemberNames() : std::vector<std::string>{}) {
       ok = ok && ids[k].isString() && ids[k].asString().size() <= 200 && k.size() <= 100;
     }
     if (ok)
       c.external_ids = ids;
     else
-      f.error("external_ids", "expected an object of connector id to string id");
+      f.error("external_ids",
+              "expected an object of at most 50 connector ids (up to 100 characters) to string "
+              "ids (up to 200 characters)");
   }
   return c;
 }
@@ -116,22 +120,17 @@ void add_client_crud(http::Router& router, const ApiContext& ctx) {
     auto who = ctx.authorize(req, auth::Right::read, &refusal);
     if (!who) return refusal;
     const std::string after = req.query_param("after").value_or("");
-    int64_t limit = 100;
-    if (auto l = req.query_param("limit")) {
-      try {
-        limit = std::stoll(*l);
-      } catch (const std::exception&) {
-        limit = 0;
-      }
-      if (limit < 1 || limit > 1000) {
-        Json::Value errors(Json::arrayValue);
-        Json::Value e;
-        e["field"] = "limit";
-        e["message"] = "must be from 1 to 1000";
-        errors.append(e);
-        return validation_failed(errors);
-      }
+    // Digits only: "1e3" or "10abc" is refused, not read as 1 or 10.
+    const auto page = page_limit(req.query_param("limit"), 100, 1000);
+    if (!page) {
+      Json::Value errors(Json::arrayValue);
+      Json::Value e;
+      e["field"] = "limit";
+      e["message"] = "must be from 1 to 1000";
+      errors.append(e);
+      return validation_failed(errors);
     }
+    const int64_t limit = *page;
     Json::Value body;
     body["items"] = Json::Value(Json::arrayValue);
     ctx.store.read([&](store::Tx& tx) {

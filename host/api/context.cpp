@@ -1,6 +1,7 @@
 #include "api/context.hpp"
 
 #include "core/background_workers.hpp"
+#include "core/json_check.hpp"
 #include "core/log.hpp"
 
 #include <json/reader.h>
@@ -44,6 +45,9 @@ std::optional<auth::Principal> ApiContext::authorize(const http::Request& reques
   return principal;
 }
 
+// Deeper than any request body of the API needs, far below jsoncpp's stack limit.
+constexpr std::size_t kMaxBodyDepth = 64;
+
 std::optional<Json::Value> json_body(const http::Request& request, http::Response* refusal) {
   const auto type = request.header("content-type");
   if (type && type->find("json") == std::string_view::npos) {
@@ -62,6 +66,16 @@ std::optional<Json::Value> json_body(const http::Request& request, http::Respons
   Json::Value value;
   std::string errors;
   const std::string& body = request.body;
+  // Checked first, by the strict scanner: jsoncpp would take comments and trailing commas,
+  // store invalid UTF-8 and lone surrogates, and throw past its own stack limit.
+  if (!is_unicode_json(body, kMaxBodyDepth)) {
+    *refusal = http::problem(
+        400, "malformed-json", "Bad Request",
+        "the body is not valid JSON: RFC 8259 without comments or trailing commas, UTF-8 text "
+        "with no lone surrogates, at most " +
+            std::to_string(kMaxBodyDepth) + " levels deep");
+    return std::nullopt;
+  }
   if (!reader->parse(body.data(), body.data() + body.size(), &value, &errors)) {
     *refusal = http::problem(400, "malformed-json", "Bad Request",
                              "the body is not valid JSON: " + errors);

@@ -275,16 +275,10 @@ void add_read(http::Router& router, const ApiContext& ctx) {
       return validation_failed(
           field_error("status", "expected one of draft, active, ended, cancelled"));
     }
-    int64_t limit = 100;
-    if (auto l = req.query_param("limit")) {
-      try {
-        limit = std::stoll(*l);
-      } catch (const std::exception&) {
-        limit = 0;
-      }
-      if (limit < 1 || limit > 1000)
-        return validation_failed(field_error("limit", "must be from 1 to 1000"));
-    }
+    // Digits only: "1e3" or "10abc" is refused, not read as 1 or 10.
+    const auto page = page_limit(req.query_param("limit"), 100, 1000);
+    if (!page) return validation_failed(field_error("limit", "must be from 1 to 1000"));
+    const int64_t limit = *page;
     const std::string after = req.query_param("after").value_or("");
     std::string sql = "SELECT id FROM contracts WHERE tenant_id = ? AND id > ?";
     std::vector<store::Value> params = {who->tenant_id, after};
