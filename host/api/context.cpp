@@ -36,6 +36,20 @@ std::optional<auth::Principal> ApiContext::authorize(const http::Request& reques
     refusal->headers.emplace_back("WWW-Authenticate", "Bearer");
     return std::nullopt;
   }
+  // Internal requests (inbound webhooks applied through the routes) were admitted durably
+  // already; only callers with tokens are limited.
+  if (!request.internal && rate_limit) {
+    if (const auto wait = rate_limit->admit(principal->tenant_id)) {
+      *refusal = http::problem(429, "rate-limited", "Too Many Requests",
+                               "this tenant sent more requests than its limit allows; try again "
+                               "in " +
+                                   std::to_string(wait->count()) +
+                                   " s (the operator sets the limit with --rate-limit and "
+                                   "--rate-limit-burst)");
+      refusal->headers.emplace_back("Retry-After", std::to_string(wait->count()));
+      return std::nullopt;
+    }
+  }
   if (!auth::allows(principal->role, right)) {
     *refusal = http::problem(
         403, "forbidden", "Forbidden",

@@ -88,7 +88,18 @@ int cmd_serve(const std::vector<std::string>& args) {
       "inbox-max-attempts", po::value<unsigned>()->default_value(8),
       "attempts at mapping an inbound webhook before it is parked")(
       "inbox-backoff-ms", po::value<unsigned>()->default_value(1000),
-      "first wait before an inbound webhook is mapped again (doubles each time)");
+      "first wait before an inbound webhook is mapped again (doubles each time)")(
+      "metrics-token", po::value<std::string>(),
+      "bearer token /metrics requires (best set in the config file or PSAHOST_METRICS_TOKEN)")(
+      "metrics-access", po::value<std::string>()->default_value("closed"),
+      "closed (only with --metrics-token) or public (anyone who reaches the port)")(
+      "rate-limit", po::value<double>()->default_value(100),
+      "API requests a second each tenant may make (0 = unlimited); past it 429 + Retry-After")(
+      "rate-limit-burst", po::value<double>()->default_value(1000),
+      "requests a tenant may make at once above its rate")(
+      "max-connections", po::value<std::size_t>()->default_value(0),
+      "connections served at once; past it an idle one is closed, or the new one (0 = from "
+      "the open file limit)");
   options.add(serve);
   const auto vm = parse("serve", options, args);
   if (vm.count("help")) {
@@ -107,6 +118,25 @@ int cmd_serve(const std::vector<std::string>& args) {
       o.plugin_dirs.emplace_back(d);
   }
   o.strict = vm["strict"].as<bool>();
+  o.address_policy = outbound_policy(vm);
+  if (vm.count("metrics-token")) {
+    o.metrics_token = vm["metrics-token"].as<std::string>();
+    if (o.metrics_token.size() < 16) {
+      throw UsageError("--metrics-token: at least 16 characters (it guards /metrics)");
+    }
+  }
+  const std::string metrics_access = vm["metrics-access"].as<std::string>();
+  if (metrics_access != "closed" && metrics_access != "public") {
+    throw UsageError("--metrics-access: expected closed or public, got '" + metrics_access + "'");
+  }
+  o.metrics_public = metrics_access == "public";
+  o.max_connections = vm["max-connections"].as<std::size_t>();
+  o.rate_limit = vm["rate-limit"].as<double>();
+  o.rate_limit_burst = vm["rate-limit-burst"].as<double>();
+  if (!(o.rate_limit >= 0) || !(o.rate_limit_burst >= 1)) {
+    throw UsageError(
+        "--rate-limit: 0 or more requests a second, with --rate-limit-burst 1 or more");
+  }
   if (vm.count("secret-key-file")) o.secret_key_file = vm["secret-key-file"].as<std::string>();
   o.threads = vm["threads"].as<unsigned>();
   o.body_limit = vm["body-limit"].as<std::size_t>();

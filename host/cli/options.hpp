@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "core/secret_box.hpp"
+#include "net/address_policy.hpp"
 #include "store/store.hpp"
 
 #include <boost/program_options.hpp>
@@ -38,6 +39,9 @@ void print_help(const std::string& usage, const po::options_description& options
 
 // Opens (creating and migrating if needed) the store of --data-dir.
 std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log);
+// The operator's outbound address policy (--allow-outbound-network CIDR,...); throws UsageError
+// naming an entry that is not a range.
+std::shared_ptr<const net::AddressPolicy> outbound_policy(const po::variables_map& vm);
 // The key that seals secrets at rest (--secret-key-file, or DATA_DIR/secret.key).
 crypto::SecretBox open_secret_box(const po::variables_map& vm);
 
