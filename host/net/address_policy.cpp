@@ -188,7 +188,7 @@ AddressPolicy AddressPolicy::parse_allowed(std::string_view list) {
     std::string_view entry = list.substr(start, comma - start);
     while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
     while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
-    if (!entry.empty()) {
+    if (!entry.empty() && entry != "none") {
       const auto cidr = Cidr::parse(entry);
       if (!cidr) {
         throw std::invalid_argument(std::string(kAllowOutboundSetting) + ": '" +

@@ -36,8 +36,8 @@ class AddressPolicy {
  public:
   AddressPolicy() = default;  // refuses every special range, allows nothing extra
   explicit AddressPolicy(std::vector<Cidr> allowed) : allowed_(std::move(allowed)) {}
-  // "CIDR,CIDR,..." as --allow-outbound-network takes it; throws std::invalid_argument naming
-  // the entry that is not a CIDR.
+  // "CIDR,CIDR,..." as --allow-outbound-network takes it ("none" or "" for no range); throws
+  // std::invalid_argument naming the entry that is not a CIDR.
   static AddressPolicy parse_allowed(std::string_view list);
 
   // Why an outbound connection to address is refused, or nullopt when it is allowed.

@@ -22,7 +22,7 @@ std::string endpoint_body(const std::string& url) {
 
 TEST_CASE("webhook endpoints at internal addresses are refused at registration, however spelt",
           "[delivery][ssrf]") {
-  ApiSession api({"--allow-outbound-network="});
+  ApiSession api({"--allow-outbound-network", "none"});
   for (const std::string host :
        {"127.0.0.1", "localhost", "127.1", "0x7f000001", "2130706433", "[::1]",
         "[::ffff:127.0.0.1]", "10.1.2.3", "169.254.169.254", "[fd00::1]", "100.64.1.1"}) {
@@ -43,7 +43,7 @@ TEST_CASE("a connection's base URL at an internal address is refused naming the 
   const auto r = run_cli({"connections", "add", "--data-dir", (tmp.path() / "var").string(),
                           "--tenant", "default", "--connector", "standard-webhooks", "--name",
                           "platform", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                          "--base-url", "https://127.1:9/api", "--allow-outbound-network="});
+                          "--base-url", "https://127.1:9/api", "--allow-outbound-network", "none"});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("base-url") != std::string::npos);
   CHECK(r.err.find("--allow-outbound-network") != std::string::npos);
@@ -62,7 +62,7 @@ TEST_CASE("an endpoint whose address is refused when connecting gets nothing, an
   // Registered while the operator allowed loopback (as a name could resolve anywhere later).
   REQUIRE(api.post("/v1/webhook-endpoints", endpoint_body(receiver.url("/hook"))).status == 201);
   auto strict = base;
-  strict.push_back("--allow-outbound-network=");
+  strict.insert(strict.end(), {"--allow-outbound-network", "none"});
   api.restart(strict);
 
   api.create_client("Contoso", false);

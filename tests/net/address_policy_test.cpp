@@ -87,6 +87,7 @@ TEST_CASE("an operator's ranges allow exactly those ranges", "[net][ssrf]") {
   CHECK(policy.refusal_for_host("[::1]"));
   CHECK(policy.refusal_for_host("192.168.1.1"));
   CHECK(AddressPolicy::parse_allowed("").refusal_for_host("127.0.0.1"));
+  CHECK(AddressPolicy::parse_allowed("none").refusal_for_host("127.0.0.1"));
 }
 
 TEST_CASE("a malformed range is refused naming the entry and the setting", "[net][ssrf]") {
