@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's one entry point for people and CI:
 #   tools/dev.sh run [serve options]   install what is missing, build (Release), serve
-#   tools/dev.sh test                  install what is missing, build, check format, run ctest
+#   tools/dev.sh test [--sanitize]     install what is missing, build, check format, run ctest
+#                                      (--sanitize: the suite under ASan+UBSan, own build folder)
 #   tools/dev.sh bench [name]          build and run the benchmarks in bench/ (prints figures)
 #   tools/dev.sh deps                  only install the missing system packages
 set -euo pipefail
@@ -88,6 +89,27 @@ check_format() {
   (cd "$root" && echo "$files" | xargs clang-format --dry-run -Werror)
 }
 
+# The whole suite built with AddressSanitizer and UndefinedBehaviorSanitizer, in a build folder
+# of its own (PSAHOST_SANITIZE_BUILD_DIR, default build-sanitize) so it never mixes with the
+# plain build. Any report fails the run: UBSan halts, ASan aborts; psahost children inherit it.
+sanitize_tests() {
+  local sbuild=${PSAHOST_SANITIZE_BUILD_DIR:-$root/build-sanitize}
+  if [ ! -f "$sbuild/build.ninja" ]; then
+    local launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    cmake -S "$root" -B "$sbuild" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DPSAHOST_SANITIZE=ON "${launcher[@]}"
+  fi
+  echo "==> build with ASan+UBSan ($sbuild)"
+  cmake --build "$sbuild" -j "$jobs"
+  [ -d "$build/npm" ] && [ ! -e "$sbuild/npm" ] && ln -s "$build/npm" "$sbuild/npm"
+  echo "==> ctest under ASan+UBSan"
+  (cd "$sbuild" &&
+    ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    ctest --output-on-failure -j "$jobs" --timeout 600)
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -100,12 +122,17 @@ case "$cmd" in
     exec "$build/bin/psahost" serve "$@" ;;
   test)
     install_missing "${packages[@]}" "${test_packages[@]}"
+    if [ "${1:-}" = "--sanitize" ]; then
+      install_npm_packages
+      sanitize_tests
+      exit 0
+    fi
     configure_and_build
     install_npm_packages
     install_ui_test_packages
     check_format
     echo "==> ctest"
-    cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300 ;;
+    (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300) ;;
   bench)
     install_missing "${packages[@]}" "${bench_packages[@]}"
     configure_and_build

@@ -32,6 +32,7 @@ Verdict Pipeline::review(const Review& review) const {
 
   Verdict verdict;
   for (const auto& plugin : plugins_.reviewers_of(review.operation)) {
+    if (!plugins_.acts_for(review.tenant_id, plugin->id())) continue;  // the tenant's own switch
     const auto& m = plugin->manifest();
     const auto started = std::chrono::steady_clock::now();
     const auto result = plugin->call("admission.review", request);

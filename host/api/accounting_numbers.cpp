@@ -19,8 +19,9 @@ std::vector<AccountingReport> ask_accounting_last_numbers(const plugins::PluginR
       [&](store::Tx& tx) { connections = webhooks::tenant_connections(tx, tenant_id, true); });
   for (const auto& plugin : connectors) {
     const auto& m = plugin->manifest();
-    if (m.kind != "connector" || std::find(m.hooks.commands.begin(), m.hooks.commands.end(),
-                                           kCommand) == m.hooks.commands.end()) {
+    if (m.kind != "connector" || !registry.acts_for(tenant_id, m.id) ||
+        std::find(m.hooks.commands.begin(), m.hooks.commands.end(), kCommand) ==
+            m.hooks.commands.end()) {
       continue;
     }
     for (const auto& connection : connections) {

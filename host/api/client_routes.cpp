@@ -37,14 +37,18 @@ ClientFields read_client_fields(Fields& f, const Json::Value& body, bool create)
   c.self_managed_profile = f.boolean("self_managed_profile", false);
   if (body.isMember("external_ids")) {
     const auto& ids = body["external_ids"];
-    bool ok = ids.isObject();
+    // One id per connector a client is linked to: a handful, never thousands.
+    constexpr Json::ArrayIndex kMaxExternalIds = 50;
+    bool ok = ids.isObject() && ids.size() <= kMaxExternalIds;
     for (const auto& k : ok ? ids.getMemberNames() : std::vector<std::string>{}) {
       ok = ok && ids[k].isString() && ids[k].asString().size() <= 200 && k.size() <= 100;
     }
     if (ok)
       c.external_ids = ids;
     else
-      f.error("external_ids", "expected an object of connector id to string id");
+      f.error("external_ids",
+              "expected an object of at most 50 connector ids (up to 100 characters) to string "
+              "ids (up to 200 characters)");
   }
   return c;
 }

@@ -1,6 +1,7 @@
 #include "api/context.hpp"
 
 #include "core/background_workers.hpp"
+#include "core/json_check.hpp"
 #include "core/log.hpp"
 
 #include <json/reader.h>
@@ -35,6 +36,20 @@ std::optional<auth::Principal> ApiContext::authorize(const http::Request& reques
     refusal->headers.emplace_back("WWW-Authenticate", "Bearer");
     return std::nullopt;
   }
+  // Internal requests (inbound webhooks applied through the routes) were admitted durably
+  // already; only callers with tokens are limited.
+  if (!request.internal && rate_limit) {
+    if (const auto wait = rate_limit->admit(principal->tenant_id)) {
+      *refusal = http::problem(429, "rate-limited", "Too Many Requests",
+                               "this tenant sent more requests than its limit allows; try again "
+                               "in " +
+                                   std::to_string(wait->count()) +
+                                   " s (the operator sets the limit with --rate-limit and "
+                                   "--rate-limit-burst)");
+      refusal->headers.emplace_back("Retry-After", std::to_string(wait->count()));
+      return std::nullopt;
+    }
+  }
   if (!auth::allows(principal->role, right)) {
     *refusal = http::problem(
         403, "forbidden", "Forbidden",
@@ -67,6 +82,8 @@ void add_sync_route(http::Router& router, const ApiContext& ctx, std::string met
                     return handler(req, params, *who);
                   });
 }
+// Deeper than any request body of the API needs, far below jsoncpp's stack limit.
+constexpr std::size_t kMaxBodyDepth = 64;
 
 std::optional<Json::Value> json_body(const http::Request& request, http::Response* refusal) {
   const auto type = request.header("content-type");
@@ -86,6 +103,16 @@ std::optional<Json::Value> json_body(const http::Request& request, http::Respons
   Json::Value value;
   std::string errors;
   const std::string& body = request.body;
+  // Checked first, by the strict scanner: jsoncpp would take comments and trailing commas,
+  // store invalid UTF-8 and lone surrogates, and throw past its own stack limit.
+  if (!is_unicode_json(body, kMaxBodyDepth)) {
+    *refusal = http::problem(
+        400, "malformed-json", "Bad Request",
+        "the body is not valid JSON: RFC 8259 without comments or trailing commas, UTF-8 text "
+        "with no lone surrogates, at most " +
+            std::to_string(kMaxBodyDepth) + " levels deep");
+    return std::nullopt;
+  }
   if (!reader->parse(body.data(), body.data() + body.size(), &value, &errors)) {
     *refusal = http::problem(400, "malformed-json", "Bad Request",
                              "the body is not valid JSON: " + errors);

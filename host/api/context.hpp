@@ -4,11 +4,13 @@
 
 #include "admission/pipeline.hpp"
 #include "api/problem.hpp"
+#include "auth/rate_limit.hpp"
 #include "auth/tokens.hpp"
 #include "core/secret_box.hpp"
 #include "domain/billing_info.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
+#include "net/address_policy.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
 
@@ -52,6 +54,15 @@ struct ApiContext {
   // Threads for long work off the I/O threads (billing runs, asking accounting systems); routes
   // that need them answer 503 while it is null.
   BackgroundWorkers* workers = nullptr;
+  // What registered outbound URLs may point at; null where routes are registered without
+  // serving (every internal address is then refused).
+  const net::AddressPolicy* address_policy = nullptr;
+  // Who may read /metrics: the bearer of metrics_token when one is set, else anyone when
+  // metrics_public, else nobody (it tells every tenant's traffic).
+  std::string metrics_token = {};
+  // Requests per tenant (429 past it); null = unlimited.
+  auth::TenantRateLimit* rate_limit = nullptr;
+  bool metrics_public = false;
 
   // The caller's principal if the request carries a valid token with the right; otherwise
   // *refusal is set (401 no or bad token, 403 missing right, 503 not ready yet).

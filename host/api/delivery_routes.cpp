@@ -30,7 +30,8 @@ void field_error(Json::Value& errors, const std::string& field, const std::strin
 
 // An endpoint's URL: https with a host, no credentials, no fragment. A query is allowed (some
 // receivers route by it).
-std::optional<std::string> check_endpoint_url(const std::string& url) {
+std::optional<std::string> check_endpoint_url(const std::string& url,
+                                              const net::AddressPolicy& policy) {
   const auto parsed = boost::urls::parse_absolute_uri(url);
   if (!parsed) return "expected an absolute URL like https://example.com/webhooks";
   if (parsed->scheme() != "https") return "expected an https:// URL (TLS everywhere)";
@@ -38,6 +39,7 @@ std::optional<std::string> check_endpoint_url(const std::string& url) {
   if (parsed->has_userinfo()) return "credentials do not belong in the URL";
   if (parsed->has_fragment()) return "a fragment is never sent; remove it";
   if (url.size() > 2000) return "at most 2000 characters";
+  if (auto refused = policy.refusal_for_host(parsed->host())) return refused;
   return std::nullopt;
 }
 
@@ -49,7 +51,14 @@ struct EndpointFields {
 
 // Reads and checks the members of a create (all required but description and max_in_flight)
 // or a PATCH (all optional).
-EndpointFields read_endpoint(const Json::Value& body, bool create, Json::Value& errors) {
+// The operator's policy, or the default one (every internal range refused).
+const net::AddressPolicy& outbound_policy(const ApiContext& ctx) {
+  static const net::AddressPolicy kDefault;
+  return ctx.address_policy ? *ctx.address_policy : kDefault;
+}
+
+EndpointFields read_endpoint(const Json::Value& body, bool create, Json::Value& errors,
+                             const net::AddressPolicy& policy) {
   EndpointFields out;
   Fields f(body);
   f.only(create ? std::vector<std::string>{"url", "event_types", "description", "max_in_flight"}
@@ -61,7 +70,7 @@ EndpointFields read_endpoint(const Json::Value& body, bool create, Json::Value& 
   if (!create) out.status = f.one_of("status", false, {"active", "disabled"});
   for (const auto& e : f.errors()) errors.append(e);
   if (out.url) {
-    if (auto problem = check_endpoint_url(*out.url)) field_error(errors, "url", *problem);
+    if (auto problem = check_endpoint_url(*out.url, policy)) field_error(errors, "url", *problem);
   }
   if (body.isMember("event_types")) {
     const Json::Value& types = body["event_types"];
@@ -151,7 +160,7 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
               auto body = json_body(req, &refusal);
               if (!body) return respond(refusal);
               Json::Value errors(Json::arrayValue);
-              const auto f = read_endpoint(*body, true, errors);
+              const auto f = read_endpoint(*body, true, errors, outbound_policy(ctx));
               if (!errors.empty()) return respond(validation_failed(errors));
               const std::string id = auth::new_id("ep");
               const std::string secret = webhooks::new_standard_webhooks_secret();
@@ -209,7 +218,7 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
         auto body = json_body(req, &refusal);
         if (!body) return respond(refusal);
         Json::Value errors(Json::arrayValue);
-        const auto f = read_endpoint(*body, false, errors);
+        const auto f = read_endpoint(*body, false, errors, outbound_policy(ctx));
         if (!errors.empty()) return respond(validation_failed(errors));
         commit(
             ctx, after_success(std::move(respond), ctx.outbox_changed),

@@ -1,5 +1,7 @@
-// /healthz, /readyz and /metrics: unauthenticated, cheap, and never touching plugins.
+// /healthz, /readyz and /metrics: cheap and never touching plugins. The probes need no token;
+// /metrics takes the operator's metrics token, or is open only when the operator says so.
 #include "api/context.hpp"
+#include "core/crypto.hpp"
 #include "core/metrics.hpp"
 
 namespace psahost::api {
@@ -20,7 +22,18 @@ void add_ops_routes(http::Router& router, const ApiContext& ctx) {
     body["schema_version"] = ready ? ctx.store.schema_version() : 0;
     return http::Response::json(ready ? 200 : 503, body);
   });
-  router.add_sync("GET", "/metrics", [&ctx](const http::Request&, const http::Params&) {
+  router.add_sync("GET", "/metrics", [&ctx](const http::Request& req, const http::Params&) {
+    const bool allowed =
+        ctx.metrics_token.empty()
+            ? ctx.metrics_public
+            : crypto::constant_time_equal(
+                  auth::bearer_secret(req.header("authorization").value_or("")), ctx.metrics_token);
+    if (!allowed) {
+      return http::problem(401, "metrics-token-required", "Unauthorized",
+                           "/metrics needs the operator's metrics token (Authorization: Bearer, "
+                           "set with --metrics-token), or --metrics-access=public to serve it "
+                           "to anyone who reaches the port");
+    }
     std::string text = ctx.metrics.render();
     plugins::render_metrics(ctx.plugins, text);
     return http::Response::text(200, text, "text/plain; version=0.0.4");

@@ -1,4 +1,5 @@
-// GET /v1/plugins and POST /v1/plugins/{id}/enable|disable.
+// GET /v1/plugins and POST /v1/plugins/{id}/enable|disable: a tenant's admin switches plugins for
+// that tenant only; the host-wide switch is the operator's (psahost plugins enable|disable).
 #include "api/context.hpp"
 #include "audit/audit_log.hpp"
 #include "core/clock.hpp"
@@ -7,13 +8,19 @@
 namespace psahost::api {
 namespace {
 
-Json::Value to_json(const plugins::PluginInfo& info) {
+// state is what the tenant sees: a plugin it switched off is disabled for it; host_state is the
+// operator's switch.
+Json::Value to_json(const ApiContext& ctx, const std::string& tenant_id,
+                    const plugins::PluginInfo& info) {
   Json::Value v;
   v["id"] = info.id;
   v["name"] = info.name;
   v["version"] = info.version;
   v["kind"] = info.kind;
-  v["state"] = info.state;
+  const bool off_for_tenant = !ctx.plugins.acts_for(tenant_id, info.id);
+  v["state"] = info.state == "loaded" && off_for_tenant ? "disabled" : info.state;
+  v["host_state"] = info.state;
+  v["enabled_for_tenant"] = !off_for_tenant;
   v["last_error"] = info.last_error.empty() ? Json::Value() : Json::Value(info.last_error);
   v["hooks"] = Json::Value(Json::arrayValue);
   for (const auto& h : info.hooks) v["hooks"].append(h);
@@ -35,10 +42,12 @@ std::optional<plugins::PluginInfo> find_info(const ApiContext& ctx, const std::s
 
 void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
   add_sync_route(router, ctx, "GET", "/v1/plugins", auth::Right::read,
-                 [&ctx](const http::Request&, const http::Params&, const auth::Principal&) {
+                 [&ctx](const http::Request&, const http::Params&, const auth::Principal& who) {
                    Json::Value body;
                    body["items"] = Json::Value(Json::arrayValue);
-                   for (const auto& info : ctx.plugins.list()) body["items"].append(to_json(info));
+                   for (const auto& info : ctx.plugins.list()) {
+                     body["items"].append(to_json(ctx, who.tenant_id, info));
+                   }
                    return http::Response::json(200, body);
                  });
 
@@ -56,25 +65,41 @@ void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
             return http::problem(409, "plugin-failed", "Conflict",
                                  "plugin " + id + " failed to load: " + info->last_error);
           }
+          if (enable && info->state == "disabled") {
+            return http::problem(409, "plugin-disabled-by-operator", "Conflict",
+                                 "plugin " + id +
+                                     " is switched off for the whole host by its operator; only "
+                                     "the operator can switch it on (psahost plugins enable " +
+                                     id + ")");
+          }
+          const auto manifest = ctx.plugins.manifest_of(id);
+          if (!enable && manifest && manifest->hooks.numbering) {
+            // Every tenant's invoices need a number; a tenant cannot opt out of numbering.
+            return http::problem(409, "plugin-required", "Conflict",
+                                 "plugin " + id +
+                                     " numbers invoices and cannot be switched off for one "
+                                     "tenant; an operator can switch it off for the whole host "
+                                     "(psahost plugins disable " +
+                                     id + ")");
+          }
+          const bool before = ctx.plugins.acts_for(who.tenant_id, id);
           // Persist first: the setting must survive a restart before we report it applied.
           ctx.store.write([&](store::Tx& tx) {
-            tx.exec(
-                "INSERT INTO plugin_settings (plugin_id, enabled, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (plugin_id) DO UPDATE SET enabled = excluded.enabled, "
-                "updated_at = excluded.updated_at",
-                {id, int64_t{enable ? 1 : 0}, now_rfc3339()});
+            plugins::TenantSwitches::persist(tx, who.tenant_id, id, enable);
             audit::record(tx,
                           {who.tenant_id, who.token_id, enable ? "plugin.enable" : "plugin.disable",
-                           "plugin", id, info->state, enable ? "loaded" : "disabled"});
+                           "plugin", id, std::string(before ? "enabled" : "disabled"),
+                           std::string(enable ? "enabled" : "disabled")});
           });
-          ctx.plugins.set_enabled(id, enable);
-          // A plugin enabled again picks up the events it missed.
+          ctx.plugins.tenant_switches().apply(who.tenant_id, id, enable);
+          // Wakes the dispatcher, so the switch applies from the next event on.
           if (ctx.events_committed) ctx.events_committed();
           Json::Value f;
           f["plugin"] = id;
           f["by"] = who.token_id;
+          f["tenant"] = who.tenant_id;
           ctx.log.info(enable ? "plugin enabled" : "plugin disabled", f);
-          return http::Response::json(200, to_json(*find_info(ctx, id)));
+          return http::Response::json(200, to_json(ctx, who.tenant_id, *find_info(ctx, id)));
         });
   }
 }

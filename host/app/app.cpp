@@ -149,12 +149,16 @@ int serve(const ServeOptions& options, Logger& log) {
   if (!tokens.any_token_exists())
     admin_token = tokens.create("default", auth::Role::admin, "first start");
 
+  const auto address_policy =
+      options.address_policy ? options.address_policy : std::make_shared<net::AddressPolicy>();
   webhooks::Connections connections(*store, secrets);
+  connections.set_address_policy(address_policy);
   // Outbound HTTPS, verified TLS with the system's CAs and --outbound-ca. Deliveries (and
   // ConnectWise keys) read at most 64 KiB of an answer and record the cut: a receiver's body is
   // evidence, not data. Connectors' own requests to their systems may read records of 4 MiB.
   net::ClientOptions client_options;
   client_options.extra_ca_file = options.outbound_ca;
+  client_options.address_policy = address_policy;
   client_options.max_response_body = std::size_t{64} * 1024;
   net::HttpsClient client(client_options, &log);
   client_options.max_response_body = std::size_t{4} * 1024 * 1024;
@@ -198,6 +202,11 @@ int serve(const ServeOptions& options, Logger& log) {
   // billing runs may go on at once, and a third thread is left for the short requests.
   BackgroundWorkers workers(3);
   ctx.workers = &workers;
+  ctx.address_policy = address_policy.get();
+  ctx.metrics_token = options.metrics_token;
+  ctx.metrics_public = options.metrics_public;
+  auth::TenantRateLimit rate_limit(options.rate_limit, options.rate_limit_burst);
+  ctx.rate_limit = &rate_limit;
 
   http::Router router;
   router.on_handler_error = [&log](const std::string& route, const std::string& what) {
@@ -240,6 +249,7 @@ int serve(const ServeOptions& options, Logger& log) {
   server_options.port = options.listen_port;
   server_options.threads = options.threads;
   server_options.body_limit = options.body_limit;
+  server_options.max_connections = options.max_connections;
   server_options.header_timeout = options.header_timeout;
   server_options.idle_timeout = options.idle_timeout;
   server_options.cert_file = dir.cert();

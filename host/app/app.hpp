@@ -3,10 +3,12 @@
 #pragma once
 
 #include "core/log.hpp"
+#include "net/address_policy.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,17 @@ struct ServeOptions {
   std::filesystem::path secret_key_file;  // empty = DATA_DIR/secret.key
   // A CA bundle trusted for outbound HTTPS besides the system's (private endpoints, tests).
   std::filesystem::path outbound_ca;
+  // What outbound HTTPS and registered URLs may reach (--allow-outbound-network); null = the
+  // default policy, which refuses every internal range.
+  std::shared_ptr<const net::AddressPolicy> address_policy;
+  // /metrics: the bearer token it needs, or (without one) whether anyone may read it.
+  std::string metrics_token;
+  bool metrics_public = false;
+  // Requests a second each tenant may make, and the burst above it; 0 = unlimited.
+  double rate_limit = 100;
+  double rate_limit_burst = 1000;
+  // Connections served at once; 0 = from the open file limit (http::ServerOptions).
+  std::size_t max_connections = 0;
   // Waits between delivery attempts; empty = the Standard Webhooks schedule (about a day).
   std::vector<std::chrono::milliseconds> delivery_retry_schedule;
   // How long a receiver has to answer a delivery.

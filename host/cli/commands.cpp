@@ -5,6 +5,7 @@
 #include "app/app.hpp"
 #include "auth/tokens.hpp"
 #include "cli/plugin_runner.hpp"
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "delivery/outbox.hpp"
 #include "plugins/registry.hpp"
@@ -38,6 +39,7 @@ constexpr const char* kOverview =
     "  serve              run the HTTPS API with the bundled plugins (default data dir ./var)\n"
     "  plugins list       list plugins and whether they load\n"
     "  plugins verify     check manifests and libraries without serving\n"
+    "  plugins enable|disable ID   the operator's host-wide switch (applies at the next start)\n"
     "  tokens create      create an API token (prints it alone on stdout)\n"
     "  tokens list        list API tokens (never their secrets)\n"
     "  tokens revoke ID   revoke an API token\n"
@@ -116,7 +118,18 @@ int cmd_serve(const std::vector<std::string>& args) {
       "inbox-backoff-ms", po::value<unsigned>()->default_value(1000),
       "first wait before an inbound webhook is mapped again (doubles each time)")(
       "poll-interval-ms", po::value<unsigned>()->default_value(300000),
-      "time between catch-up polls of a connection whose connector polls");
+      "time between catch-up polls of a connection whose connector polls")(
+      "metrics-token", po::value<std::string>(),
+      "bearer token /metrics requires (best set in the config file or PSAHOST_METRICS_TOKEN)")(
+      "metrics-access", po::value<std::string>()->default_value("closed"),
+      "closed (only with --metrics-token) or public (anyone who reaches the port)")(
+      "rate-limit", po::value<double>()->default_value(100),
+      "API requests a second each tenant may make (0 = unlimited); past it 429 + Retry-After")(
+      "rate-limit-burst", po::value<double>()->default_value(1000),
+      "requests a tenant may make at once above its rate")(
+      "max-connections", po::value<std::size_t>()->default_value(0),
+      "connections served at once; past it an idle one is closed, or the new one (0 = from "
+      "the open file limit)");
   options.add(serve);
   const auto vm = parse("serve", options, args);
   if (vm.count("help")) {
@@ -137,6 +150,25 @@ int cmd_serve(const std::vector<std::string>& args) {
   o.strict = vm["strict"].as<bool>();
   if (vm.count("isolate-plugins"))
     o.isolate_plugins = parse_isolate(vm["isolate-plugins"].as<std::string>());
+  o.address_policy = outbound_policy(vm);
+  if (vm.count("metrics-token")) {
+    o.metrics_token = vm["metrics-token"].as<std::string>();
+    if (o.metrics_token.size() < 16) {
+      throw UsageError("--metrics-token: at least 16 characters (it guards /metrics)");
+    }
+  }
+  const std::string metrics_access = vm["metrics-access"].as<std::string>();
+  if (metrics_access != "closed" && metrics_access != "public") {
+    throw UsageError("--metrics-access: expected closed or public, got '" + metrics_access + "'");
+  }
+  o.metrics_public = metrics_access == "public";
+  o.max_connections = vm["max-connections"].as<std::size_t>();
+  o.rate_limit = vm["rate-limit"].as<double>();
+  o.rate_limit_burst = vm["rate-limit-burst"].as<double>();
+  if (!(o.rate_limit >= 0) || !(o.rate_limit_burst >= 1)) {
+    throw UsageError(
+        "--rate-limit: 0 or more requests a second, with --rate-limit-burst 1 or more");
+  }
   if (vm.count("secret-key-file")) o.secret_key_file = vm["secret-key-file"].as<std::string>();
   o.threads = vm["threads"].as<unsigned>();
   o.body_limit = vm["body-limit"].as<std::size_t>();
@@ -178,9 +210,29 @@ int cmd_serve(const std::vector<std::string>& args) {
   return app::serve(o, log);
 }
 
+// The operator's host-wide switch: a plugin switched off here acts for no tenant, and no tenant
+// can switch it back on. A running host reads it at its next start.
+int set_host_wide(store::Store& store, const std::string& id, bool enable) {
+  store.write([&](store::Tx& tx) {
+    tx.exec(
+        "INSERT INTO plugin_settings (plugin_id, enabled, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (plugin_id) DO UPDATE SET enabled = excluded.enabled, "
+        "updated_at = excluded.updated_at",
+        {id, int64_t{enable ? 1 : 0}, now_rfc3339()});
+    tx.exec(
+        "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
+        "created_at) VALUES ('', 'cli', ?, 'plugin', ?, NULL, ?, ?)",
+        {std::string(enable ? "plugin.enable" : "plugin.disable"), id,
+         std::string(enable ? "enabled" : "disabled"), now_rfc3339()});
+  });
+  std::cout << id << (enable ? " enabled" : " disabled")
+            << " for the whole host (a running psahost applies it at its next start)\n";
+  return 0;
+}
+
 int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description options = common_options();
-  options.add_options()("action", po::value<std::string>(), "list | verify")(
+  options.add_options()("action", po::value<std::string>(), "list | verify | enable | disable")(
       "manifest", po::value<std::vector<std::string>>(), "manifest files to verify")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of manifests (default: the bundled plugins)")("json", po::bool_switch(),
@@ -191,15 +243,23 @@ int cmd_plugins(const std::vector<std::string>& args) {
   if (vm.count("help") || !vm.count("action")) {
     print_help(
         "Usage: psahost plugins list [options]\n       psahost plugins verify "
-        "[MANIFEST...] [options]",
+        "[MANIFEST...] [options]\n       psahost plugins enable|disable ID [options]",
         options);
     return vm.count("help") ? 0 : 2;
   }
   const std::string action = vm["action"].as<std::string>();
-  if (action != "list" && action != "verify") {
-    throw UsageError("unknown action '" + action + "': expected list or verify");
+  if (action != "list" && action != "verify" && action != "enable" && action != "disable") {
+    throw UsageError("unknown action '" + action + "': expected list, verify, enable or disable");
   }
   Logger log(LogLevel::error);
+  if (action == "enable" || action == "disable") {
+    auto store = open_store(vm, log);
+    const auto ids = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()
+                                          : std::vector<std::string>{};
+    if (ids.size() != 1)
+      throw UsageError(action + " needs one plugin ID (see psahost plugins list)");
+    return set_host_wide(*store, ids.front(), action == "enable");
+  }
   // Listing and verifying load each plugin the way serve would, from a private copy of its
   // library; the copies go to a scratch folder, so neither command writes to the data
   // directory (nor needs one). No store: a plugin's key/value calls are refused meanwhile.

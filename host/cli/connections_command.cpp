@@ -142,6 +142,7 @@ int add(const po::variables_map& vm) {
   auth::Tokens tokens(*store);
   c.tenant_id = tokens.ensure_tenant(vm["tenant"].as<std::string>());
   webhooks::Connections connections(*store, box);
+  connections.set_address_policy(outbound_policy(vm));
   auto result = connections.add(c, *connector);
   if (auto* errors = std::get_if<std::vector<webhooks::ConnectionError>>(&result)) {
     const auto& first = errors->front();
@@ -170,6 +171,7 @@ int test(const po::variables_map& vm) {
   auto box = open_secret_box(vm);
   const std::string tenant = existing_tenant(*store, vm);
   webhooks::Connections connections(*store, box);
+  connections.set_address_policy(outbound_policy(vm));
   std::optional<webhooks::Connection> connection;
   for (auto& c : connections.list(tenant)) {
     if (c.name == vm["name"].as<std::string>()) connection = c;
@@ -181,6 +183,7 @@ int test(const po::variables_map& vm) {
   net::ClientOptions client_options;
   if (vm.count("outbound-ca")) client_options.extra_ca_file = vm["outbound-ca"].as<std::string>();
   client_options.max_response_body = std::size_t{4} * 1024 * 1024;
+  client_options.address_policy = outbound_policy(vm);
   net::HttpsClient client(client_options, &log);
   delivery::ConnectionAuth auth(connections, client, log);
   plugins::HostCalls calls;

@@ -23,7 +23,11 @@ po::options_description common_options() {
       "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(
       "secret-key-file", po::value<std::string>(),
       "key sealing connection and endpoint secrets at rest (default DATA_DIR/secret.key, "
-      "created on first use)");
+      "created on first use)")(
+      "allow-outbound-network", po::value<std::string>()->default_value(""),
+      "address ranges (CIDR, comma-separated) that outbound HTTPS and registered URLs may "
+      "reach besides public addresses, e.g. 10.20.0.0/16 (loopback, private, link-local, "
+      "CGNAT, ULA and multicast are refused otherwise)");
   return d;
 }
 
@@ -161,6 +165,15 @@ std::vector<fs::path> manifest_files(const po::variables_map& vm) {
   }
   std::sort(manifests.begin(), manifests.end());
   return manifests;
+}
+
+std::shared_ptr<const net::AddressPolicy> outbound_policy(const po::variables_map& vm) {
+  try {
+    return std::make_shared<const net::AddressPolicy>(
+        net::AddressPolicy::parse_allowed(vm["allow-outbound-network"].as<std::string>()));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
 }
 
 }  // namespace psahost::cli

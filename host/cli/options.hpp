@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "core/secret_box.hpp"
+#include "net/address_policy.hpp"
 #include "store/store.hpp"
 
 #include <boost/program_options.hpp>
@@ -48,6 +49,9 @@ enum class DataDirUse { create, existing };
 // exist and does not.
 std::unique_ptr<store::Store> open_store(const po::variables_map& vm, Logger& log,
                                          DataDirUse use = DataDirUse::existing);
+// The operator's outbound address policy (--allow-outbound-network CIDR,...); throws UsageError
+// naming an entry that is not a range.
+std::shared_ptr<const net::AddressPolicy> outbound_policy(const po::variables_map& vm);
 // A private folder under the system's temporary directory (mode 0700), removed with everything
 // in it when this goes; for commands that must stage files without touching --data-dir.
 class ScratchDir {

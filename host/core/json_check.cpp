@@ -7,8 +7,11 @@ namespace {
 
 class Scanner {
  public:
-  Scanner(std::string_view text, std::size_t max_depth)
-      : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+  Scanner(std::string_view text, std::size_t max_depth, bool paired_surrogates)
+      : p_(text.data()),
+        end_(text.data() + text.size()),
+        max_depth_(max_depth),
+        paired_surrogates_(paired_surrogates) {}
 
   bool document() {
     skip_space();
@@ -52,6 +55,31 @@ class Scanner {
       if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
       if (!digits()) return false;
     }
+    return true;
+  }
+
+  static unsigned unit(const char* p) {
+    unsigned v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = p[i];
+      v = v * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+  }
+
+  // At the 'u' of an escape: a high surrogate must be followed by an escaped low one, and a low
+  // surrogate must not stand alone. On a pair, steps over the first escape of the two.
+  bool surrogate_paired() {
+    const unsigned u = unit(p_ + 1);
+    if (u >= 0xDC00 && u <= 0xDFFF) return false;
+    if (u < 0xD800 || u > 0xDBFF) return true;
+    if (end_ - p_ < 11 || p_[5] != '\\' || p_[6] != 'u' || !hex(p_[7]) || !hex(p_[8]) ||
+        !hex(p_[9]) || !hex(p_[10])) {
+      return false;
+    }
+    const unsigned low = unit(p_ + 7);
+    if (low < 0xDC00 || low > 0xDFFF) return false;
+    p_ += 6;
     return true;
   }
 
@@ -113,6 +141,7 @@ class Scanner {
             if (end_ - p_ < 5 || !hex(p_[1]) || !hex(p_[2]) || !hex(p_[3]) || !hex(p_[4])) {
               return false;
             }
+            if (paired_surrogates_ && !surrogate_paired()) return false;
             p_ += 5;
             break;
           default:
@@ -193,12 +222,17 @@ class Scanner {
   const char* p_;
   const char* end_;
   std::size_t max_depth_;
+  bool paired_surrogates_;
 };
 
 }  // namespace
 
 bool is_json(std::string_view text, std::size_t max_depth) {
-  return Scanner(text, max_depth).document();
+  return Scanner(text, max_depth, false).document();
+}
+
+bool is_unicode_json(std::string_view text, std::size_t max_depth) {
+  return Scanner(text, max_depth, true).document();
 }
 
 }  // namespace psahost

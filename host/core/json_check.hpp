@@ -11,4 +11,8 @@ namespace psahost {
 // (no surrogates, no overlong forms) and nesting at most max_depth deep.
 bool is_json(std::string_view text, std::size_t max_depth = 256);
 
+// is_json, and every \u escape of a surrogate is one half of a pair: text that decodes to
+// valid Unicode only, as the REST API stores and serves it.
+bool is_unicode_json(std::string_view text, std::size_t max_depth);
+
 }  // namespace psahost

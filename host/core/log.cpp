@@ -38,7 +38,30 @@ Json::Value redacted(const Json::Value& v) {
 
 }  // namespace
 
-Logger::Logger(LogLevel min_level, std::FILE* out) : min_level_(min_level), out_(out) {}
+Logger::Logger(LogLevel min_level, std::FILE* out, unsigned lines_per_second)
+    : min_level_(min_level), out_(out), lines_per_second_(lines_per_second) {}
+
+bool Logger::admit(std::string_view message, uint64_t* suppressed) const {
+  *suppressed = 0;
+  if (lines_per_second_ == 0) return true;
+  const auto now = std::chrono::steady_clock::now();
+  // Messages are a fixed set of texts; should that ever not hold, forget them all rather than
+  // grow without bound.
+  if (causes_.size() > 4096) causes_.clear();
+  Cause& c = causes_[std::string(message)];
+  if (now - c.window >= std::chrono::seconds(1)) {
+    c.window = now;
+    c.written = 0;
+  }
+  if (c.written >= lines_per_second_) {
+    ++c.suppressed;
+    return false;
+  }
+  ++c.written;
+  *suppressed = c.suppressed;
+  c.suppressed = 0;
+  return true;
+}
 
 bool Logger::is_secret_field(std::string_view name) {
   std::string lower(name);
@@ -60,10 +83,16 @@ std::optional<LogLevel> Logger::parse_level(std::string_view name) {
 
 void Logger::log(LogLevel level, std::string_view message, const Json::Value& fields) const {
   if (!enabled(level)) return;
+  uint64_t suppressed = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!admit(message, &suppressed)) return;
+  }
   Json::Value line = redacted(fields.isObject() ? fields : Json::Value(Json::objectValue));
   line["ts"] = now_rfc3339();
   line["level"] = level_name(level);
   line["msg"] = std::string(message);
+  if (suppressed > 0) line["suppressed"] = static_cast<Json::UInt64>(suppressed);
   const std::string text = psa::json::write(line) + "\n";
   std::lock_guard lock(mutex_);
   std::fwrite(text.data(), 1, text.size(), out_);

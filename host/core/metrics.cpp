@@ -132,6 +132,10 @@ void Metrics::add_connection(int delta) {
   open_connections_.fetch_add(delta, std::memory_order_relaxed);
 }
 
+void Metrics::count_refused_connection() {
+  capped_connections_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Metrics::count_inbox(std::string_view outcome, uint64_t n) {
   std::lock_guard lock(mutex_);
   auto it = inbox_outcomes_.find(outcome);
@@ -186,6 +190,12 @@ std::string Metrics::render() const {
   out += "# TYPE psahost_http_open_connections gauge\n";
   out += "psahost_http_open_connections " +
          std::to_string(open_connections_.load(std::memory_order_relaxed)) + "\n";
+  out +=
+      "# HELP psahost_http_capped_connections_total Connections closed to stay under the "
+      "connection cap.\n";
+  out += "# TYPE psahost_http_capped_connections_total counter\n";
+  out += "psahost_http_capped_connections_total " +
+         std::to_string(capped_connections_.load(std::memory_order_relaxed)) + "\n";
   out += "# HELP psahost_plugin_calls_total Plugin hook calls, by plugin, hook and outcome.\n";
   out += "# TYPE psahost_plugin_calls_total counter\n";
   for (const auto& [key, count] : plugin_calls_) {

@@ -68,6 +68,8 @@ class Metrics {
   void observe_plugin_call(std::string_view plugin, std::string_view hook, bool ok, double seconds);
   void observe_commit(double seconds, std::size_t jobs);
   void add_connection(int delta);
+  // A connection closed to stay under the connection cap (an idle one, or the new one).
+  void count_refused_connection();
   // Outcomes of the background work around webhooks: inbox entries mapped by connectors
   // (processed, failed, parked) and outbox attempts by kind (delivered, retry, failed).
   void count_inbox(std::string_view outcome, uint64_t n = 1);
@@ -84,6 +86,7 @@ class Metrics {
   uint64_t commits_ = 0;
   uint64_t committed_jobs_ = 0;
   std::atomic<int64_t> open_connections_{0};
+  std::atomic<uint64_t> capped_connections_{0};
   std::map<std::string, uint64_t, std::less<>> inbox_outcomes_;
   std::map<std::pair<std::string, std::string>, uint64_t, std::less<>> delivery_outcomes_;
 };

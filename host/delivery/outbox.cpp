@@ -475,7 +475,9 @@ void Outbox::push(const Pending& d) {
   a.started_at = now_rfc3339();
   const auto started = std::chrono::steady_clock::now();
   const auto connection = connections_.get(d.tenant_id, d.connection_id);
-  const auto plugin = connection ? plugins_.find(connection->connector) : nullptr;
+  const auto plugin = connection && plugins_.acts_for(d.tenant_id, connection->connector)
+                          ? plugins_.find(connection->connector)
+                          : nullptr;
   std::optional<events::Event> event;
   store_.read([&](store::Tx& tx) { event = events::read_one(tx, d.event_seq); });
   if (!connection || !plugin || !event) {
@@ -613,7 +615,20 @@ void Outbox::answered(Attempt& a, const net::OutboundResponse& r) const {
       a.retry_after = net::parse_retry_after(*ra, std::chrono::system_clock::now());
     }
   }
-  if (!r.ok()) a.error = std::string(net::to_string(r.failure)) + ": " + r.error;
+  if (r.ok()) return;
+  if (!r.request_sent && r.failure != net::Failure::invalid_request &&
+      r.failure != net::Failure::shutdown) {
+    // One text for every way a connection can fail (refused, unreachable, TLS, a refused
+    // address): the tenant reads it, and it must not map the host's network for them. The cause
+    // goes to the operator's log.
+    a.error = "could not connect: no connection could be made to the receiver";
+    Json::Value f;
+    f["failure"] = std::string(net::to_string(r.failure));
+    f["error"] = r.error;
+    log_.warn("outbound connection failed", f);
+    return;
+  }
+  a.error = std::string(net::to_string(r.failure)) + ": " + r.error;
 }
 
 std::chrono::milliseconds Outbox::wait_after(int64_t failures, const Attempt& attempt) {

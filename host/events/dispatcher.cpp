@@ -270,7 +270,8 @@ void Dispatcher::deliver_to(Work& work, const std::vector<Event>& events,
     if (event.seq <= c.last_seq) continue;
     if (stopping_) return;
     work.dirty = true;
-    if (!subscribes(manifest, event.type)) {
+    // A plugin switched off by the event's tenant does not act for it, then or later.
+    if (!subscribes(manifest, event.type) || !plugins_.acts_for(event.tenant_id, manifest.id)) {
       c.last_seq = event.seq;
       continue;
     }

@@ -12,6 +12,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <malloc.h>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -27,6 +30,15 @@
 
 namespace psahost::http {
 namespace {
+
+// What the open file limit leaves for connections: a reserve for the database and its WAL,
+// plugin libraries, outbound connections, logs and the acceptor itself.
+std::size_t connections_for_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 10'000;
+  const auto files = static_cast<std::size_t>(limit.rlim_cur);
+  return files > 512 ? files - 256 : std::max<std::size_t>(16, files / 2);
+}
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -258,6 +270,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::mutex sessions_mutex_;
   std::condition_variable sessions_changed_;
   std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;
+  std::size_t max_connections_ = 0;  // set by start()
+  std::size_t peak_since_trim_ = 0;  // under sessions_mutex_
+  bool make_room();
 };
 
 // One TLS connection, carrying requests one after another. Every handler runs on its worker's
@@ -279,6 +294,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   IoWorker& worker() const { return worker_; }
+
+  // Between requests or still shaking hands: closing it loses nothing the client sent.
+  bool evictable() const { return evictable_.load(std::memory_order_relaxed); }
+  // From any thread: closes the connection on its worker if it is still evictable there.
+  // False when another accept chose it already (its close is on the way), so each new
+  // connection makes room by closing a different one.
+  bool evict() {
+    bool expected = true;
+    if (!evictable_.compare_exchange_strong(expected, false)) return false;
+    server_->post_or_drop(worker_, [self = shared_from_this()] { self->begin_shutdown(); });
+    return true;
+  }
 
   void start() {
     net::post(worker_.ioc, [self = shared_from_this()] { self->on_start(); });
@@ -372,13 +399,13 @@ class Session : public std::enable_shared_from_this<Session> {
       start_header_deadline();
       return parse();
     }
-    phase_ = Phase::idle;
+    set_phase(Phase::idle);
     set_deadline(first_request_ ? header_deadline_ : Clock::now() + options_.idle_timeout);
     read_more();
   }
 
   void start_header_deadline() {
-    phase_ = Phase::reading;
+    set_phase(Phase::reading);
     started_ = Clock::now();
     if (!first_request_) header_deadline_ = started_ + options_.header_timeout;
     // One deadline for the whole header, however many reads it takes: a slow trickle of bytes
@@ -481,7 +508,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void handle_request() {
-    phase_ = Phase::handling;
+    set_phase(Phase::handling);
     // Handling has no deadline of its own; the handler owns that.
     set_deadline(kNever);
     const auto question = request_.target.find('?');
@@ -535,7 +562,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write_response(Response response, bool close) {
-    phase_ = Phase::writing;
+    set_phase(Phase::writing);
     close_after_ = close;
     int status = response.status;
     if (status < 200 || status > 599) {
@@ -613,7 +640,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void close_gracefully() {
-    phase_ = Phase::closing;
+    set_phase(Phase::closing);
     set_deadline(Clock::now() + options_.close_timeout);
     // Only our half of the TLS shutdown: Asio's would then wait for the client's close_notify
     // and fail on application data still in flight (the rest of a refused body). Marking the
@@ -664,7 +691,14 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string out_;       // the serialized response, reused
   std::string continue_;  // "HTTP/1.1 100 Continue", while it is written
 
+  void set_phase(Phase phase) {
+    phase_ = phase;
+    evictable_.store(phase == Phase::handshake || phase == Phase::idle, std::memory_order_relaxed);
+  }
+
   Phase phase_ = Phase::handshake;
+  // Read on the acceptor's thread when the connection cap is reached.
+  std::atomic<bool> evictable_{true};
   bool first_request_ = true;
   bool header_done_ = false;
   bool keep_alive_ = false;
@@ -688,6 +722,7 @@ void Listener::start() {
   std::lock_guard lock(lifecycle_mutex_);
   if (state_ != State::created) throw std::logic_error("the HTTPS server was started twice");
 
+  max_connections_ = options.max_connections ? options.max_connections : connections_for_fd_limit();
   tls.emplace(ssl::context::tls_server);
   configure_server_context(tls->native_handle(), options.cert_file, options.key_file);
 
@@ -804,6 +839,13 @@ void Listener::on_accept(beast::error_code ec, Socket socket) {
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   std::string remote = socket.remote_endpoint(ignored).address().to_string();
+  if (!make_room()) {
+    socket.close(ignored);
+    metrics.count_refused_connection();
+    log.warn("connection limit reached and no connection is idle; new connection refused",
+             one_field("max_connections", static_cast<Json::UInt64>(max_connections_)));
+    return do_accept();
+  }
   try {
     auto session = std::make_shared<Session>(shared_from_this(), *accepting_for_, std::move(socket),
                                              std::move(remote));
@@ -820,10 +862,42 @@ void Listener::on_accept(beast::error_code ec, Socket socket) {
   do_accept();
 }
 
+bool Listener::make_room() {
+  // Released only after the lock: the last reference to a session runs its destructor, which
+  // takes sessions_mutex_ itself.
+  std::vector<std::shared_ptr<Session>> looked_at;
+  bool evicted = false;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    if (sessions_.size() < max_connections_) return true;
+    for (const auto& [_, weak] : sessions_) {
+      looked_at.push_back(weak.lock());
+      if (looked_at.back() && looked_at.back()->evictable() && looked_at.back()->evict()) {
+        evicted = true;
+        break;
+      }
+    }
+  }
+  if (!evicted) return false;
+  metrics.count_refused_connection();
+  return true;
+}
+
 void Listener::remove_session(const Session* session) {
-  std::lock_guard lock(sessions_mutex_);
-  sessions_.erase(session);
-  if (sessions_.empty()) sessions_changed_.notify_all();
+  bool trim = false;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(session);
+    peak_since_trim_ = std::max(peak_since_trim_, sessions_.size() + 1);
+    // After a burst the allocator keeps the freed connection buffers in its arenas; give them
+    // back once the burst is over, so the host's memory goes down with its connections.
+    if (peak_since_trim_ >= 256 && sessions_.size() <= peak_since_trim_ / 8) {
+      peak_since_trim_ = sessions_.size();
+      trim = true;
+    }
+    if (sessions_.empty()) sessions_changed_.notify_all();
+  }
+  if (trim) ::malloc_trim(0);
 }
 
 std::vector<std::shared_ptr<Session>> Listener::live_sessions() {

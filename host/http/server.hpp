@@ -37,6 +37,11 @@ struct ServerOptions {
   // last response (a 413 sent while the client is still uploading) before it is read.
   std::chrono::milliseconds close_timeout{5'000};
   std::filesystem::path cert_file, key_file;
+  // Connections served at once. At the cap a new connection closes an idle keep-alive one (or
+  // one still in its handshake) to make room, so a flood of idle connections cannot lock out a
+  // health probe; when none is idle the new one is closed at once. 0 = from the process's open
+  // file limit (what it leaves after a reserve for the database, plugins and outbound calls).
+  std::size_t max_connections = 0;
 };
 
 class Server {

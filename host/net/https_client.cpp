@@ -381,6 +381,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       const auto address = asio::ip::make_address(prepared_.host, ec);
       if (ec) return fail(Failure::invalid_request, "the URL's IP address is not usable");
       endpoints_.assign(1, tcp::endpoint(address, prepared_.port));
+      if (!keep_permitted()) return;
       return connect_tcp();
     }
     // getaddrinfo cannot be interrupted: on timeout the exchange completes without waiting for
@@ -405,7 +406,29 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
     endpoints_.clear();
     for (const auto& entry : results) endpoints_.push_back(entry.endpoint());
+    if (!keep_permitted()) return;
     connect_tcp();
+  }
+
+  // Drops the addresses the address policy refuses; fails the exchange when none is left.
+  bool keep_permitted() {
+    const auto& policy = client_.options.address_policy;
+    if (!policy) return true;
+    std::string refused;
+    std::erase_if(endpoints_, [&](const tcp::endpoint& e) {
+      IpAddress a;
+      if (e.address().is_v4()) {
+        a = IpAddress::from_v4(e.address().to_v4().to_uint());
+      } else {
+        a = IpAddress::from_v6(e.address().to_v6().to_bytes());
+      }
+      auto why = policy->refusal(a);
+      if (why && refused.empty()) refused = *why;
+      return why.has_value();
+    });
+    if (!endpoints_.empty()) return true;
+    fail(Failure::connect, "cannot connect to " + origin() + ": " + refused);
+    return false;
   }
 
   void connect_tcp() {

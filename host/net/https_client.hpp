@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "net/address_policy.hpp"
+
 namespace psahost {
 class Logger;
 }
@@ -37,6 +39,9 @@ struct ClientOptions {
   std::chrono::seconds idle_timeout{55};  // an idle pooled connection is closed after this
   unsigned threads = 1;                   // I/O threads of the client's own io_context
   std::string user_agent;                 // empty = "psahost/<version>"
+  // Checked on every address a new connection would go to, after resolution, so a name that
+  // resolves (or re-resolves) to a refused address gains nothing. Null = every address.
+  std::shared_ptr<const AddressPolicy> address_policy;
 };
 
 struct Header {

@@ -31,7 +31,7 @@ Json::Value merge(const Json::Value& defaults, const Json::Value& settings) {
 }  // namespace
 
 PluginRegistry::PluginRegistry(RegistryOptions options, PluginEnv env)
-    : options_(std::move(options)), env_(env) {
+    : options_(std::move(options)), env_(env), tenant_switches_(env.store) {
   if (!env_.pool) {
     pool_ = std::make_unique<HookPool>();
     env_.pool = pool_.get();

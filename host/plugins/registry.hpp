@@ -5,6 +5,7 @@
 #include "plugins/hook_pool.hpp"
 #include "plugins/plugin.hpp"
 #include "plugins/process_runner.hpp"
+#include "plugins/tenant_switches.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -91,6 +92,13 @@ class PluginRegistry {
   // Shutdown: takes no more hook calls and waits up to grace for in-process calls still
   // running. Returns how many are still running (stuck in a plugin) after it.
   std::size_t stop_calls(std::chrono::milliseconds grace);
+  // Each tenant's own switches: a plugin acts for a tenant when it is enabled host-wide (above)
+  // and that tenant did not switch it off.
+  TenantSwitches& tenant_switches() { return tenant_switches_; }
+  const TenantSwitches& tenant_switches() const { return tenant_switches_; }
+  bool acts_for(std::string_view tenant_id, std::string_view id) const {
+    return tenant_switches_.enabled_for(tenant_id, id);
+  }
 
  private:
   struct Entry {
@@ -112,6 +120,7 @@ class PluginRegistry {
   PluginEnv env_;
   mutable std::shared_mutex mutex_;
   std::vector<Entry> entries_;
+  TenantSwitches tenant_switches_;
 };
 
 // Appends each plugin's state, isolation and runner restarts in Prometheus text format (for

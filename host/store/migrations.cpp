@@ -531,6 +531,31 @@ CREATE UNIQUE INDEX invoice_lines_time_entry ON invoice_lines (time_entry_id) WH
 CREATE UNIQUE INDEX invoice_lines_sales_item ON invoice_lines (sales_item_id) WHERE sales_item_id IS NOT NULL;
 )sql";
 
+// Plugin and connector switches per tenant: a tenant's admin decides which optional plugins act
+// for that tenant only; plugin_settings stays the operator's host-wide switch. Switches a tenant
+// admin wrote into plugin_settings before this migration move to that tenant (the audit log
+// names who wrote the last one) and the host-wide switch goes back on.
+constexpr const char* kTenantPluginSettings = R"sql(
+CREATE TABLE tenant_plugin_settings (
+  tenant_id  TEXT NOT NULL CHECK (tenant_id <> ''),
+  plugin_id  TEXT NOT NULL CHECK (plugin_id <> ''),
+  enabled    INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  config     TEXT NOT NULL DEFAULT '{}',
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, plugin_id)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO tenant_plugin_settings (tenant_id, plugin_id, enabled, updated_at)
+SELECT a.tenant_id, p.plugin_id, p.enabled, p.updated_at
+FROM plugin_settings p
+JOIN audit_log a ON a.id = (SELECT max(id) FROM audit_log
+                            WHERE object_type = 'plugin' AND object_id = p.plugin_id)
+WHERE p.enabled = 0 AND a.tenant_id <> '';
+
+UPDATE plugin_settings SET enabled = 1
+WHERE enabled = 0 AND plugin_id IN (SELECT plugin_id FROM tenant_plugin_settings);
+)sql";
+
 // What connectors learned of their vendors (issue 20).
 // time_entries.billed_externally: time a PSA reports as billed or invoiced there (ConnectWise's
 // Billed and BilledAgreement, an invoice reference), as {"system","reference","status",
@@ -565,9 +590,7 @@ const std::vector<Migration>& migrations() {
       {3, "contracts and numbering", kContractsAndNumbering},
       {4, "invoices and billing runs", kInvoicesAndBillingRuns},
       {5, "webhooks and deliveries", kWebhooks},
-      // Number 6 belongs to another branch (issue 12's merge fills it); held here so the list
-      // stays 1..N. The lead replaces this line with that branch's migration 6.
-      {6, "reserved for another branch", "SELECT 1;"},
+      {6, "plugin switches per tenant", kTenantPluginSettings},
       {7, "connector catch-up and external billing", kConnectorCatchUp},
   };
   return kAll;

@@ -1,11 +1,15 @@
 // The SQLite store: one read connection per calling thread and one writer thread that commits
 // queued writes in groups, so many requests share one durable WAL sync.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <iterator>
@@ -334,6 +338,36 @@ void check_migration_list() {
   }
 }
 
+// Before the writer opens the file: a database that exists but is empty is refused (a truncated
+// or replaced file would otherwise become a fresh database, every record gone, the host looking
+// healthy), a new one is created readable by the owner alone, and an existing one and its WAL
+// files are made so (SQLite gives the WAL files the database file's mode).
+void prepare_database_file(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (fs::exists(status)) {
+    if (fs::is_regular_file(status) && fs::file_size(path, ec) == 0 && !ec) {
+      throw StoreError("the database at " + path.string() +
+                       " is empty (0 bytes): it was truncated or replaced, and opening it would "
+                       "start a new database with none of the old records. Restore it from a "
+                       "backup, or delete the file to start afresh on purpose.");
+    }
+  } else {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+      throw StoreError("cannot create the database at " + path.string() + ": " +
+                       std::strerror(errno));
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  const auto owner_only = fs::perms::owner_read | fs::perms::owner_write;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const fs::path file = path.string() + suffix;
+    if (fs::exists(file, ec)) fs::permissions(file, owner_only, fs::perm_options::replace, ec);
+  }
+}
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const StoreOptions& options, Logger& log, Metrics* metrics)
@@ -357,6 +391,7 @@ class SqliteStore final : public Store {
       readers_.emplace(std::this_thread::get_id(), std::move(connection));
       return;
     }
+    prepare_database_file(path_);
     writer_connection_ =
         std::make_unique<Connection>(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     SqliteTx tx(*writer_connection_);

@@ -66,13 +66,14 @@ bool is_connection_name(std::string_view name) {
   });
 }
 
-std::optional<std::string> check_base_url(std::string_view url) {
+std::optional<std::string> check_base_url(std::string_view url, const net::AddressPolicy* policy) {
   const auto parsed = boost::urls::parse_absolute_uri(url);
   if (!parsed) return "expected an absolute URL like https://example.myconnectwise.net";
   if (parsed->scheme() != "https") return "expected an https:// URL (TLS everywhere)";
   if (parsed->host().empty()) return "the URL names no host";
   if (parsed->has_userinfo()) return "credentials do not belong in the URL";
   if (parsed->has_query() || parsed->has_fragment()) return "expected no query or fragment";
+  if (policy) return policy->refusal_for_host(parsed->host());
   return std::nullopt;
 }
 
@@ -112,7 +113,8 @@ std::variant<Connection, std::vector<ConnectionError>> Connections::add(
     }
   }
   if (!request.base_url.empty()) {
-    if (auto problem = check_base_url(request.base_url)) errors.push_back({"base-url", *problem});
+    if (auto problem = check_base_url(request.base_url, policy_.get()))
+      errors.push_back({"base-url", *problem});
   } else if (scheme == "connectwise") {
     errors.push_back({"base-url",
                       "ConnectWise callbacks are verified with a key fetched from the "

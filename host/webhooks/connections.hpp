@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/secret_box.hpp"
+#include "net/address_policy.hpp"
 #include "plugins/manifest.hpp"
 #include "store/store.hpp"
 
@@ -64,8 +65,10 @@ struct ConnectionError {
 // carry an unguessable token for systems that cannot sign (HaloPSA).
 bool is_connection_name(std::string_view name);
 
-// https://host[:port][/path], no userinfo, query or fragment; nullopt when acceptable.
-std::optional<std::string> check_base_url(std::string_view url);
+// https://host[:port][/path], no userinfo, query or fragment, and a host the address policy
+// does not refuse (when one is given); nullopt when acceptable.
+std::optional<std::string> check_base_url(std::string_view url,
+                                          const net::AddressPolicy* policy = nullptr);
 
 // scheme+host+port of an https URL ("https://example.com:8443"), "" if it is not one.
 std::string origin_of(std::string_view url);
@@ -73,6 +76,11 @@ std::string origin_of(std::string_view url);
 class Connections {
  public:
   Connections(store::Store& store, const crypto::SecretBox& box) : store_(store), box_(box) {}
+
+  // Base URLs are checked against this at add(); the default refuses every internal range.
+  void set_address_policy(std::shared_ptr<const net::AddressPolicy> policy) {
+    policy_ = std::move(policy);
+  }
 
   // Checks the request against the connector's manifest (a secret of the right form for its
   // signature scheme, a base URL where the scheme needs one) and stores it sealed. Returns the
@@ -103,6 +111,7 @@ class Connections {
 
   store::Store& store_;
   const crypto::SecretBox& box_;
+  std::shared_ptr<const net::AddressPolicy> policy_ = std::make_shared<net::AddressPolicy>();
   std::mutex mutex_;
   std::unordered_map<std::string, Cached> by_name_;
 };

@@ -180,6 +180,10 @@ InboxProcessor::Result InboxProcessor::process(const Entry& entry, const Connect
     wait(entry, "connector " + connection.connector + " is not loaded");
     return Result::waiting;
   }
+  if (!plugins_.acts_for(connection.tenant_id, connection.connector)) {
+    wait(entry, "connector " + connection.connector + " is switched off for this tenant");
+    return Result::waiting;
+  }
   Json::Value request;
   request["tenant_id"] = connection.tenant_id;
   request["connection"] = connection_json(connection);

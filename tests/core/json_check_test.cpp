@@ -56,3 +56,20 @@ TEST_CASE("is_json bounds nesting", "[json]") {
   CHECK_FALSE(is_json(std::string(300, '[') + std::string(300, ']')));
   CHECK_FALSE(is_json(std::string(100000, '[')));  // no stack overflow either
 }
+
+TEST_CASE("is_unicode_json refuses escaped surrogates that are not a pair", "[json]") {
+  using psahost::is_unicode_json;
+  CHECK(is_unicode_json(R"({"a":"\ud83d\ude00 and \u00e9"})", 64));
+  CHECK(is_unicode_json(R"("\uD83D\uDE00")", 64));
+  CHECK_FALSE(is_unicode_json(R"("\ud800")", 64));
+  CHECK_FALSE(is_unicode_json(R"("\udc00")", 64));
+  CHECK_FALSE(is_unicode_json(R"("\ud800\u0041")", 64));
+  CHECK_FALSE(is_unicode_json(R"("\ud800x")", 64));
+  CHECK_FALSE(is_unicode_json(R"("\ud83d\ud83d")", 64));
+  CHECK_FALSE(is_unicode_json("\"\xED\xA0\x80\"", 64));
+  CHECK_FALSE(is_unicode_json(R"({"a":1,})", 64));
+  CHECK_FALSE(is_unicode_json(R"({"a":1 /* no */})", 64));
+  CHECK_FALSE(is_unicode_json(std::string(65, '[') + std::string(65, ']'), 64));
+  // is_json itself keeps accepting them: inbound webhooks are stored as sent.
+  CHECK(psahost::is_json(R"("\ud800")"));
+}

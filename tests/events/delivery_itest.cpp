@@ -74,29 +74,59 @@ TEST_CASE("usage an integration syncs for a client without billing info is held 
   }));
 }
 
-TEST_CASE("events appended while a plugin was off are delivered after it recovers and a restart",
+TEST_CASE("events appended while a plugin was off host-wide are delivered after it is on again",
           "[events]") {
   TempDir plugins;
   copy_plugin(PSAHOST_TEST_PLUGIN_DIR, "recorder", plugins.path());
   ApiSession api({"--plugins-dir", plugins.path().string()});
   const fs::path data = api.server().data_dir();
+  const std::string data_arg = "--data-dir=" + data.string();
 
   const std::string client = api.create_client("Trey Research", false);
   REQUIRE(eventually([&] { return !recorder_kv(data, "seen").empty(); }));
   const auto before = split(recorder_kv(data, "seen"));
 
-  REQUIRE(api.post("/v1/plugins/recorder/disable").status == 200);
+  // The operator's switch is the CLI's and applies at the next start.
+  REQUIRE(run_cli({"plugins", "disable", "recorder", data_arg}).exit_code == 0);
+  api.restart();
+  CHECK(api.get("/v1/plugins").body.find("\"disabled\"") != std::string::npos);
+  // No tenant can switch on what the operator switched off.
+  const auto refused = api.post("/v1/plugins/recorder/enable");
+  CHECK(refused.status == 409);
+  CHECK(refused.body.find("plugin-disabled-by-operator") != std::string::npos);
   api.create_ticket(client, "First while off");
   api.create_ticket(client, "Second while off");
-  api.restart();  // the plugin stays disabled across the restart
-  CHECK(api.get("/v1/plugins").body.find("\"disabled\"") != std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(split(recorder_kv(data, "seen")).size() == before.size());
 
-  REQUIRE(api.post("/v1/plugins/recorder/enable").status == 200);
+  REQUIRE(run_cli({"plugins", "enable", "recorder", data_arg}).exit_code == 0);
+  api.restart();
   REQUIRE(eventually([&] { return split(recorder_kv(data, "seen")).size() == before.size() + 2; }));
   const auto seen = split(recorder_kv(data, "seen"));
   // In order, and each event once.
   for (std::size_t i = 1; i < seen.size(); ++i)
     CHECK(std::stoll(seen[i - 1]) < std::stoll(seen[i]));
+}
+
+TEST_CASE("a plugin one tenant switched off acts for that tenant no longer and for others still",
+          "[events]") {
+  TempDir plugins;
+  copy_plugin(PSAHOST_TEST_PLUGIN_DIR, "recorder", plugins.path());
+  ApiSession api({"--plugins-dir", plugins.path().string()});
+  const fs::path data = api.server().data_dir();
+  const std::string other = create_token(data, "other-partner", "admin");
+
+  const std::string client = api.create_client("Trey Research", false);
+  REQUIRE(eventually([&] { return !recorder_kv(data, "seen").empty(); }));
+  REQUIRE(api.post("/v1/plugins/recorder/disable").status == 200);
+  const auto before = split(recorder_kv(data, "seen"));
+  api.create_ticket(client, "While switched off here");
+  // The other tenant's event comes after, so once it is seen the first one was passed over.
+  REQUIRE(
+      api.call_as(other, "POST", "/v1/clients", R"({"name":"Other","type":"customer"})").status ==
+      201);
+  REQUIRE(eventually([&] { return split(recorder_kv(data, "seen")).size() == before.size() + 1; }));
+  CHECK(api.get("/v1/plugins").body.find("\"enabled_for_tenant\":false") != std::string::npos);
+  CHECK(api.call_as(other, "GET", "/v1/plugins", "").body.find("\"enabled_for_tenant\":true") !=
+        std::string::npos);
 }

@@ -76,6 +76,27 @@ TEST_CASE("health - readiness and metrics answer over HTTPS with keep-alive", "[
   CHECK(client.negotiated_protocol().rfind("TLSv1.", 0) == 0);
 }
 
+TEST_CASE("/metrics is closed by default and opens with the operator's token or setting",
+          "[serve][metrics]") {
+  TempDir tmp;
+  const std::string token = "metrics-0123456789abcdef";
+  Server closed(tmp.path() / "closed", {"--metrics-access=closed"});
+  closed.start();
+  HttpsClient closed_client(closed.port());
+  const auto refused = closed_client.get("/metrics");
+  CHECK(refused.status == 401);
+  CHECK(refused.json()["type"].asString() == "urn:psahost:problem:metrics-token-required");
+  CHECK(refused.body.find("--metrics-access=public") != std::string::npos);
+  CHECK(closed_client.get("/healthz").status == 200);
+
+  Server guarded(tmp.path() / "guarded", {"--metrics-token", token});
+  guarded.start();
+  HttpsClient guarded_client(guarded.port());
+  CHECK(guarded_client.get("/metrics").status == 401);  // a token overrides public access
+  CHECK(guarded_client.get("/metrics", auth("metrics-0123456789abcdeX")).status == 401);
+  CHECK(guarded_client.get("/metrics", auth(token)).status == 200);
+}
+
 TEST_CASE("unknown paths are 404 and wrong methods 405 - as problem+json", "[serve]") {
   TempDir tmp;
   Server server(tmp.path() / "var");

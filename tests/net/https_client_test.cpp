@@ -905,3 +905,31 @@ TEST_CASE("Retry-After that is neither a number nor an HTTP-date is ignored") {
     CHECK_FALSE(parse_retry_after(value, now));
   }
 }
+
+TEST_CASE("an address policy refuses loopback after resolution, however the URL spells it") {
+  Tls tls;
+  TestServer server(tls.cert, tls.key, [](Peer& peer) {
+    if (peer.read_request()) peer.respond(200, "internal secret");
+  });
+  const std::string port = std::to_string(server.port());
+  ClientOptions options = tls.trusting();
+  options.address_policy = std::make_shared<psahost::net::AddressPolicy>();
+  HttpsClient client(options);
+  for (const std::string host : {"127.0.0.1", "localhost", "127.1", "[::1]"}) {
+    INFO(host);
+    const auto response = client.send(post("https://" + host + ":" + port + "/x", "{}"));
+    CHECK(response.failure == Failure::connect);
+    CHECK_FALSE(response.request_sent);
+    CHECK(response.body.empty());
+    CHECK(response.error.find("--allow-outbound-network") != std::string::npos);
+  }
+  CHECK(server.accepted() == 0);
+
+  // The operator allows the loopback range: the same request goes through.
+  options.address_policy = std::make_shared<psahost::net::AddressPolicy>(
+      psahost::net::AddressPolicy::parse_allowed("127.0.0.0/8,::1/128"));
+  HttpsClient allowed(options);
+  const auto response = allowed.send(post("https://127.0.0.1:" + port + "/x", "{}"));
+  CHECK(response.ok());
+  CHECK(response.status == 200);
+}

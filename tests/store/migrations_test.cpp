@@ -244,3 +244,43 @@ TEST_CASE("opening a database in a missing folder fails with a StoreError naming
   REQUIRE_THROWS_WITH(Store::open_sqlite(StoreOptions{missing}, log),
                       Catch::Matchers::Contains(missing.string()));
 }
+
+TEST_CASE("migration 6 moves a plugin switch a tenant admin wrote host-wide to that tenant",
+          "[store][migrations]") {
+  TempDir dir;
+  {
+    // A database at schema 5, as an older psahost left it: tenant t-a switched billing-gate off.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(db_path(dir).c_str(), &db) == SQLITE_OK);
+    std::string script =
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL) STRICT;";
+    for (const auto& m : psahost::store::migrations()) {
+      if (m.version > 5) continue;
+      script += m.sql;
+      script += "INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" +
+                m.name + "', 'then');";
+    }
+    script +=
+        "INSERT INTO plugin_settings (plugin_id, enabled, updated_at) VALUES "
+        "('billing-gate', 0, 'then'), ('recorder', 0, 'then');"
+        "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, created_at) "
+        "VALUES ('t-a', 'tok_a', 'plugin.disable', 'plugin', 'billing-gate', 'then');";
+    REQUIRE(sqlite3_exec(db, script.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Logger log(LogLevel::error);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
+  store->read([](Tx& tx) {
+    const auto moved = tx.query("SELECT tenant_id, plugin_id, enabled FROM tenant_plugin_settings");
+    REQUIRE(moved.size() == 1);
+    CHECK(moved[0].text(0) == "t-a");
+    CHECK(moved[0].text(1) == "billing-gate");
+    CHECK(moved[0].integer(2) == 0);
+    // The host-wide switch is on again for it; a switch with no tenant to name stays host-wide.
+    CHECK(tx.query_one("SELECT enabled FROM plugin_settings WHERE plugin_id = 'billing-gate'")
+              ->integer(0) == 1);
+    CHECK(tx.query_one("SELECT enabled FROM plugin_settings WHERE plugin_id = 'recorder'")
+              ->integer(0) == 0);
+  });
+}

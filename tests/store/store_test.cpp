@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <limits>
 #include <random>
@@ -308,4 +309,41 @@ TEST_CASE("destroying the store closes every connection - readers on other threa
   store.reset();
   // SQLite checkpoints and removes the WAL only when the last connection to the file closes.
   CHECK_FALSE(fs::exists(wal));
+}
+
+TEST_CASE("an empty database file is refused instead of silently starting a new database",
+          "[store]") {
+  TempDir dir;
+  Logger log(LogLevel::error);
+  { std::ofstream(db_path(dir)); }
+  REQUIRE(fs::file_size(db_path(dir)) == 0);
+  try {
+    Store::open_sqlite(StoreOptions{db_path(dir)}, log);
+    FAIL("opened an empty database file");
+  } catch (const StoreError& e) {
+    CHECK(std::string(e.what()).find("empty (0 bytes)") != std::string::npos);
+    CHECK(std::string(e.what()).find(db_path(dir).string()) != std::string::npos);
+  }
+  CHECK(fs::file_size(db_path(dir)) == 0);  // left exactly as it was
+}
+
+TEST_CASE("the database and its WAL files are readable by their owner alone", "[store]") {
+  TempDir dir;
+  Logger log(LogLevel::error);
+  const auto owner_only = fs::perms::owner_read | fs::perms::owner_write;
+  {
+    auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
+    store->write([](Tx& tx) { tx.exec("CREATE TABLE t (x INTEGER) STRICT"); });
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      const fs::path file = db_path(dir).string() + suffix;
+      INFO(file);
+      REQUIRE(fs::exists(file));
+      CHECK((fs::status(file).permissions() & fs::perms::all) == owner_only);
+    }
+  }
+  // One made readable by others before (an older psahost) is tightened when opened.
+  fs::permissions(db_path(dir), fs::perms::owner_read | fs::perms::owner_write |
+                                    fs::perms::group_read | fs::perms::others_read);
+  auto store = Store::open_sqlite(StoreOptions{db_path(dir)}, log);
+  CHECK((fs::status(db_path(dir)).permissions() & fs::perms::all) == owner_only);
 }

@@ -32,6 +32,11 @@ void ApiSession::restart() {
   start_server();
 }
 
+void ApiSession::restart(std::vector<std::string> serve_args) {
+  serve_args_ = std::move(serve_args);
+  restart();
+}
+
 void ApiSession::restart_after_crash() {
   if (server_->running()) throw std::runtime_error("psahost is still running");
   start_server();

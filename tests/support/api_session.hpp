@@ -45,6 +45,8 @@ class ApiSession {
   HttpsClient& client() { return *client_; }
   // Stops and starts the server on the same data directory; the token stays valid.
   void restart();
+  // The same with other serve arguments from now on.
+  void restart(std::vector<std::string> serve_args);
   // Starts the server again after it was killed (Server::kill_hard), as after a crash.
   void restart_after_crash();
 

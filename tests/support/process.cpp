@@ -41,6 +41,11 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, co
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // The tests' fakes listen on loopback, which psahost refuses to reach unless the operator
+    // allows it; a test about the refusal passes --allow-outbound-network none to override this.
+    ::setenv("PSAHOST_ALLOW_OUTBOUND_NETWORK", "127.0.0.0/8,::1/128", 0);
+    // Likewise /metrics, which tests read; a test about the token passes --metrics-access=closed.
+    ::setenv("PSAHOST_METRICS_ACCESS", "public", 0);
     ::execvp(argv[0], argv.data());
     ::_exit(127);
   }

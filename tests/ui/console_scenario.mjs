@@ -64,7 +64,10 @@ function cli(...args) {
 }
 
 async function startServer(listen = '127.0.0.1:0') {
-  server = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', listen, '--threads', '2'],
+  // The last step seeds 10,000 clients through the API, far past the default
+  // per-tenant rate limit; the limit itself is tested in tests/host/rate_limit_itest.cpp.
+  server = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', listen, '--threads', '2',
+    '--rate-limit', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   server.stderr.on('data', () => {});
   return new Promise((resolve, reject) => {
