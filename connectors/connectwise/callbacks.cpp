@@ -22,9 +22,10 @@ namespace {
 // settings.approved_statuses.
 const std::vector<std::string> kApprovedStatuses = {"ApprovedByTierOne", "ApprovedByTierTwo",
                                                     "ReadyToBill"};
-// The states in which ConnectWise has billed the entry itself (on an invoice, or against an
-// agreement): such time is never billed here.
-const std::vector<std::string> kBilledStatuses = {"Billed", "BilledAgreement"};
+// The states in which ConnectWise has settled the entry itself: billed on an invoice, against an
+// agreement, or written off (the partner decided not to charge it). Such time is never approved
+// nor billed here; billing written-off time would charge what the partner forgave.
+const std::vector<std::string> kSettledStatuses = {"Billed", "BilledAgreement", "WrittenOff"};
 
 using connectors::lower;
 
@@ -180,7 +181,7 @@ std::optional<Json::Value> billed_there(const Json::Value& entry) {
   std::string reference = invoice.isObject() ? clean_text(text(invoice["identifier"]), 100) : "";
   if (reference.empty() && invoice.isObject()) reference = id_text(invoice["id"]);
   const bool billed_status =
-      std::find(kBilledStatuses.begin(), kBilledStatuses.end(), status) != kBilledStatuses.end();
+      std::find(kSettledStatuses.begin(), kSettledStatuses.end(), status) != kSettledStatuses.end();
   if (!billed_status && reference.empty()) return std::nullopt;
   Json::Value b;
   b["status"] = status.empty() ? "Invoiced" : status;
@@ -266,8 +267,9 @@ std::string describe_codes(const ManageApi& api) {
     }
     source = "settings.approved_statuses";
   }
-  return "codes: time approved in " + list(approved_list) + " (" + source + "); billed there in " +
-         list(kBilledStatuses) + " or with an invoice reference";
+  return "codes: time approved in " + list(approved_list) + " (" + source +
+         "); settled there (billed or written off) in " + list(kSettledStatuses) +
+         " or with an invoice reference";
 }
 
 Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {

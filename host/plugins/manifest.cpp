@@ -3,6 +3,8 @@
 // agreement, so change both together.
 #include "plugins/manifest.hpp"
 
+#include "domain/utf8.hpp"
+
 #include <json/reader.h>
 #include <json/writer.h>
 
@@ -24,6 +26,8 @@ namespace psahost::plugins {
 namespace {
 
 namespace fs = std::filesystem;
+using domain::code_points;
+using domain::find_invalid_utf8;
 using Errors = std::vector<ManifestError>;
 
 // Real manifests are a few KiB; anything near this is a mistake or an attempt to make the host
@@ -94,49 +98,6 @@ std::vector<std::string_view> split(std::string_view s, char separator) {
     if (at == std::string_view::npos) return parts;
     s.remove_prefix(at + 1);
   }
-}
-
-// JSON Schema's maxLength counts code points, not bytes; jsoncpp hands back UTF-8.
-std::size_t code_points(std::string_view utf8) {
-  return static_cast<std::size_t>(
-      std::count_if(utf8.begin(), utf8.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
-// RFC 8259 requires UTF-8 and jsoncpp does not check it; publishers' tools (and the schema test)
-// refuse such files, so the host must too, or it would accept what they reject.
-std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    std::uint32_t code_point = 0;
-    std::uint32_t smallest = 0;
-    if ((lead & 0xE0) == 0xC0) {
-      length = 2, code_point = lead & 0x1F, smallest = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3, code_point = lead & 0x0F, smallest = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4, code_point = lead & 0x07, smallest = 0x10000;
-    } else {
-      return i;
-    }
-    if (text.size() - i < length) return i;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return i;
-      code_point = (code_point << 6) | (next & 0x3F);
-    }
-    if (code_point < smallest || code_point > 0x10FFFF ||
-        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-      return i;
-    }
-    i += length;
-  }
-  return std::nullopt;
 }
 
 // Renders a value the way a reader of the error wants to see what was found.
@@ -923,6 +884,7 @@ ManifestResult load_manifest(const fs::path& path) {
                 " KiB, the most a manifest may be");
   }
   text.resize(read);
+  // RFC 8259 requires UTF-8 and jsoncpp does not check it; publishers' tools refuse such files.
   if (const auto at = find_invalid_utf8(text)) {
     return fail("invalid JSON: not UTF-8 (byte offset " + std::to_string(*at) + ")");
   }

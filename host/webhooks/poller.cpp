@@ -212,11 +212,20 @@ void ConnectionPoller::poll(const Connection& connection, const std::string& rea
   }
 }
 
-void record_webhook_deactivated(store::Store& store, const Connection& connection,
+bool record_webhook_deactivated(store::Store& store, const Connection& connection,
                                 const std::string& detail) {
-  const std::string now = now_rfc3339();
+  const auto at = std::chrono::system_clock::now();
+  const std::string now = rfc3339(at);
+  const std::string quiet_since = rfc3339(at - kDeactivationQuietPeriod);
+  bool recorded = false;
   store.write([&](store::Tx& tx) {
     ensure_row(tx, connection.id, now);
+    const auto last = tx.query_one(
+        "SELECT 1 FROM connection_polls WHERE connection_id = ? AND webhook_state = "
+        "'deactivated' AND webhook_state_at > ?",
+        {connection.id, quiet_since});
+    if (last) return;
+    recorded = true;
     tx.exec(
         "UPDATE connection_polls SET webhook_state = 'deactivated', webhook_state_at = ?, "
         "next_poll_at = ?, updated_at = ? WHERE connection_id = ?",
@@ -229,6 +238,7 @@ void record_webhook_deactivated(store::Store& store, const Connection& connectio
         tx, {connection.tenant_id, "connection.webhook_deactivated", "connection", connection.id,
              payload, "connection:" + connection.name, "connection:" + connection.id});
   });
+  return recorded;
 }
 
 Json::Value catch_up_json(store::Store& store, const std::string& connection_id) {

@@ -84,8 +84,12 @@ bool polls(const plugins::PluginRegistry& plugins, const Connection& connection)
 
 // The vendor said it deactivated (or deleted) the connection's webhook: the connection shows it,
 // the partner is told (a connection.webhook_deactivated event), and the next poll is due now.
+// The notice carries no signature, so anyone may send it: a repeat within
+// kDeactivationQuietPeriod of the last one recorded changes nothing (no event, no early poll),
+// which caps what a flood can cost the partner and the vendor's API. Returns whether it recorded.
 // Blocks until committed.
-void record_webhook_deactivated(store::Store& store, const Connection& connection,
+inline constexpr std::chrono::minutes kDeactivationQuietPeriod{10};
+bool record_webhook_deactivated(store::Store& store, const Connection& connection,
                                 const std::string& detail);
 
 // What GET /v1/connections/{id} shows of the connection's catch-up: {"polls","cursor",

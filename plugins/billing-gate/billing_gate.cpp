@@ -6,6 +6,9 @@
 
 namespace {
 
+using psa::admission::allow;
+using psa::admission::deny;
+
 class BillingGate final : public psa::Plugin {
  public:
   void init(const psa::Host& host, const Json::Value& config) override {
@@ -87,22 +90,6 @@ class BillingGate final : public psa::Plugin {
     if (operation == "contract.activate") return "activating its contract";
     if (operation == "invoice.issue") return "invoicing it";
     return operation;
-  }
-
-  static Json::Value allow() {
-    Json::Value v;
-    v["allowed"] = true;
-    return v;
-  }
-
-  static Json::Value deny(const std::string& type, const std::string& reason,
-                          const Json::Value& prompt) {
-    Json::Value v;
-    v["allowed"] = false;
-    v["type"] = type;
-    v["reason"] = reason;
-    if (!prompt.isNull()) v["prompt"] = prompt;
-    return v;
   }
 
   const psa::Host* host_ = nullptr;

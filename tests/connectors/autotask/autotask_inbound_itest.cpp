@@ -374,6 +374,15 @@ TEST_CASE(
   // The partner is told: the event is there for its endpoints and plugins.
   SqliteFile db(site.api.server().data_dir() / "psahost.db");
   CHECK(db.count("SELECT COUNT(*) FROM events WHERE type = 'connection.webhook_deactivated'") == 1);
+  // The notice is unsigned: a flood of repeats tells the partner once and polls no sooner.
+  for (int i = 0; i < 20; ++i) {
+    CHECK(site.api.client()
+              .post("/webhooks/at-late/deactivated", "{}", {{"content-type", "application/json"}})
+              .status == 200);
+  }
+  CHECK(db.count("SELECT COUNT(*) FROM events WHERE type = 'connection.webhook_deactivated'") == 1);
+  CHECK(connection_named(site.api, "at-late")["catch_up"]["webhook_state_at"] ==
+        conn["catch_up"]["webhook_state_at"]);
   // What the webhook missed comes by the poll.
   site.at.put("TimeEntries", changed_time(8800700, 7800, 0.5, 5));
   REQUIRE(eventually([&] { return db.count("SELECT COUNT(*) FROM time_entries") == 1; },

@@ -310,8 +310,10 @@ TEST_CASE(
   // Approved here first, then billed against its agreement in ConnectWise before our run.
   site.sync("entries", "time", cw_time(77302, 4400, 340, 20, "ApprovedByTierTwo"), "b-5");
   site.sync("entries", "time", cw_time(77302, 4400, 340, 20, "BilledAgreement"), "b-6");
+  // Written off in ConnectWise: the partner chose not to charge it.
+  site.sync("entries", "time", cw_time(77303, 4400, 340, 25, "WrittenOff"), "b-6w");
   const auto entries = site.settled();
-  REQUIRE(entries.size() == 6);
+  REQUIRE(entries.size() == 7);
   for (const auto& e : entries) {
     INFO(e.toStyledString());
     CHECK(e["status"].asString() == "processed");
@@ -324,6 +326,7 @@ TEST_CASE(
   const Json::Value ours = entry_of(2);
   const Json::Value billed = entry_of(3);
   const Json::Value agreement = entry_of(5);
+  const Json::Value written_off = entry_of(6);
   CHECK(ours["status"].asString() == "approved");
   CHECK(ours["billed_externally"].isNull());
 
@@ -335,6 +338,8 @@ TEST_CASE(
   CHECK(agreement["status"].asString() == "approved");
   CHECK(agreement["billed_externally"]["status"].asString() == "BilledAgreement");
   CHECK(agreement["billed_externally"]["reference"].isNull());
+  CHECK(written_off["status"].asString() == "submitted");
+  CHECK(written_off["billed_externally"]["status"].asString() == "WrittenOff");
 
   // Approving it here is refused, one by one or in bulk.
   const auto approve =
@@ -345,7 +350,10 @@ TEST_CASE(
       site.api.post("/v1/time-entries/approve", R"({"filter":{"client_id":")" + client + R"("}})");
   INFO(bulk.body);
   CHECK(bulk.status == 200);
-  for (const auto& r : bulk.json()["results"]) CHECK(r["id"] != billed["id"]);
+  for (const auto& r : bulk.json()["results"]) {
+    CHECK(r["id"] != billed["id"]);
+    CHECK(r["id"] != written_off["id"]);
+  }
 
   // A real billing run bills only our own entry.
   const Json::Value run = run_billing(site.api, period_from_now(0));
@@ -370,12 +378,13 @@ TEST_CASE(
     for (const auto& line : inv["lines"]) {
       CHECK(line["time_entry_id"] != billed["id"]);
       CHECK(line["time_entry_id"] != agreement["id"]);
+      CHECK(line["time_entry_id"] != written_off["id"]);
     }
   }
 
   // ConnectWise then bills the entry we invoiced as well: refused, and said on the ticket.
   site.sync("entries", "time", cw_time(77300, 4400, 340, 30, "Billed"), "b-7");
-  REQUIRE(site.settled().size() == 7);
+  REQUIRE(site.settled().size() == 8);
   const Json::Value twice = site.last_settled();
   INFO(twice.toStyledString());
   REQUIRE(twice["outcome"].size() == 2);

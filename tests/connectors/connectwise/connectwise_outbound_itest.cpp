@@ -148,7 +148,8 @@ TEST_CASE("psahost connections test reaches ConnectWise with the keys, and says 
   CHECK_THAT(ok.out, Catch::Contains("ok") && Catch::Contains("v2025.1.10431"));
   CHECK_THAT(ok.out, Catch::Contains("codes: time approved in ApprovedByTierOne,"
                                      "ApprovedByTierTwo,ReadyToBill (ConnectWise's TimeEntry "
-                                     "model); billed there in Billed,BilledAgreement"));
+                                     "model); settled there (billed or written off) in "
+                                     "Billed,BilledAgreement,WrittenOff"));
   const auto bad = run_cli({"connections", "test", "--data-dir", data, "--name", "cw-bad",
                             "--outbound-ca", site.cw.ca_file().string()});
   INFO(bad.out << bad.err);
