@@ -3,13 +3,13 @@
 // billing-gate plugins and the one run path the API uses. Beside it, in the same process and on
 // the same disk, the rate at which plain SQLite inserts as many rows of the same shape: the limit.
 // Usage: psahost_bench_billing_run PLUGIN_DIR [CLIENTS] [PARTS_PER_CLIENT] [ENTRIES_PER_CLIENT]
-#include "api/billing_run.hpp"
+#include "billing/billing_run.hpp"
 #include "admission/pipeline.hpp"
 #include "api/client_queries.hpp"
 #include "api/host_services.hpp"
-#include "api/numbering_review.hpp"
 #include "auth/tokens.hpp"
 #include "bench_partner.hpp"
+#include "billing/numbering_review.hpp"
 #include "core/log.hpp"
 #include "domain/billing_calendar.hpp"
 #include "plugins/registry.hpp"
@@ -155,22 +155,23 @@ int main(int argc, char** argv) {
                                        plugins::PluginEnv{calls, store.get(), log, nullptr});
       if (!bench::load_plugins(registry, argv[1], {"billing-gate", "invoice-numbering"})) return 1;
       admission::Pipeline pipeline(registry, log);
-      const api::NumberingEnv numbering{*store, registry};
-      if (api::verify_numbering(numbering, tenant, "bench", "", std::nullopt).status != 200) {
+      const auth::Principal runner{tenant, "", auth::Role::admin, "bench"};
+      const billing::NumberingEnv numbering{*store, registry};
+      if (!billing::verify_numbering(numbering, runner, "", std::nullopt)) {
         std::fprintf(stderr, "could not verify the numbering\n");
         return 1;
       }
-      const api::BillingEnv env{*store, registry, pipeline, {}};
+      const billing::BillingEnv env{*store, registry, pipeline, {}};
       const auto commits_before = store->writer_stats().commits;
       const double cpu0 = bench::cpu_seconds();
       const auto t0 = std::chrono::steady_clock::now();
-      const auto start = api::start_billing_run(env, {tenant, "bench", period.text(), false});
-      if (start.status != 202) {
-        std::fprintf(stderr, "the run was refused: %s\n", start.detail.c_str());
+      const auto start = billing::start_billing_run(env, runner, {period.text(), false});
+      if (!start) {
+        std::fprintf(stderr, "the run was refused: %s\n", start.refusal().detail.c_str());
         return 1;
       }
       std::stop_source never;
-      api::execute_billing_run(env, tenant, start.run_id, never.get_token());
+      billing::execute_billing_run(env, tenant, start->id, never.get_token());
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const double cpu = bench::cpu_seconds() - cpu0;
@@ -181,8 +182,7 @@ int main(int argc, char** argv) {
         lines = tx.query_one("SELECT COUNT(*) FROM invoice_lines")->integer(0);
         invoiced =
             tx.query_one("SELECT COUNT(*) FROM time_entries WHERE status = 'invoiced'")->integer(0);
-        status =
-            tx.query_one("SELECT status FROM billing_runs WHERE id = ?", {start.run_id})->text(0);
+        status = tx.query_one("SELECT status FROM billing_runs WHERE id = ?", {start->id})->text(0);
       });
       const auto commits = store->writer_stats().commits - commits_before;
       std::printf(

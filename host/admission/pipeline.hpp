@@ -2,6 +2,7 @@
 // asked; any denial stops the operation. Errors and timeouts follow each plugin's failure_policy.
 #pragma once
 
+#include "domain/refusal.hpp"
 #include "plugins/registry.hpp"
 
 #include <json/value.h>
@@ -34,6 +35,9 @@ struct Verdict {
 
   // {"uid","allowed","reason","prompt","warnings"} as the platform's review endpoint answers.
   Json::Value to_json(const std::string& uid) const;
+  // A denial as a feature returns it: refused, the plugin's slug (admission-denied when it gave
+  // none), its reason and prompt, and "decided_by" among the extra members.
+  domain::Refusal to_refusal() const;
 };
 
 class Pipeline {

@@ -2,25 +2,15 @@
 // and the run goes on on a background worker; GET /v1/billing-runs/{id} shows how far it got
 // and, once it ended, what became of every client. A run can take minutes for a large partner,
 // longer than a client should hold a request open, and it must never hold an I/O thread.
-#include "api/billing_run.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
 #include "api/page.hpp"
+#include "billing/billing_run.hpp"
 #include "core/background_workers.hpp"
 
-#include <algorithm>
-
 namespace psahost::api {
-namespace {
 
-http::Response start_problem(const RunStart& start) {
-  if (start.refusal) return refused(*start.refusal);
-  if (start.status == 422) return validation_failed(start.errors);
-  return http::problem(start.status, start.type,
-                       start.status == 503 ? "Service Unavailable" : "Conflict", start.detail);
-}
-
-}  // namespace
+using billing::BillingEnv;
 
 void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
   add_route(
@@ -35,24 +25,25 @@ void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
         const auto period = f.text("period", true, 7);
         const auto dry_run = f.boolean("dry_run", false);
         if (!f.ok()) return respond(validation_failed(f.errors()));
-        RunRequest request{who.tenant_id, who.token_id, *period, dry_run.value_or(false)};
+        const billing::RunRequest request{*period, dry_run.value_or(false)};
         in_background(
-            ctx, std::move(respond), [&ctx, request](std::stop_token, const http::Responder& done) {
+            ctx, std::move(respond),
+            [&ctx, who, request](std::stop_token, const http::Responder& done) {
               const BillingEnv env{ctx.store, ctx.plugins, ctx.admission, ctx.events_committed};
-              const RunStart start = start_billing_run(env, request);
-              if (start.status != 202) return done(start_problem(start));
+              const auto start = billing::start_billing_run(env, who, request);
+              if (!start) return done(to_problem(start.refusal()));
               Json::Value run;
               ctx.store.read([&](store::Tx& tx) {
-                run = billing_run_json(tx, request.tenant_id, start.run_id, RunItemsPage{});
+                run = billing::billing_run_json(tx, who.tenant_id, start->id, {});
               });
               auto r = http::Response::json(202, run);
-              r.headers.emplace_back("Location", "/v1/billing-runs/" + start.run_id);
+              r.headers.emplace_back("Location", "/v1/billing-runs/" + start->id);
               done(std::move(r));
               // Answered; the run itself goes on as a long job (at most two at once, so other
               // background requests are not held up by runs).
-              const auto execute = [env, tenant = request.tenant_id,
-                                    id = start.run_id](std::stop_token token) {
-                execute_billing_run(env, tenant, id, token);
+              const auto execute = [env, tenant = who.tenant_id,
+                                    id = start->id](std::stop_token token) {
+                billing::execute_billing_run(env, tenant, id, token);
               };
               if (!ctx.workers->post_long(execute)) {
                 // Stopping: recorded as interrupted at once, to be run again.
@@ -66,7 +57,7 @@ void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
   add_sync_route(
       router, ctx, "GET", "/v1/billing-runs/{id}", auth::Right::manage_billing,
       [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who) {
-        RunItemsPage page;
+        billing::RunItemsPage page;
         std::vector<domain::FieldError> errors;
         const auto list = list_page(req, errors);
         page.after = list.after;
@@ -79,7 +70,7 @@ void add_billing_run_routes(http::Router& router, const ApiContext& ctx) {
         page.limit = list.limit;
         Json::Value run;
         ctx.store.read([&](store::Tx& tx) {
-          run = billing_run_json(tx, who.tenant_id, params.at("id"), page);
+          run = billing::billing_run_json(tx, who.tenant_id, params.at("id"), page);
         });
         return run.isNull() ? not_found("billing run", params.at("id"))
                             : http::Response::json(200, run);

@@ -2,9 +2,9 @@
 
 #include "api/client_queries.hpp"
 #include "api/contract_services.hpp"
-#include "api/invoice_services.hpp"
-#include "api/numbering_services.hpp"
 #include "approval/approval.hpp"
+#include "billing/invoices.hpp"
+#include "billing/numbering.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
 
@@ -141,8 +141,8 @@ void register_all_host_calls(plugins::HostCalls& calls, store::Store& store) {
   register_host_services(calls, store);
   approval::register_time_host_calls(calls, store);
   register_contract_host_calls(calls, store);
-  register_numbering_host_calls(calls, store);
-  register_invoice_host_calls(calls, store);
+  billing::register_numbering_host_calls(calls, store);
+  billing::register_invoice_host_calls(calls, store);
 }
 
 }  // namespace psahost::api

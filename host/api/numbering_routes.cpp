@@ -3,24 +3,17 @@
 // workers rather than on the I/O threads.
 #include "api/commit.hpp"
 #include "api/fields.hpp"
-#include "api/numbering_review.hpp"
+#include "billing/numbering_review.hpp"
 
 namespace psahost::api {
 namespace {
 
 constexpr int64_t kMaxNextNumber = 1'000'000'000'000;
 
-http::Response answer(const NumberingOutcome& out) {
-  if (out.status == 200) return http::Response::json(200, out.review.to_json());
-  if (out.status == 422) return validation_failed(out.errors);
-  Json::Value extra;
-  if (!out.errors.isNull()) extra["errors"] = out.errors;
-  if (!out.prompt.isNull()) extra["prompt"] = out.prompt;
-  const char* title = out.status == 409   ? "Conflict"
-                      : out.status == 502 ? "Bad Gateway"
-                      : out.status == 503 ? "Service Unavailable"
-                                          : "Internal Server Error";
-  return http::problem(out.status, out.type, title, out.detail, extra);
+using billing::NumberingReview;
+
+http::Response answer(const domain::Result<NumberingReview>& out) {
+  return out ? http::Response::json(200, out->to_json()) : to_problem(out.refusal());
 }
 
 // A POST may come without a body; then it is {}.
@@ -43,38 +36,39 @@ void add_numbering_routes(http::Router& router, const ApiContext& ctx) {
         }
         in_background(
             ctx, std::move(respond),
-            [&ctx, tenant = who.tenant_id, entity](std::stop_token, const http::Responder& done) {
-              done(answer(review_numbering({ctx.store, ctx.plugins}, tenant, entity, true)));
+            [&ctx, who, entity](std::stop_token, const http::Responder& done) {
+              done(answer(billing::review_numbering({ctx.store, ctx.plugins}, who, entity, true)));
             });
       });
 
-  add_route(router, ctx, "PUT", "/v1/invoice-numbering", auth::Right::manage_billing,
-            [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
-                   http::Responder respond) {
-              http::Response refusal;
-              auto body = json_body(req, &refusal);
-              if (!body) return respond(refusal);
-              Fields f(*body);
-              f.only({"billing_entity", "prefix", "pattern", "next_number", "reset"});
-              SeriesSettings wanted;
-              wanted.billing_entity = f.text("billing_entity", false, 200).value_or("");
-              wanted.prefix = f.text("prefix", false, 20).value_or("");
-              const auto pattern = f.text("pattern", true, 100);
-              const auto next = f.integer("next_number", true, 1, kMaxNextNumber);
-              wanted.reset = f.one_of("reset", false, {"never", "yearly"}).value_or("never");
-              if (!f.ok()) return respond(validation_failed(f.errors()));
-              wanted.pattern = *pattern;
-              wanted.next_number = *next;
-              in_background(ctx, std::move(respond),
-                            [&ctx, who, wanted](std::stop_token, const http::Responder& done) {
-                              const auto out = update_numbering(
-                                  {ctx.store, ctx.plugins}, who.tenant_id, who.token_id, wanted);
-                              if (out.status == 200 && ctx.events_committed) {
-                                ctx.events_committed();
-                              }
-                              done(answer(out));
-                            });
+  add_route(
+      router, ctx, "PUT", "/v1/invoice-numbering", auth::Right::manage_billing,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+             http::Responder respond) {
+        http::Response refusal;
+        auto body = json_body(req, &refusal);
+        if (!body) return respond(refusal);
+        Fields f(*body);
+        f.only({"billing_entity", "prefix", "pattern", "next_number", "reset"});
+        billing::SeriesSettings wanted;
+        wanted.billing_entity = f.text("billing_entity", false, 200).value_or("");
+        wanted.prefix = f.text("prefix", false, 20).value_or("");
+        const auto pattern = f.text("pattern", true, 100);
+        const auto next = f.integer("next_number", true, 1, kMaxNextNumber);
+        wanted.reset = f.one_of("reset", false, {"never", "yearly"}).value_or("never");
+        if (!f.ok()) return respond(validation_failed(f.errors()));
+        wanted.pattern = *pattern;
+        wanted.next_number = *next;
+        in_background(
+            ctx, std::move(respond),
+            [&ctx, who, wanted](std::stop_token, const http::Responder& done) {
+              const auto out = billing::update_numbering({ctx.store, ctx.plugins}, who, wanted);
+              if (out && ctx.events_committed) {
+                ctx.events_committed();
+              }
+              done(answer(out));
             });
+      });
 
   add_route(router, ctx, "POST", "/v1/invoice-numbering/verify", auth::Right::manage_billing,
             [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
@@ -90,9 +84,9 @@ void add_numbering_routes(http::Router& router, const ApiContext& ctx) {
               in_background(
                   ctx, std::move(respond),
                   [&ctx, who, entity, digest](std::stop_token, const http::Responder& done) {
-                    const auto out = verify_numbering({ctx.store, ctx.plugins}, who.tenant_id,
-                                                      who.token_id, entity, digest);
-                    if (out.status == 200 && ctx.events_committed) ctx.events_committed();
+                    const auto out =
+                        billing::verify_numbering({ctx.store, ctx.plugins}, who, entity, digest);
+                    if (out && ctx.events_committed) ctx.events_committed();
                     done(answer(out));
                   });
             });

@@ -1,7 +1,7 @@
 #include "api/onboarding.hpp"
 
 #include "api/client_queries.hpp"
-#include "api/numbering_services.hpp"
+#include "billing/numbering.hpp"
 
 namespace psahost::api {
 
@@ -64,7 +64,7 @@ Json::Value onboarding_status(store::Tx& tx, const std::string& tenant_id, int i
     out["without_contract"]["prompt"]["href"] = "/v1/contracts/bootstrap";
   }
 
-  const Json::Value numbering = numbering_status(tx, tenant_id);
+  const Json::Value numbering = billing::numbering_status(tx, tenant_id);
   const bool configured = numbering["configured"].asBool();
   const bool verified = numbering["verified"].asBool();
   out["invoice_numbering"]["configured"] = configured;

@@ -17,6 +17,8 @@ int status_of(domain::RefusalKind kind) {
       return 503;
     case domain::RefusalKind::failed:
       return 500;
+    case domain::RefusalKind::upstream:
+      return 502;
   }
   return 409;
 }
@@ -35,6 +37,8 @@ std::string_view default_title(domain::RefusalKind kind) {
       return "Service Unavailable";
     case domain::RefusalKind::failed:
       return "Internal Server Error";
+    case domain::RefusalKind::upstream:
+      return "Bad Gateway";
   }
   return "Conflict";
 }
@@ -75,12 +79,7 @@ http::Response validation_failed(const std::vector<domain::FieldError>& errors) 
 }
 
 http::Response refused(const admission::Verdict& verdict) {
-  auto r = domain::Refusal::make(domain::RefusalKind::refused,
-                                 verdict.type.empty() ? "admission-denied" : verdict.type,
-                                 verdict.reason);
-  r.prompt = verdict.prompt;
-  r.extra["decided_by"] = verdict.decided_by;
-  return to_problem(r);
+  return to_problem(verdict.to_refusal());
 }
 
 }  // namespace psahost::api

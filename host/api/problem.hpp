@@ -14,7 +14,7 @@
 namespace psahost::api {
 
 // not_found 404; invalid 422 with "errors": [{"field","message"}]; conflict and refused 409 with
-// "prompt" when there is one; unavailable 503; failed 500.
+// "prompt" when there is one; unavailable 503; failed 500; upstream 502.
 http::Response to_problem(const domain::Refusal& refusal);
 
 // A 404 problem for an object of this tenant that does not exist (or belongs to another).

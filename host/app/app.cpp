@@ -1,10 +1,10 @@
 #include "app/app.hpp"
 
 #include "admission/pipeline.hpp"
-#include "api/billing_run.hpp"
 #include "api/context.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
+#include "billing/billing_run.hpp"
 #include "core/background_workers.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
@@ -139,7 +139,7 @@ int serve(const ServeOptions& options, Logger& log) {
       options.secret_key_file.empty() ? dir.secret_key() : options.secret_key_file);
   Metrics metrics;
   auto store = store::Store::open_sqlite({dir.database()}, log, &metrics);
-  if (const int64_t n = api::interrupt_abandoned_runs(*store); n > 0) {
+  if (const int64_t n = billing::interrupt_abandoned_runs(*store); n > 0) {
     Json::Value f;
     f["runs"] = static_cast<Json::Int64>(n);
     log.warn("billing runs left unfinished by a stopped process marked interrupted", f);

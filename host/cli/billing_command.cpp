@@ -1,6 +1,6 @@
 // psahost billing run --period YYYY-MM [--dry-run]: a billing run in this process, the same run
 // POST /v1/billing-runs makes, with a progress bar on a terminal and a summary at the end.
-#include "api/billing_run.hpp"
+#include "billing/billing_run.hpp"
 #include "cli/local_host.hpp"
 #include "cli/progress.hpp"
 #include "domain/reference_data.hpp"
@@ -51,12 +51,12 @@ void print_summary(const Json::Value& run, store::Store& store, const std::strin
   if (!reasons.empty()) std::printf("  reasons: %s\n", reasons.c_str());
   // The clients that need a look: failed first, then skipped, at most 20 of each.
   for (const char* outcome : {"failed", "skipped"}) {
-    api::RunItemsPage page;
+    billing::RunItemsPage page;
     page.limit = 21;
     page.outcome = outcome;
     Json::Value listed;
     store.read([&](store::Tx& tx) {
-      listed = api::billing_run_json(tx, tenant, run["id"].asString(), page);
+      listed = billing::billing_run_json(tx, tenant, run["id"].asString(), page);
     });
     int shown = 0;
     for (const auto& item : listed["items"]) {
@@ -100,40 +100,41 @@ int cmd_billing(const std::vector<std::string>& args) {
   }
   if (!vm.count("period")) throw UsageError("--period: required (the month to bill, YYYY-MM)");
   const std::string period = vm["period"].as<std::string>();
-  if (const auto problem = api::period_problem(period, domain::today_utc())) {
+  if (const auto problem = billing::period_problem(period, domain::today_utc())) {
     throw UsageError("--period: " + *problem);
   }
   const bool json = vm["json"].as<bool>();
 
   Logger log(LogLevel::error);
   LocalHost host(vm, log);
-  const api::BillingEnv env{host.store(), host.plugins(), host.admission(), {}};
-  const auto start =
-      api::start_billing_run(env, {host.tenant_id(), "cli", period, vm["dry-run"].as<bool>()});
-  if (start.status != 202) {
-    if (start.refusal) {
-      std::cerr << "psahost billing: refused: " << start.refusal->reason << "\n";
-      if (start.refusal->prompt["action"].asString() == "verify_invoice_numbering") {
+  const billing::BillingEnv env{host.store(), host.plugins(), host.admission(), {}};
+  const auth::Principal cli{host.tenant_id(), host.tenant_name(), auth::Role::admin, "cli"};
+  const auto start = billing::start_billing_run(env, cli, {period, vm["dry-run"].as<bool>()});
+  if (!start) {
+    const auto& refusal = start.refusal();
+    if (refusal.kind == domain::RefusalKind::refused) {
+      std::cerr << "psahost billing: refused: " << refusal.detail << "\n";
+      if (refusal.prompt["action"].asString() == "verify_invoice_numbering") {
         std::cerr << "  check the settings with psahost numbering show, then psahost numbering "
                      "verify\n";
       }
     } else {
-      std::cerr << "psahost billing: " << start.detail << "\n";
+      std::cerr << "psahost billing: " << refusal.detail << "\n";
     }
     return 1;
   }
   const bool tty = progress_is_shown() && !json;
   std::stop_source never;
-  api::execute_billing_run(env, host.tenant_id(), start.run_id, never.get_token(),
-                           [tty](const api::RunProgress& p) {
-                             if (tty) draw_progress("billing", p.processed, p.clients);
-                           });
+  billing::execute_billing_run(env, host.tenant_id(), start->id, never.get_token(),
+                               [tty](const billing::RunProgress& p) {
+                                 if (tty) draw_progress("billing", p.processed, p.clients);
+                               });
   if (tty) end_progress();
   Json::Value run;
-  api::RunItemsPage page;
+  billing::RunItemsPage page;
   page.limit = 1000;
   host.store().read([&](store::Tx& tx) {
-    run = api::billing_run_json(tx, host.tenant_id(), start.run_id, page);
+    run = billing::billing_run_json(tx, host.tenant_id(), start->id, page);
   });
   if (json) {
     std::cout << run.toStyledString();

@@ -1,6 +1,6 @@
 // psahost numbering show|set|verify: the invoice numbering settings, what the accounting systems
 // report, and their verification, exactly as GET/PUT /v1/invoice-numbering and .../verify.
-#include "api/numbering_review.hpp"
+#include "billing/numbering_review.hpp"
 #include "cli/local_host.hpp"
 
 #include <cstdio>
@@ -21,7 +21,7 @@ std::string option_of(const std::string& field) {
   return it == kOptionOf.end() ? field : it->second;
 }
 
-void print_review(const api::NumberingReview& r, const std::string& tenant) {
+void print_review(const billing::NumberingReview& r, const std::string& tenant) {
   const Json::Value v = r.to_json();
   std::printf("Invoice numbering of tenant '%s'%s\n", tenant.c_str(),
               r.series.settings.billing_entity.empty()
@@ -71,17 +71,16 @@ void print_review(const api::NumberingReview& r, const std::string& tenant) {
 }
 
 // Prints a refusal; returns the exit code (2 for bad input named by option, else 1).
-int report(const api::NumberingOutcome& out) {
-  if (out.status == 422) {
+int report(const domain::Refusal& out) {
+  if (out.kind == domain::RefusalKind::invalid) {
     std::string what;
-    for (const auto& e : out.errors) {
-      what += (what.empty() ? "" : "; ") + option_of(e["field"].asString()) + ": " +
-              e["message"].asString();
+    for (const auto& e : out.fields) {
+      what += (what.empty() ? "" : "; ") + option_of(e.field) + ": " + e.message;
     }
     throw UsageError(what);
   }
   std::cerr << "psahost numbering: " << out.detail << "\n";
-  for (const auto& e : out.errors) {
+  for (const auto& e : out.extra["errors"]) {
     std::cerr << "  " << option_of(e["field"].asString()) << ": " << e["message"].asString()
               << "\n";
   }
@@ -145,31 +144,31 @@ int cmd_numbering(const std::vector<std::string>& args) {
 
   Logger log(LogLevel::error);
   LocalHost host(vm, log);
-  const api::NumberingEnv env{host.store(), host.plugins()};
-  const std::string actor = "cli";
-  api::NumberingOutcome out;
+  const billing::NumberingEnv env{host.store(), host.plugins()};
+  const auth::Principal cli{host.tenant_id(), host.tenant_name(), auth::Role::admin, "cli"};
+  auto out = domain::Result<billing::NumberingReview>(domain::Refusal());
   if (action == "show") {
-    out = api::review_numbering(env, host.tenant_id(), entity, true);
+    out = billing::review_numbering(env, cli, entity, true);
   } else if (action == "verify") {
-    out = api::verify_numbering(env, host.tenant_id(), actor, entity, std::nullopt);
+    out = billing::verify_numbering(env, cli, entity, std::nullopt);
   } else {
     // What is not given stays as it is now.
-    const auto current = api::review_numbering(env, host.tenant_id(), entity, false);
-    if (current.status != 200) return report(current);
-    api::SeriesSettings wanted = current.review.effective();
+    const auto current = billing::review_numbering(env, cli, entity, false);
+    if (!current) return report(current.refusal());
+    billing::SeriesSettings wanted = current->effective();
     wanted.billing_entity = entity;
     if (vm.count("prefix")) wanted.prefix = vm["prefix"].as<std::string>();
     if (vm.count("pattern")) wanted.pattern = vm["pattern"].as<std::string>();
     if (vm.count("next-number")) wanted.next_number = vm["next-number"].as<int64_t>();
     if (vm.count("reset")) wanted.reset = vm["reset"].as<std::string>();
-    out = api::update_numbering(env, host.tenant_id(), actor, wanted);
+    out = billing::update_numbering(env, cli, wanted);
   }
-  if (out.status != 200) return report(out);
+  if (!out) return report(out.refusal());
   if (vm["json"].as<bool>()) {
-    std::cout << out.review.to_json().toStyledString();
+    std::cout << out->to_json().toStyledString();
   } else {
     if (action == "verify") std::printf("Verified.\n");
-    print_review(out.review, host.tenant_name());
+    print_review(*out, host.tenant_name());
   }
   return 0;
 }

@@ -24,6 +24,7 @@ enum class RefusalKind {
   refused,      // a rule or a plugin decided against it; prompt says what the user can do
   unavailable,  // cannot be done now (starting, stopping); the same request may work later
   failed,       // something the rule depends on broke (a plugin's answer); not the caller's doing
+  upstream,  // another system asked on the caller's behalf (an accounting connector) could not say
 };
 
 struct Refusal {

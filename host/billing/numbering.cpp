@@ -1,11 +1,11 @@
-#include "api/numbering_services.hpp"
+#include "billing/numbering.hpp"
 
-#include "api/client_queries.hpp"
 #include "core/clock.hpp"
+#include "store/json_column.hpp"
 
 #include <algorithm>
 
-namespace psahost::api {
+namespace psahost::billing {
 namespace {
 
 constexpr const char* kSeriesColumns =
@@ -19,7 +19,7 @@ Series series_from_row(const store::Row& r) {
   if (!r.is_null(5)) s.seq_year = static_cast<int>(r.integer(5));
   s.verified_at = r.optional_text(6);
   s.verified_by = r.optional_text(7);
-  if (!r.is_null(8)) s.verified_settings = from_text(r.text(8));
+  if (!r.is_null(8)) s.verified_settings = store::from_text(r.text(8));
   s.version = r.integer(9);
   s.updated_at = r.text(10);
   return s;
@@ -120,36 +120,24 @@ Json::Value numbering_status(store::Tx& tx, const std::string& tenant_id) {
   return out;
 }
 
-NumberingPlugin find_numbering_plugin(const plugins::PluginRegistry& registry) {
-  NumberingPlugin out;
-  std::vector<std::string> enabled;
-  for (const auto& p : registry.all_enabled()) {
-    if (!p->manifest().hooks.numbering) continue;
-    enabled.push_back(p->id());
-    out.plugin = p;
+domain::Result<std::shared_ptr<plugins::Plugin>> find_numbering_plugin(
+    const plugins::PluginRegistry& registry) {
+  const auto found = registry.require("numbering.allocate");
+  if (found.plugin) return found.plugin;
+  if (found.enabled_ids.size() > 1) {
+    return domain::Refusal::conflict(
+        "numbering-ambiguous", "more than one numbering plugin is enabled (" +
+                                   found.enabled_ids[0] + ", " + found.enabled_ids[1] +
+                                   "); exactly one may number invoices, so disable the others");
   }
-  if (enabled.size() > 1) {
-    out.plugin.reset();
-    out.status = 409;
-    out.error = "numbering-ambiguous";
-    out.detail = "more than one numbering plugin is enabled (" + enabled[0] + ", " + enabled[1] +
-                 "); exactly one may number invoices, so disable the others";
-    return out;
+  if (!found.disabled_id.empty()) {
+    return domain::Refusal::conflict("plugin-disabled",
+                                     "the invoice numbering plugin is disabled; enable it with "
+                                     "POST /v1/plugins/invoice-numbering/enable");
   }
-  if (out.plugin) return out;
-  bool disabled = false;
-  for (const auto& info : registry.list()) {
-    if (info.state == "disabled" &&
-        std::find(info.hooks.begin(), info.hooks.end(), "numbering.allocate") != info.hooks.end()) {
-      disabled = true;
-    }
-  }
-  out.status = disabled ? 409 : 503;
-  out.error = disabled ? "plugin-disabled" : "numbering-unavailable";
-  out.detail = disabled ? "the invoice numbering plugin is disabled; enable it with POST "
-                          "/v1/plugins/invoice-numbering/enable"
-                        : "no invoice numbering plugin is loaded, so no invoice can be numbered";
-  return out;
+  return domain::Refusal::make(
+      domain::RefusalKind::unavailable, "numbering-unavailable",
+      "no invoice numbering plugin is loaded, so no invoice can be numbered");
 }
 
 std::optional<TakenNumber> take_number(store::Tx& tx, plugins::Plugin& numbering,
@@ -224,4 +212,4 @@ void register_numbering_host_calls(plugins::HostCalls& calls, store::Store& stor
             });
 }
 
-}  // namespace psahost::api
+}  // namespace psahost::billing

@@ -5,7 +5,9 @@
 #pragma once
 
 #include "admission/pipeline.hpp"
+#include "auth/tokens.hpp"
 #include "domain/billing_calendar.hpp"
+#include "domain/refusal.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
 
@@ -18,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-namespace psahost::api {
+namespace psahost::billing {
 
 struct BillingEnv {
   store::Store& store;
@@ -28,22 +30,13 @@ struct BillingEnv {
 };
 
 struct RunRequest {
-  std::string tenant_id;
-  std::string actor;   // token id or "cli"
   std::string period;  // YYYY-MM
   bool dry_run = false;
 };
 
-// What asking for a run came to: 202 with the queued run's id, or a problem to report: 422 with
-// field errors, 409 refused by the admission pipeline (verdict), or 409/503 when no numbering
-// plugin can number a real run's invoices.
-struct RunStart {
-  int status = 202;
-  std::string type;
-  std::string detail;
-  Json::Value errors;  // [{"field","message"}] with 422
-  std::optional<admission::Verdict> refusal;
-  std::string run_id;
+// A run recorded as queued, for execute_billing_run to take up.
+struct QueuedRun {
+  std::string id;
 };
 
 // Why period cannot be run, or nothing: it must be YYYY-MM and at most the month after today's.
@@ -52,8 +45,12 @@ struct RunStart {
 std::optional<std::string> period_problem(std::string_view period, domain::Date today);
 
 // Checks the request, asks the admission pipeline (billing_run.start: the numbering must be
-// verified before a real run), and records the run as queued. Plugin calls: not on I/O threads.
-RunStart start_billing_run(const BillingEnv& env, const RunRequest& request);
+// verified before a real run), and records the run as queued, requested by the principal's token
+// ("cli" from the command line). Refused as invalid (period), as the admission pipeline decides,
+// or as find_numbering_plugin says when no plugin can number a real run's invoices. Plugin
+// calls: not on I/O threads.
+domain::Result<QueuedRun> start_billing_run(const BillingEnv& env, const auth::Principal& who,
+                                            const RunRequest& request);
 
 struct RunProgress {
   int64_t clients = 0;  // active clients of the tenant when the run started
@@ -88,4 +85,4 @@ Json::Value billing_run_json(store::Tx& tx, const std::string& tenant_id, const 
 // returns how many. Called when serve starts; a run in a live process (a CLI run) is left alone.
 int64_t interrupt_abandoned_runs(store::Store& store);
 
-}  // namespace psahost::api
+}  // namespace psahost::billing

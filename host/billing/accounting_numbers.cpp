@@ -1,10 +1,10 @@
-#include "api/accounting_numbers.hpp"
+#include "billing/accounting_numbers.hpp"
 
 #include "webhooks/connections.hpp"
 
 #include <algorithm>
 
-namespace psahost::api {
+namespace psahost::billing {
 
 std::vector<AccountingReport> ask_accounting_last_numbers(const plugins::PluginRegistry& registry,
                                                           store::Store& store,
@@ -56,4 +56,4 @@ std::vector<AccountingReport> ask_accounting_last_numbers(const plugins::PluginR
   return out;
 }
 
-}  // namespace psahost::api
+}  // namespace psahost::billing

@@ -1,15 +1,14 @@
-#include "api/billing_run.hpp"
+#include "billing/billing_run.hpp"
 
-#include "api/client_queries.hpp"
-#include "api/invoice_services.hpp"
-#include "api/numbering_services.hpp"
 #include "auth/tokens.hpp"
+#include "billing/invoices.hpp"
+#include "billing/numbering.hpp"
 #include "core/clock.hpp"
 #include "core/ordered_id.hpp"
 #include "domain/invoice_draft.hpp"
 #include "events/event_log.hpp"
-#include "http/message.hpp"
 #include "store/in_flight_write.hpp"
+#include "store/json_column.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -21,7 +20,7 @@
 #include <set>
 #include <unordered_map>
 
-namespace psahost::api {
+namespace psahost::billing {
 namespace {
 
 // Clients per read and per write: about 100 x 50 lines, a few thousand rows per commit, which
@@ -68,7 +67,7 @@ std::vector<ClientWork> read_clients(store::Tx& tx, const std::string& tenant,
     w.client_id = r.text(0);
     w.name = r.text(1);
     if (!r.is_null(2)) {
-      auto parsed = domain::parse_billing_info(from_text(r.text(2)));
+      auto parsed = domain::parse_billing_info(store::from_text(r.text(2)));
       if (!parsed.info) {
         throw store::StoreError("stored billing info of " + w.client_id + " no longer validates");
       }
@@ -229,8 +228,8 @@ class Runner {
   std::string run(std::stop_token stop, const std::function<void(const RunProgress&)>& progress) {
     if (!dry_run_) {
       const auto numbering = find_numbering_plugin(env_.plugins);
-      if (!numbering.plugin) throw std::runtime_error(numbering.detail);
-      numbering_ = numbering.plugin;
+      if (!numbering) throw std::runtime_error(numbering.refusal().detail);
+      numbering_ = *numbering;
     }
     env_.store.read([&](store::Tx& tx) {
       tally_->progress.clients =
@@ -338,7 +337,7 @@ class Runner {
             o.outcome = "skipped";
             o.reason = "refused";
             o.detail = verdict.reason;
-            o.report["type"] = std::string(http::kProblemTypePrefix) + verdict.type;
+            o.report["type"] = verdict.to_json("")["type"];  // the problem type a client knows
             o.report["decided_by"] = verdict.decided_by;
             if (!verdict.prompt.isNull()) o.report["prompt"] = verdict.prompt;
           } else if (dry_run_) {
@@ -385,8 +384,8 @@ class Runner {
           "UPDATE billing_runs SET clients = ?, processed = ?, issued = ?, skipped = ?, failed = "
           "?, totals = ?, updated_at = ? WHERE id = ?",
           {tally.progress.clients, tally.progress.processed, tally.progress.issued,
-           tally.progress.skipped, tally.progress.failed, to_text(tally.totals), now_rfc3339(),
-           run_id_});
+           tally.progress.skipped, tally.progress.failed, store::to_text(tally.totals),
+           now_rfc3339(), run_id_});
       *tally_ = std::move(tally);
     });
   }
@@ -434,7 +433,7 @@ class Runner {
          o.reason.empty() ? store::Value(nullptr) : store::Value(o.reason),
          o.detail.empty() ? store::Value(nullptr) : store::Value(o.detail),
          o.invoice_id.empty() ? store::Value(nullptr) : store::Value(o.invoice_id),
-         to_text(o.report)});
+         store::to_text(o.report)});
   }
 
   const BillingEnv& env_;
@@ -491,46 +490,31 @@ std::optional<std::string> period_problem(std::string_view text, domain::Date to
   return std::nullopt;
 }
 
-RunStart start_billing_run(const BillingEnv& env, const RunRequest& request) {
-  RunStart out;
+domain::Result<QueuedRun> start_billing_run(const BillingEnv& env, const auth::Principal& who,
+                                            const RunRequest& request) {
   if (const auto problem = period_problem(request.period, domain::today_utc())) {
-    out.status = 422;
-    out.type = "validation-failed";
-    Json::Value e;
-    e["field"] = "period";
-    e["message"] = *problem;
-    out.errors.append(e);
-    return out;
+    return domain::Refusal::invalid({{"period", *problem}});
   }
   if (!request.dry_run) {
     const auto numbering = find_numbering_plugin(env.plugins);
-    if (!numbering.plugin) {
-      out.status = numbering.status;
-      out.type = numbering.error;
-      out.detail = numbering.detail;
-      return out;
-    }
+    if (!numbering) return numbering.refusal();
   }
   Json::Value object;
   object["period"] = request.period;
   object["dry_run"] = request.dry_run;
-  admission::Review review{auth::new_id("adm"), request.tenant_id, "billing_run.start", object,
+  admission::Review review{auth::new_id("adm"), who.tenant_id,  "billing_run.start", object,
                            Json::nullValue,     Json::nullValue};
-  review.user["token_id"] = request.actor;
+  review.user["token_id"] = who.token_id;
   const auto verdict = env.admission.review(review);
-  if (!verdict.allowed) {
-    out.status = 409;
-    out.refusal = verdict;
-    return out;
-  }
-  out.run_id = ordered_id("run");
+  if (!verdict.allowed) return verdict.to_refusal();
+  QueuedRun out{ordered_id("run")};
   env.store.write([&](store::Tx& tx) {
     const std::string now = now_rfc3339();
     tx.exec(
         "INSERT INTO billing_runs (id, tenant_id, period, dry_run, status, requested_by, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
-        {out.run_id, request.tenant_id, request.period, int64_t{request.dry_run ? 1 : 0},
-         request.actor, now, now});
+        {out.id, who.tenant_id, request.period, int64_t{request.dry_run ? 1 : 0}, who.token_id, now,
+         now});
   });
   return out;
 }
@@ -602,7 +586,7 @@ Json::Value billing_run_json(store::Tx& tx, const std::string& tenant_id, const 
   v["issued"] = static_cast<Json::Int64>(r->integer(7));
   v["skipped"] = static_cast<Json::Int64>(r->integer(8));
   v["failed"] = static_cast<Json::Int64>(r->integer(9));
-  v["totals"] = from_text(r->text(10));
+  v["totals"] = store::from_text(r->text(10));
   v["error"] = r->is_null(11) ? Json::Value() : Json::Value(r->text(11));
   v["created_at"] = r->text(12);
   v["started_at"] = r->is_null(13) ? Json::Value() : Json::Value(r->text(13));
@@ -627,7 +611,7 @@ Json::Value billing_run_json(store::Tx& tx, const std::string& tenant_id, const 
   params.emplace_back(page.limit);
   Json::Value& items = v["items"] = Json::Value(Json::arrayValue);
   tx.each(sql, params, [&](const store::Row& row) {
-    Json::Value item = from_text(row.text(6));
+    Json::Value item = store::from_text(row.text(6));
     item["client_id"] = row.text(0);
     item["billing_entity"] = row.text(1);
     item["outcome"] = row.text(2);
@@ -666,4 +650,4 @@ int64_t interrupt_abandoned_runs(store::Store& store) {
   return interrupted;
 }
 
-}  // namespace psahost::api
+}  // namespace psahost::billing

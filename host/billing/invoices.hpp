@@ -3,8 +3,9 @@
 // it, and the host calls accounting connectors use (get, find, set_status, set_external_id).
 #pragma once
 
-#include "api/client_queries.hpp"
+#include "clients/client_record.hpp"
 #include "domain/invoice_draft.hpp"
+#include "domain/refusal.hpp"
 #include "plugins/host_calls.hpp"
 #include "plugins/plugin.hpp"
 #include "store/store.hpp"
@@ -14,7 +15,9 @@
 #include <optional>
 #include <string>
 
-namespace psahost::api {
+namespace psahost::billing {
+
+using clients::ClientRecord;
 
 struct InvoiceToIssue {
   std::string client_id;
@@ -39,6 +42,10 @@ struct IssueRefusal {
   std::string reason;
   std::string detail;
 };
+
+// The same as a feature's refusal: numbering-not-verified (refused, with the prompt to verify
+// the numbering), numbering-failed (failed), number-taken or conflict (conflict).
+domain::Refusal issue_refusal(const IssueRefusal& refusal);
 
 // Issues the invoice inside tx (the caller's write job) in a savepoint of its own, so a refusal
 // leaves nothing of it behind, the number included. What it checks in the write, because the
@@ -75,6 +82,16 @@ Json::Value line_json(const domain::InvoiceLine& line, int64_t line_no);
 Json::Value draft_json(const domain::DraftInvoice& draft, const std::string& client_id,
                        const std::string& issue_date);
 
+// Which invoices GET /v1/invoices lists: by id after `after`, at most limit.
+struct InvoiceFilter {
+  std::optional<std::string> client_id, period, status;
+  std::string after;
+  int64_t limit = 100;
+};
+// {"items":[...],"next_after"?}: each invoice as invoice_json() without its lines but with
+// "line_count". next_after is set when a full page was read.
+Json::Value list_invoices(store::Tx& tx, const std::string& tenant_id, const InvoiceFilter& filter);
+
 // The id of the tenant's invoice with that number, if any.
 std::optional<std::string> find_invoice(store::Tx& tx, const std::string& tenant_id,
                                         const std::string& number);
@@ -83,4 +100,4 @@ std::optional<std::string> find_invoice(store::Tx& tx, const std::string& tenant
 // (invoices:write). JSON documented at each registration.
 void register_invoice_host_calls(plugins::HostCalls& calls, store::Store& store);
 
-}  // namespace psahost::api
+}  // namespace psahost::billing

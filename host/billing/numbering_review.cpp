@@ -1,27 +1,31 @@
-#include "api/numbering_review.hpp"
+#include "billing/numbering_review.hpp"
 
-#include "api/client_queries.hpp"
-#include "api/contract_services.hpp"
 #include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "domain/billing_calendar.hpp"
 #include "events/event_log.hpp"
+#include "store/json_column.hpp"
 
 #include <algorithm>
 
-namespace psahost::api {
+namespace psahost::billing {
 namespace {
 
-NumberingOutcome problem(int status, std::string type, std::string detail,
-                         Json::Value errors = Json::Value(), Json::Value prompt = Json::Value()) {
-  NumberingOutcome out;
-  out.status = status;
-  out.type = std::move(type);
-  out.detail = std::move(detail);
-  out.errors = std::move(errors);
-  out.prompt = std::move(prompt);
-  return out;
+using domain::Refusal;
+using domain::RefusalKind;
+
+Refusal problem(RefusalKind kind, std::string slug, std::string detail,
+                Json::Value errors = Json::Value(), Json::Value prompt = Json::Value()) {
+  if (kind == RefusalKind::invalid) {
+    std::vector<domain::FieldError> fields;
+    for (const auto& e : errors) fields.push_back({e["field"].asString(), e["message"].asString()});
+    return Refusal::invalid(std::move(fields), std::move(detail));
+  }
+  Refusal r = Refusal::make(kind, std::move(slug), std::move(detail));
+  if (!errors.isNull()) r.extra["errors"] = std::move(errors);
+  r.prompt = std::move(prompt);
+  return r;
 }
 
 Json::Value field_errors(const std::string& field, const std::string& message) {
@@ -212,14 +216,16 @@ Json::Value NumberingReview::to_json() const {
   return v;
 }
 
-NumberingOutcome review_numbering(const NumberingEnv& env, const std::string& tenant_id,
-                                  const std::string& billing_entity, bool ask_accounting) {
+domain::Result<NumberingReview> review_numbering(const NumberingEnv& env,
+                                                 const auth::Principal& who,
+                                                 const std::string& billing_entity,
+                                                 bool ask_accounting) {
+  const std::string& tenant_id = who.tenant_id;
   const auto numbering = find_numbering_plugin(env.plugins);
-  if (!numbering.plugin) return problem(numbering.status, numbering.error, numbering.detail);
-  plugins::Plugin& plugin = *numbering.plugin;
+  if (!numbering) return numbering.refusal();
+  plugins::Plugin& plugin = **numbering;
 
-  NumberingOutcome out;
-  NumberingReview& r = out.review;
+  NumberingReview r;
   r.billing_entity = billing_entity;
   std::optional<Series> series;
   env.store.read([&](store::Tx& tx) {
@@ -231,14 +237,15 @@ NumberingOutcome review_numbering(const NumberingEnv& env, const std::string& te
     r.series = *series;
   } else {
     const auto defaults = plugin_defaults(plugin, &error);
-    if (!defaults) return problem(500, "plugin-failed", "the numbering plugin failed: " + error);
+    if (!defaults)
+      return problem(RefusalKind::failed, "plugin-failed", "the numbering plugin failed: " + error);
     r.series.settings = *SeriesSettings::from_json(*defaults);
     r.series.settings.billing_entity = "";
   }
   const std::string today = domain::format_date(domain::today_utc());
   const auto next = preview(plugin, r.series.settings, r.series.counter(), today, &error);
   if (!next) {
-    return problem(500, "plugin-failed",
+    return problem(RefusalKind::failed, "plugin-failed",
                    "the numbering plugin cannot number invoices with these settings: " + error);
   }
   r.next = *next;
@@ -258,14 +265,17 @@ NumberingOutcome review_numbering(const NumberingEnv& env, const std::string& te
   }
   align(r, taken);
   r.settings_digest = digest_of(r.effective());
-  return out;
+  return r;
 }
 
-NumberingOutcome update_numbering(const NumberingEnv& env, const std::string& tenant_id,
-                                  const std::string& actor, const SeriesSettings& wanted) {
+domain::Result<NumberingReview> update_numbering(const NumberingEnv& env,
+                                                 const auth::Principal& who,
+                                                 const SeriesSettings& wanted) {
+  const std::string& tenant_id = who.tenant_id;
+  const std::string& actor = who.token_id;
   const auto numbering = find_numbering_plugin(env.plugins);
-  if (!numbering.plugin) return problem(numbering.status, numbering.error, numbering.detail);
-  plugins::Plugin& plugin = *numbering.plugin;
+  if (!numbering) return numbering.refusal();
+  plugins::Plugin& plugin = **numbering;
   const std::string today = domain::format_date(domain::today_utc());
 
   Json::Value check;
@@ -273,10 +283,11 @@ NumberingOutcome update_numbering(const NumberingEnv& env, const std::string& te
   check["issue_date"] = today;
   const auto checked = plugin.call("command.check_settings", check);
   if (!checked.ok() || !checked.body["errors"].isArray()) {
-    return problem(500, "plugin-failed", "the numbering plugin failed: " + checked.error_message());
+    return problem(RefusalKind::failed, "plugin-failed",
+                   "the numbering plugin failed: " + checked.error_message());
   }
   if (!checked.body["errors"].empty()) {
-    return problem(422, "validation-failed", "", checked.body["errors"]);
+    return problem(RefusalKind::invalid, "validation-failed", "", checked.body["errors"]);
   }
 
   std::optional<Series> own;
@@ -288,7 +299,8 @@ NumberingOutcome update_numbering(const NumberingEnv& env, const std::string& te
   std::string error;
   if (own) {
     const auto kept = preview(plugin, wanted, own->counter(), today, &error);
-    if (!kept) return problem(500, "plugin-failed", "the numbering plugin failed: " + error);
+    if (!kept)
+      return problem(RefusalKind::failed, "plugin-failed", "the numbering plugin failed: " + error);
     counter_changes = (*kept)["seq"].asInt64() != wanted.next_number;
     counter = own->counter();
   }
@@ -300,22 +312,23 @@ NumberingOutcome update_numbering(const NumberingEnv& env, const std::string& te
                                own->settings.pattern != wanted.pattern ||
                                own->settings.reset != wanted.reset;
   if (!counter_changes && !settings_change) {
-    return review_numbering(env, tenant_id, wanted.billing_entity, false);
+    return review_numbering(env, who, wanted.billing_entity, false);
   }
   const auto next = preview(plugin, wanted, counter, today, &error);
-  if (!next) return problem(500, "plugin-failed", "the numbering plugin failed: " + error);
+  if (!next)
+    return problem(RefusalKind::failed, "plugin-failed", "the numbering plugin failed: " + error);
 
-  NumberingOutcome refused;
+  std::optional<Refusal> refused;
   env.store.write([&](store::Tx& tx) {
     const auto now_series = load_series(tx, tenant_id, wanted.billing_entity);
     if (now_series.has_value() != own.has_value() || (own && now_series->version != own->version)) {
-      refused = problem(409, "conflict",
+      refused = problem(RefusalKind::conflict, "conflict",
                         "the numbering settings changed meanwhile; look at them again and retry");
       return;
     }
     const Json::Value ours = last_issued(tx, tenant_id, wanted.billing_entity, (*next)["year"]);
     if (!ours.isNull() && ours["seq"].asInt64() >= (*next)["seq"].asInt64()) {
-      refused = problem(422, "validation-failed", "",
+      refused = problem(RefusalKind::invalid, "validation-failed", "",
                         field_errors("next_number", "invoice " + ours["number"].asString() +
                                                         " was already issued; the next number "
                                                         "must be above " +
@@ -323,7 +336,7 @@ NumberingOutcome update_numbering(const NumberingEnv& env, const std::string& te
       return;
     }
     if (number_taken(tx, tenant_id, (*next)["number"].asString())) {
-      refused = problem(422, "validation-failed", "",
+      refused = problem(RefusalKind::invalid, "validation-failed", "",
                         field_errors("next_number", "invoice " + (*next)["number"].asString() +
                                                         " was already issued"));
       return;
@@ -357,19 +370,21 @@ NumberingOutcome update_numbering(const NumberingEnv& env, const std::string& te
     events::append(tx, {tenant_id, "invoice_numbering.updated", "invoice_series",
                         wanted.billing_entity, payload, actor, ""});
   });
-  if (refused.status != 200) return refused;
-  return review_numbering(env, tenant_id, wanted.billing_entity, false);
+  if (refused) return *refused;
+  return review_numbering(env, who, wanted.billing_entity, false);
 }
 
-NumberingOutcome verify_numbering(const NumberingEnv& env, const std::string& tenant_id,
-                                  const std::string& actor, const std::string& billing_entity,
-                                  const std::optional<std::string>& expected_digest) {
-  NumberingOutcome reviewed = review_numbering(env, tenant_id, billing_entity, true);
-  if (reviewed.status != 200) return reviewed;
-  NumberingReview& r = reviewed.review;
+domain::Result<NumberingReview> verify_numbering(
+    const NumberingEnv& env, const auth::Principal& who, const std::string& billing_entity,
+    const std::optional<std::string>& expected_digest) {
+  const std::string& tenant_id = who.tenant_id;
+  const std::string& actor = who.token_id;
+  auto reviewed = review_numbering(env, who, billing_entity, true);
+  if (!reviewed) return reviewed;
+  NumberingReview& r = *reviewed;
   const std::string series_entity = r.series.settings.billing_entity;
   if (expected_digest && *expected_digest != r.settings_digest) {
-    return problem(409, "conflict",
+    return problem(RefusalKind::conflict, "conflict",
                    "the numbering settings are no longer those you looked at; look again and "
                    "verify what is shown");
   }
@@ -378,7 +393,7 @@ NumberingOutcome verify_numbering(const NumberingEnv& env, const std::string& te
     Json::Value prompt;
     prompt["action"] = "retry_verification";
     prompt["plugin_id"] = a.report.plugin_id;
-    return problem(502, "accounting-unavailable",
+    return problem(RefusalKind::upstream, "accounting-unavailable",
                    a.report.system + " could not say its last invoice number (" + a.report.error +
                        "); the numbering cannot be checked against it, so it is not verified",
                    Json::Value(), prompt);
@@ -389,7 +404,7 @@ NumberingOutcome verify_numbering(const NumberingEnv& env, const std::string& te
     prompt["href"] = "/v1/invoice-numbering";
     prompt["billing_entity"] = series_entity;
     prompt["next_number"] = static_cast<Json::Int64>(r.proposed_next_number);
-    return problem(409, "numbering-collision",
+    return problem(RefusalKind::conflict, "numbering-collision",
                    "invoices numbered with these settings would collide with existing numbers; "
                    "change them (the proposed next number is " +
                        std::to_string(r.proposed_next_number) + ") and verify again",
@@ -397,12 +412,12 @@ NumberingOutcome verify_numbering(const NumberingEnv& env, const std::string& te
   }
 
   const SeriesSettings verified = r.effective();
-  NumberingOutcome refused;
+  std::optional<Refusal> refused;
   std::string now;
   env.store.write([&](store::Tx& tx) {
     const auto stored = load_series(tx, tenant_id, series_entity);
     if (stored.has_value() != r.series.stored || (stored && stored->version != r.series.version)) {
-      refused = problem(409, "conflict",
+      refused = problem(RefusalKind::conflict, "conflict",
                         "the numbering settings changed while they were checked; verify again");
       return;
     }
@@ -415,12 +430,12 @@ NumberingOutcome verify_numbering(const NumberingEnv& env, const std::string& te
           "next_seq, verified_at, verified_by, verified_settings, created_at, updated_at) VALUES "
           "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {tenant_id, series_entity, verified.prefix, verified.pattern, verified.reset,
-           verified.next_number, now, actor, to_text(settings), now, now});
+           verified.next_number, now, actor, store::to_text(settings), now, now});
     } else {
       tx.exec(
           "UPDATE invoice_series SET verified_at = ?, verified_by = ?, verified_settings = ?, "
           "version = version + 1, updated_at = ? WHERE tenant_id = ? AND billing_entity = ?",
-          {now, actor, to_text(settings), now, tenant_id, series_entity});
+          {now, actor, store::to_text(settings), now, tenant_id, series_entity});
     }
     Json::Value after;
     after["settings"] = settings;
@@ -439,7 +454,7 @@ NumberingOutcome verify_numbering(const NumberingEnv& env, const std::string& te
     events::append(tx, {tenant_id, "invoice_numbering.verified", "invoice_series", series_entity,
                         after, actor, ""});
   });
-  if (refused.status != 200) return refused;
+  if (refused) return *refused;
   r.series.stored = true;
   r.series.verified_at = now;
   r.series.verified_by = actor;
@@ -448,4 +463,4 @@ NumberingOutcome verify_numbering(const NumberingEnv& env, const std::string& te
   return reviewed;
 }
 
-}  // namespace psahost::api
+}  // namespace psahost::billing

@@ -1,15 +1,15 @@
-#include "api/invoice_services.hpp"
+#include "billing/invoices.hpp"
 
-#include "api/contract_services.hpp"
-#include "api/numbering_services.hpp"
 #include "audit/audit_log.hpp"
+#include "billing/numbering.hpp"
 #include "core/clock.hpp"
 #include "core/json_text.hpp"
 #include "core/ordered_id.hpp"
 #include "domain/billing_calendar.hpp"
 #include "events/event_log.hpp"
+#include "store/json_column.hpp"
 
-namespace psahost::api {
+namespace psahost::billing {
 namespace {
 
 constexpr const char* kInvoiceColumns =
@@ -355,7 +355,7 @@ std::optional<IssuedInvoice> issue_in_savepoint(store::Tx& tx, plugins::Plugin& 
   h.issue_date = issue_date;
   h.due_date = domain::format_date(*issue + std::chrono::days(d.payment_terms_days));
   h.payment_terms_days = d.payment_terms_days;
-  h.client_json = to_text(in.client);
+  h.client_json = store::to_text(in.client);
   h.external_ids_json = "{}";
   h.issued_by = in.actor;
   h.issued_at = h.updated_at = now_rfc3339();
@@ -524,7 +524,7 @@ plugins::CallResult set_external_id(store::Store& store, const plugins::CallerIn
       result = plugins::CallResult::error(PSA_NOT_FOUND, "no invoice " + *id);
       return;
     }
-    Json::Value ids = from_text(row->text(0));
+    Json::Value ids = store::from_text(row->text(0));
     const Json::Value& current = ids[*system];
     // One record per system: a second, different id means the invoice exists twice there.
     if (current.isString() && current.asString() != *external) {
@@ -542,7 +542,7 @@ plugins::CallResult set_external_id(store::Store& store, const plugins::CallerIn
     }
     ids[*system] = *external;
     tx.exec("UPDATE invoices SET external_ids = ?, updated_at = ? WHERE id = ? AND tenant_id = ?",
-            {to_text(ids), now_rfc3339(), *id, *tenant});
+            {store::to_text(ids), now_rfc3339(), *id, *tenant});
     Json::Value is;
     is[*system] = *external;
     audit::record(tx, {*tenant, actor_of(caller), "invoice.external_id", "invoice", *id,
@@ -584,7 +584,7 @@ std::optional<domain::Date> date_column(const store::Row& row, std::size_t i) {
 Json::Value line_json(const domain::InvoiceLine& line, int64_t line_no) {
   JsonText j;
   write_line(j, line, line_no);
-  return from_text(j.text());
+  return store::from_text(j.text());
 }
 
 Json::Value draft_json(const domain::DraftInvoice& d, const std::string& client_id,
@@ -651,7 +651,54 @@ std::optional<std::string> invoice_text(store::Tx& tx, const std::string& tenant
 Json::Value invoice_json(store::Tx& tx, const std::string& tenant_id,
                          const std::string& invoice_id) {
   const auto text = invoice_text(tx, tenant_id, invoice_id);
-  return text ? from_text(*text) : Json::Value();
+  return text ? store::from_text(*text) : Json::Value();
+}
+
+domain::Refusal issue_refusal(const IssueRefusal& r) {
+  if (r.reason == "numbering_not_configured" || r.reason == "numbering_not_verified") {
+    auto out =
+        domain::Refusal::make(domain::RefusalKind::refused, "numbering-not-verified", r.detail);
+    out.prompt["action"] = "verify_invoice_numbering";
+    out.prompt["href"] = "/v1/invoice-numbering/verify";
+    return out;
+  }
+  if (r.reason == "numbering_failed") {
+    return domain::Refusal::make(domain::RefusalKind::failed, "numbering-failed", r.detail);
+  }
+  if (r.reason == "number_taken") return domain::Refusal::conflict("number-taken", r.detail);
+  return domain::Refusal::conflict("conflict", r.detail);
+}
+
+Json::Value list_invoices(store::Tx& tx, const std::string& tenant_id,
+                          const InvoiceFilter& filter) {
+  std::string sql = "SELECT id FROM invoices WHERE tenant_id = ? AND id > ?";
+  std::vector<store::Value> params = {tenant_id, filter.after};
+  if (filter.client_id) {
+    sql += " AND client_id = ?";
+    params.emplace_back(*filter.client_id);
+  }
+  if (filter.period) {
+    sql += " AND period = ?";
+    params.emplace_back(*filter.period);
+  }
+  if (filter.status) {
+    sql += " AND status = ?";
+    params.emplace_back(*filter.status);
+  }
+  sql += " ORDER BY id LIMIT ?";
+  params.emplace_back(filter.limit);
+  Json::Value body;
+  Json::Value& items = body["items"] = Json::Value(Json::arrayValue);
+  const auto ids = tx.query(sql, params);
+  for (const auto& row : ids) {
+    // A list shows each invoice without its lines; GET /v1/invoices/{id} has them.
+    Json::Value v = invoice_json(tx, tenant_id, row.text(0));
+    v["line_count"] = v["lines"].size();
+    v.removeMember("lines");
+    items.append(std::move(v));
+  }
+  if (static_cast<int64_t>(ids.size()) == filter.limit) body["next_after"] = ids.back().text(0);
+  return body;
 }
 
 std::optional<std::string> find_invoice(store::Tx& tx, const std::string& tenant_id,
@@ -712,4 +759,4 @@ void register_invoice_host_calls(plugins::HostCalls& calls, store::Store& store)
             });
 }
 
-}  // namespace psahost::api
+}  // namespace psahost::billing

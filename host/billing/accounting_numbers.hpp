@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace psahost::api {
+namespace psahost::billing {
 
 struct AccountingReport {
   std::string plugin_id;
@@ -30,4 +30,4 @@ std::vector<AccountingReport> ask_accounting_last_numbers(const plugins::PluginR
                                                           store::Store& store,
                                                           const std::string& tenant_id);
 
-}  // namespace psahost::api
+}  // namespace psahost::billing

@@ -2,6 +2,7 @@
 // settings, cleared by any change), and the one path every issued invoice takes its number by.
 #pragma once
 
+#include "domain/refusal.hpp"
 #include "plugins/host_calls.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
@@ -14,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace psahost::api {
+namespace psahost::billing {
 
 struct SeriesSettings {
   std::string billing_entity;  // "" is the partner's default series, which other entities share
@@ -53,15 +54,10 @@ std::optional<Series> load_series(store::Tx& tx, const std::string& tenant_id,
 // since its verification must be verified again before anything is billed.
 Json::Value numbering_status(store::Tx& tx, const std::string& tenant_id);
 
-// The one enabled plugin with hooks.numbering (numbering.allocate), or why there is none:
-// status 503 numbering-unavailable (none loaded), 409 plugin-disabled, 409 numbering-ambiguous.
-struct NumberingPlugin {
-  std::shared_ptr<plugins::Plugin> plugin;
-  int status = 200;
-  std::string error;
-  std::string detail;
-};
-NumberingPlugin find_numbering_plugin(const plugins::PluginRegistry& registry);
+// The one enabled plugin that handles numbering.allocate, or why there is none: unavailable
+// numbering-unavailable (none loaded), conflict plugin-disabled or numbering-ambiguous.
+domain::Result<std::shared_ptr<plugins::Plugin>> find_numbering_plugin(
+    const plugins::PluginRegistry& registry);
 
 struct TakenNumber {
   std::string number;
@@ -89,4 +85,4 @@ std::optional<TakenNumber> take_number(store::Tx& tx, plugins::Plugin& numbering
 // numbering.status (numbering:read): {"tenant_id"} -> numbering_status().
 void register_numbering_host_calls(plugins::HostCalls& calls, store::Store& store);
 
-}  // namespace psahost::api
+}  // namespace psahost::billing
