@@ -21,6 +21,14 @@ Json::Value Verdict::to_json(const std::string& uid) const {
   return out;
 }
 
+domain::Refusal Verdict::refusal() const {
+  auto r = domain::Refusal::make(domain::RefusalKind::refused,
+                                 type.empty() ? "admission-denied" : type, reason);
+  r.prompt = prompt;
+  r.extra["decided_by"] = decided_by;
+  return r;
+}
+
 Verdict Pipeline::review(const Review& review) const {
   Json::Value request;
   request["uid"] = review.uid;

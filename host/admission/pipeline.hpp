@@ -2,6 +2,7 @@
 // asked; any denial stops the operation. Errors and timeouts follow each plugin's failure_policy.
 #pragma once
 
+#include "domain/refusal.hpp"
 #include "plugins/registry.hpp"
 
 #include <json/value.h>
@@ -34,6 +35,9 @@ struct Verdict {
 
   // {"uid","allowed","reason","prompt","warnings"} as the platform's review endpoint answers.
   Json::Value to_json(const std::string& uid) const;
+  // A denial as a feature returns it: refused, with the plugin's type (or "admission-denied"),
+  // reason, prompt and "decided_by".
+  domain::Refusal refusal() const;
 };
 
 class Pipeline {

@@ -75,12 +75,7 @@ http::Response validation_failed(const std::vector<domain::FieldError>& errors) 
 }
 
 http::Response refused(const admission::Verdict& verdict) {
-  auto r = domain::Refusal::make(domain::RefusalKind::refused,
-                                 verdict.type.empty() ? "admission-denied" : verdict.type,
-                                 verdict.reason);
-  r.prompt = verdict.prompt;
-  r.extra["decided_by"] = verdict.decided_by;
-  return to_problem(r);
+  return to_problem(verdict.refusal());
 }
 
 }  // namespace psahost::api
