@@ -7,6 +7,7 @@
 #include "billing/numbering.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
+#include "sales/sales.hpp"
 
 namespace psahost::api {
 namespace {
@@ -28,28 +29,8 @@ plugins::CallResult missing_field(const char* name) {
 int64_t release_held_sales_items(store::Store& store, const std::string& tenant_id,
                                  const std::string& client_id, const std::string& actor) {
   int64_t released = 0;
-  store.write([&](store::Tx& tx) {
-    const auto status = billing_status(tx, tenant_id, client_id);
-    if (!status["complete"].asBool()) return;  // checked again inside the write: no race
-    const std::string now = now_rfc3339();
-    for (const auto& row :
-         tx.query("SELECT id FROM sales_items WHERE tenant_id = ? AND client_id = ? AND status = "
-                  "'draft' AND hold_reason = 'billing-info-required' ORDER BY id",
-                  {tenant_id, client_id})) {
-      tx.exec(
-          "UPDATE sales_items SET status = 'approved', hold_reason = NULL, version = version + 1, "
-          "updated_at = ? WHERE id = ?",
-          {now, row.text(0)});
-      Json::Value payload;
-      payload["id"] = row.text(0);
-      payload["client_id"] = client_id;
-      payload["status"] = "approved";
-      payload["released_from"] = "billing-info-required";
-      events::append(
-          tx, {tenant_id, "sales_item.updated", "sales_item", row.text(0), payload, actor, ""});
-      ++released;
-    }
-  });
+  store.write(
+      [&](store::Tx& tx) { released = sales::release_held(tx, tenant_id, client_id, actor); });
   return released;
 }
 
