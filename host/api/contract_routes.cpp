@@ -5,6 +5,7 @@
 #include "api/contract_services.hpp"
 #include "api/fields.hpp"
 #include "api/page.hpp"
+#include "api/problem.hpp"
 #include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "domain/contract.hpp"
@@ -308,9 +309,9 @@ void add_read(http::Router& router, const ApiContext& ctx) {
       router, ctx, "GET", "/v1/contracts/{id}", auth::Right::read,
       [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
         const std::string id = params.at("id");
-        Json::Value contract;
-        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who.tenant_id, id); });
-        return contract.isNull() ? not_found("contract", id) : http::Response::json(200, contract);
+        std::optional<domain::Result<Json::Value>> contract;
+        ctx.store.read([&](store::Tx& tx) { contract = contracts::get_contract(tx, who, id); });
+        return *contract ? http::Response::json(200, **contract) : to_problem(contract->refusal());
       });
 }
 
@@ -581,36 +582,10 @@ void add_activate(http::Router& router, const ApiContext& ctx) {
       [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who,
              http::Responder respond) {
         const std::string id = params.at("id");
-        Json::Value contract;
-        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who.tenant_id, id); });
-        if (contract.isNull()) return respond(not_found("contract", id));
-        if (contract["status"].asString() != "draft") {
-          return respond(http::problem(409, "contract-not-draft", "Conflict",
-                                       "contract " + id + " is " + contract["status"].asString() +
-                                           "; only a draft can be activated"));
-        }
-        if (contract["parts"].empty()) {
-          Json::Value extra;
-          extra["prompt"]["action"] = "add_parts";
-          extra["prompt"]["contract_id"] = id;
-          return respond(http::problem(409, "contract-has-no-parts", "Refused",
-                                       "contract " + id + " has no parts to bill", extra));
-        }
-        Json::Value unpriced(Json::arrayValue);
-        for (const auto& part : contract["parts"]) {
-          if (part["unpriced"].asBool()) unpriced.append(part["id"]);
-        }
-        if (!unpriced.empty()) {
-          Json::Value extra;
-          extra["prompt"]["action"] = "set_part_prices";
-          extra["prompt"]["contract_id"] = id;
-          extra["prompt"]["part_ids"] = unpriced;
-          return respond(
-              http::problem(409, "contract-parts-unpriced", "Refused",
-                            "contract " + id + " has " + std::to_string(unpriced.size()) +
-                                " part(s) without a price; set their prices before activating it",
-                            extra));
-        }
+        std::optional<domain::Result<Json::Value>> checked;
+        ctx.store.read([&](store::Tx& tx) { checked = contracts::check_activation(tx, who, id); });
+        if (!*checked) return respond(to_problem(checked->refusal()));
+        const Json::Value& contract = **checked;
         admission::Review review{auth::new_id("adm"), who.tenant_id,  "contract.activate", contract,
                                  Json::nullValue,     Json::nullValue};
         review.user["token_id"] = who.token_id;
@@ -619,30 +594,9 @@ void add_activate(http::Router& router, const ApiContext& ctx) {
 
         const int64_t seen_version = contract["version"].asInt64();
         commit(ctx, respond, [who, id, seen_version](store::Tx& tx) {
-          const Json::Value before = draft_for_write(tx, who.tenant_id, id);
-          // What was reviewed must be what is activated.
-          if (before["version"].asInt64() != seen_version) {
-            refuse(http::problem(409, "conflict", "Conflict",
-                                 "contract " + id + " changed meanwhile; retry"));
-          }
-          const std::string now = now_rfc3339();
-          tx.exec(
-              "UPDATE contracts SET status = 'active', activated_at = ?, version = version + 1, "
-              "updated_at = ? WHERE id = ? AND tenant_id = ? AND status = 'draft'",
-              {now, now, id, who.tenant_id});
-          const Json::Value after = contract_json(tx, who.tenant_id, id);
-          Json::Value was;
-          was["status"] = "draft";
-          Json::Value is;
-          is["status"] = "active";
-          is["activated_at"] = now;
-          is["net_amount"] = after["net_amount"];
-          is["currency"] = after["currency"];
-          audit::record(tx, {who.tenant_id, who.token_id, "contract.activate", "contract", id,
-                             audit::json(was), audit::json(is)});
-          events::append(
-              tx, {who.tenant_id, "contract.activated", "contract", id, after, who.token_id, ""});
-          return http::Response::json(200, after);
+          auto after = contracts::activate(tx, who, id, seen_version);
+          if (!after) refuse(after.refusal());
+          return http::Response::json(200, *after);
         });
       });
 }
@@ -713,20 +667,15 @@ void add_bootstrap(http::Router& router, const ApiContext& ctx) {
         }
         if (!f.ok()) return validation_failed(f.errors());
 
-        auto result = call_bootstrap(ctx.plugins, request);
-        if (result.status != 200) {
-          return http::problem(result.status, result.error,
-                               result.status == 500 ? "Internal Server Error" : "Unavailable",
-                               result.detail);
-        }
+        auto result = contracts::bootstrap(ctx.plugins, request);
+        if (!result) return to_problem(result.refusal());
         // The drafts were committed by the plugin's host calls: wake the event dispatcher.
-        if (!result.body["created"].empty() && !request["dry_run"].asBool() &&
-            ctx.events_committed) {
+        if (!(*result)["created"].empty() && !request["dry_run"].asBool() && ctx.events_committed) {
           ctx.events_committed();
         }
         Json::Value out;
-        out["created"] = std::move(result.body["created"]);
-        out["skipped"] = std::move(result.body["skipped"]);
+        out["created"] = std::move((*result)["created"]);
+        out["skipped"] = std::move((*result)["skipped"]);
         out["dry_run"] = request["dry_run"];
         Json::Value summary;
         summary["created"] = out["created"].size();
