@@ -75,6 +75,17 @@ domain::Refusal not_draft(const Json::Value& contract, const std::string& what) 
                                        contract["status"].asString() + "; " + what);
 }
 
+// Money fields of a part, for the audit log.
+Json::Value money_of(const Json::Value& part) {
+  if (part.isNull()) return part;
+  Json::Value m;
+  for (const char* k : {"id", "sku", "quantity", "price", "discount", "start_date", "end_date",
+                        "trial", "follows_assignment"}) {
+    m[k] = part[k];
+  }
+  return m;
+}
+
 }  // namespace
 
 domain::Result<Json::Value> get_contract(store::Tx& tx, const auth::Principal& who,
@@ -82,6 +93,116 @@ domain::Result<Json::Value> get_contract(store::Tx& tx, const auth::Principal& w
   Json::Value contract = contract_json(tx, who.tenant_id, contract_id);
   if (contract.isNull()) return domain::Refusal::not_found("contract", contract_id);
   return contract;
+}
+
+domain::Result<Json::Value> draft_for_write(store::Tx& tx, const auth::Principal& who,
+                                            const std::string& contract_id) {
+  auto contract = get_contract(tx, who, contract_id);
+  if (contract && (*contract)["status"].asString() != "draft") {
+    return not_draft(*contract, "only a draft's fields and parts can change");
+  }
+  return contract;
+}
+
+void touch(store::Tx& tx, const std::string& contract_id) {
+  tx.exec("UPDATE contracts SET version = version + 1, updated_at = ? WHERE id = ?",
+          {now_rfc3339(), contract_id});
+}
+
+void record_part_change(store::Tx& tx, const auth::Principal& who, const std::string& contract_id,
+                        const std::string& event_type, const Json::Value& before,
+                        const Json::Value& after) {
+  const Json::Value& part = after.isNull() ? before : after;
+  audit::record(tx,
+                {who.tenant_id, who.token_id, event_type, "contract_part", part["id"].asString(),
+                 audit::json(money_of(before)), audit::json(money_of(after))});
+  Json::Value payload;
+  payload["contract_id"] = contract_id;
+  payload["part_id"] = part["id"];
+  payload["before"] = before;
+  payload["part"] = after;
+  events::append(tx,
+                 {who.tenant_id, event_type, "contract", contract_id, payload, who.token_id, ""});
+}
+
+domain::Result<PartEdit> edit_part(store::Tx& tx, const auth::Principal& who,
+                                   const Json::Value& contract, const std::string& part_id,
+                                   const PartChange& p, const std::string& path) {
+  const auto at = [&path](const char* name) {
+    return path.empty() ? std::string(name) : path + "." + name;
+  };
+  const auto field = [](std::string name, std::string message) {
+    return domain::Refusal::invalid({{std::move(name), std::move(message)}});
+  };
+  const std::string contract_id = contract["id"].asString();
+  const std::string contract_start = contract["start_date"].asString();
+  const Json::Value before = part_json(tx, contract_id, part_id, contract_start);
+  if (before.isNull()) {
+    return domain::Refusal::make(domain::RefusalKind::not_found, "not-found",
+                                 "contract " + contract_id + " has no part " + part_id);
+  }
+  std::optional<std::string> sku =
+      before["sku"].isNull() ? std::nullopt : std::optional(before["sku"].asString());
+  if (p.sku) {
+    if (!p.sku->empty() && !tx.query_one("SELECT 1 FROM products WHERE tenant_id = ? AND sku = ?",
+                                         {who.tenant_id, *p.sku})) {
+      return field(at("sku"), "no product " + *p.sku + " in the catalog");
+    }
+    sku = p.sku->empty() ? std::nullopt : p.sku;
+  }
+  const bool follows = p.follows_assignment.value_or(before["follows_assignment"].asBool());
+  if (follows && !sku) {
+    return field(at("follows_assignment"), "a part that follows the assignment needs a sku");
+  }
+  const std::optional<std::string> start = p.start_given ? p.start_date
+                                           : before["follows_contract_start"].asBool()
+                                               ? std::nullopt
+                                               : std::optional(before["start_date"].asString());
+  const std::optional<std::string> end =
+      p.end_given ? p.end_date
+                  : (before["end_date"].isNull() ? std::nullopt
+                                                 : std::optional(before["end_date"].asString()));
+  if (end && *end < start.value_or(contract_start)) {
+    return field(at("end_date"), "must not be before the part's start date");
+  }
+  // A store value rather than an optional<int64_t>: GCC 12 at -O3 takes the optional's payload
+  // for uninitialised (-Wmaybe-uninitialized) on its way into the variant.
+  store::Value price = nullptr;
+  if (p.price_given) {
+    if (p.price) price = *p.price;
+  } else if (!before["price"].isNull()) {
+    price = static_cast<int64_t>(before["price"].asInt64());
+  }
+  tx.exec(
+      "UPDATE contract_parts SET part_type = ?, sku = ?, description = ?, quantity = ?, "
+      "follows_assignment = ?, price = ?, discount = ?, start_date = ?, end_date = ?, trial = ?, "
+      "sla = ?, updated_at = ? WHERE id = ? AND contract_id = ?",
+      {p.type.value_or(before["type"].asString()), sku ? store::Value(*sku) : store::Value(nullptr),
+       p.description.value_or(before["description"].asString()),
+       p.quantity.value_or(before["quantity"].asInt64()), int64_t{follows ? 1 : 0}, price,
+       p.discount.value_or(before["discount"].asString()),
+       start ? store::Value(*start) : store::Value(nullptr),
+       end ? store::Value(*end) : store::Value(nullptr),
+       int64_t{p.trial.value_or(before["trial"].asBool()) ? 1 : 0},
+       p.sla.value_or(before["sla"].asString()), now_rfc3339(), part_id, contract_id});
+  return PartEdit{before, part_json(tx, contract_id, part_id, contract_start)};
+}
+
+domain::Result<Json::Value> delete_part(store::Tx& tx, const auth::Principal& who,
+                                        const std::string& contract_id,
+                                        const std::string& part_id) {
+  const auto contract = draft_for_write(tx, who, contract_id);
+  if (!contract) return contract;
+  const Json::Value before =
+      part_json(tx, contract_id, part_id, (*contract)["start_date"].asString());
+  if (before.isNull()) {
+    return domain::Refusal::make(domain::RefusalKind::not_found, "not-found",
+                                 "contract " + contract_id + " has no part " + part_id);
+  }
+  tx.exec("DELETE FROM contract_parts WHERE id = ? AND contract_id = ?", {part_id, contract_id});
+  touch(tx, contract_id);
+  record_part_change(tx, who, contract_id, "contract.part_deleted", before, Json::Value());
+  return before;
 }
 
 domain::Result<Json::Value> check_activation(store::Tx& tx, const auth::Principal& who,
@@ -116,11 +237,8 @@ domain::Result<Json::Value> check_activation(store::Tx& tx, const auth::Principa
 
 domain::Result<Json::Value> activate(store::Tx& tx, const auth::Principal& who,
                                      const std::string& contract_id, int64_t seen_version) {
-  const auto before = get_contract(tx, who, contract_id);
+  const auto before = draft_for_write(tx, who, contract_id);
   if (!before) return before;
-  if ((*before)["status"].asString() != "draft") {
-    return not_draft(*before, "only a draft's fields and parts can change");
-  }
   // What was reviewed must be what is activated.
   if ((*before)["version"].asInt64() != seen_version) {
     return domain::Refusal::conflict("conflict",

@@ -50,6 +50,27 @@ struct NewContract {
   std::vector<NewPart> parts;
 };
 
+// A change to one part, values already validated; an absent member leaves the part as it is. A
+// member given as null (the *_given flags) clears it: price makes the part unpriced, start_date
+// makes it follow the contract's start, end_date bills it for as long as the contract runs.
+struct PartChange {
+  std::optional<std::string> type, sku, description, discount, sla;
+  std::optional<int64_t> quantity;
+  std::optional<bool> follows_assignment, trial;
+  bool price_given = false;
+  std::optional<int64_t> price;
+  bool start_given = false;
+  std::optional<std::string> start_date;
+  bool end_given = false;
+  std::optional<std::string> end_date;
+};
+
+// A part before and after a change, as part_json shows them.
+struct PartEdit {
+  Json::Value before;
+  Json::Value after;
+};
+
 struct InsertedContract {
   std::string id;
   std::string reference;
@@ -98,6 +119,35 @@ int64_t count_bootstrap_candidates(store::Tx& tx, const std::string& tenant_id);
 // The tenant's contract as contract_json shows it; not-found for none (or another tenant's).
 domain::Result<Json::Value> get_contract(store::Tx& tx, const auth::Principal& who,
                                          const std::string& contract_id);
+
+// The tenant's contract for a change to its fields or parts: not-found, or contract-not-draft
+// (conflict) unless it is a draft.
+domain::Result<Json::Value> draft_for_write(store::Tx& tx, const auth::Principal& who,
+                                            const std::string& contract_id);
+
+// Counts a change of the contract's parts as a change of the contract (version and updated_at).
+void touch(store::Tx& tx, const std::string& contract_id);
+
+// The audit row (money fields of the part before and after) and the event (event_type:
+// contract.part_added, contract.part_updated, contract.part_deleted) of one part's change, in
+// the caller's transaction. before is null for an added part, after for a deleted one.
+void record_part_change(store::Tx& tx, const auth::Principal& who, const std::string& contract_id,
+                        const std::string& event_type, const Json::Value& before,
+                        const Json::Value& after);
+
+// Applies a change to one part of the draft contract (as draft_for_write returned it) in the
+// caller's transaction; no event or audit (record_part_change is the caller's, once per
+// request). Refusals: not-found for no such part; invalid naming path + ".sku" for a sku not in
+// the catalog, ".follows_assignment" for following the assignment without a sku, ".end_date"
+// for an end before the part's start (path is "" or "parts[i]").
+domain::Result<PartEdit> edit_part(store::Tx& tx, const auth::Principal& who,
+                                   const Json::Value& contract, const std::string& part_id,
+                                   const PartChange& change, const std::string& path = {});
+
+// Deletes a part of a draft, with its audit row and event; returns the part as it was.
+// not-found for no such contract or part, contract-not-draft for a contract past its draft.
+domain::Result<Json::Value> delete_part(store::Tx& tx, const auth::Principal& who,
+                                        const std::string& contract_id, const std::string& part_id);
 
 // Whether the contract can be activated now, before admission reviews it: not-found,
 // contract-not-draft (conflict), contract-has-no-parts and contract-parts-unpriced (refused, with
