@@ -241,3 +241,82 @@ TEST_CASE("activation is refused for a missing contract, unpriced parts and a st
     CHECK(again.refusal().slug == "contract-not-draft");
   });
 }
+
+TEST_CASE("a draft's part is deleted with an audit row and an event; not past the draft",
+          "[contracts]") {
+  Contracts k;
+  const auth::Principal who{k.tenant(), "acme", auth::Role::admin, "tok_1"};
+  const auto created = k.create({k.draft("cli_1", "manual")})["created"][0];
+  const auto id = created["contract_id"].asString();
+  const auto part = created["part_ids"][0].asString();
+
+  std::optional<domain::Result<Json::Value>> missing;
+  k.store().write([&](store::Tx& tx) { missing = contracts::delete_part(tx, who, id, "cp_x"); });
+  REQUIRE_FALSE(missing->ok());
+  CHECK(missing->refusal().kind == RefusalKind::not_found);
+
+  std::optional<domain::Result<Json::Value>> deleted;
+  k.store().write([&](store::Tx& tx) { deleted = contracts::delete_part(tx, who, id, part); });
+  REQUIRE(deleted->ok());
+  CHECK((**deleted)["id"] == part);
+  CHECK(k.count("SELECT COUNT(*) FROM contract_parts") == 0);
+  CHECK(k.count("SELECT COUNT(*) FROM events WHERE type = 'contract.part_deleted'") == 1);
+  CHECK(k.count("SELECT COUNT(*) FROM audit_log WHERE action = 'contract.part_deleted' AND "
+                "after IS NULL") == 1);
+  CHECK(k.contract(id)["version"] == 2);
+
+  k.store().write([&](store::Tx& tx) { tx.exec("UPDATE contracts SET status = 'cancelled'"); });
+  k.store().read([&](store::Tx& tx) {
+    const auto refused = contracts::draft_for_write(tx, who, id);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.refusal().kind == RefusalKind::conflict);
+    CHECK(refused.refusal().slug == "contract-not-draft");
+  });
+}
+
+TEST_CASE("a part's change is refused naming the field, and nothing is changed", "[contracts]") {
+  Contracts k;
+  const auth::Principal who{k.tenant(), "acme", auth::Role::admin, "tok_1"};
+  const auto created = k.create({k.draft("cli_1", "manual")})["created"][0];
+  const auto id = created["contract_id"].asString();
+  const auto part = created["part_ids"][0].asString();
+  const auto edit = [&](const contracts::PartChange& change) {
+    std::optional<domain::Result<contracts::PartEdit>> out;
+    k.store().write([&](store::Tx& tx) {
+      const auto contract = contracts::draft_for_write(tx, who, id);
+      REQUIRE(contract.ok());
+      out = contracts::edit_part(tx, who, *contract, part, change, "parts[0]");
+    });
+    return *out;
+  };
+
+  contracts::PartChange unknown_sku;
+  unknown_sku.sku = "NOPE";
+  const auto a = edit(unknown_sku);
+  REQUIRE_FALSE(a.ok());
+  CHECK(a.refusal().kind == RefusalKind::invalid);
+  REQUIRE(a.refusal().fields.size() == 1);
+  CHECK(a.refusal().fields[0].field == "parts[0].sku");
+
+  contracts::PartChange no_sku;
+  no_sku.sku = "";  // clearing the sku of a part that follows the assignment
+  const auto b = edit(no_sku);
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.refusal().fields[0].field == "parts[0].follows_assignment");
+
+  contracts::PartChange early_end;
+  early_end.end_given = true;
+  early_end.end_date = "2026-11-30";  // the contract starts 2026-12-01
+  const auto c = edit(early_end);
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.refusal().fields[0].field == "parts[0].end_date");
+  CHECK(k.contract(id)["parts"][0]["end_date"].isNull());
+
+  contracts::PartChange unpriced;
+  unpriced.price_given = true;  // given as null: the part becomes unpriced
+  const auto d = edit(unpriced);
+  REQUIRE(d.ok());
+  CHECK(d->before["price"] == 1250);
+  CHECK(d->after["unpriced"] == true);
+  CHECK(k.contract(id)["unpriced_parts"] == 1);
+}
