@@ -6,6 +6,7 @@
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
 #include "bench_partner.hpp"
+#include "contracts/contracts.hpp"
 #include "core/log.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
@@ -97,26 +98,26 @@ int main(int argc, char** argv) {
       request["dry_run"] = true;
       const double dry_cpu0 = bench::cpu_seconds();
       const auto d0 = std::chrono::steady_clock::now();
-      const auto dry = api::call_bootstrap(registry, request);
+      const auto dry = contracts::bootstrap(registry, request);
       const double dry_secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count();
       std::printf("dry run (read and decide, nothing written): %.2f s (cpu %.2f s), %u drafts\n",
-                  dry_secs, bench::cpu_seconds() - dry_cpu0, dry.body["created"].size());
+                  dry_secs, bench::cpu_seconds() - dry_cpu0, dry ? (*dry)["created"].size() : 0u);
       request["dry_run"] = false;
       const auto commits_before = store->writer_stats().commits;
       const double cpu0 = bench::cpu_seconds();
       const auto t0 = std::chrono::steady_clock::now();
-      const auto result = api::call_bootstrap(registry, request);
+      const auto result = contracts::bootstrap(registry, request);
       const auto t1 = std::chrono::steady_clock::now();
       const double cpu = bench::cpu_seconds() - cpu0;
-      if (result.status != 200) {
-        std::fprintf(stderr, "bootstrap failed: %s\n", result.detail.c_str());
+      if (!result) {
+        std::fprintf(stderr, "bootstrap failed: %s\n", result.refusal().detail.c_str());
         rc = 1;
       } else {
         const double secs = std::chrono::duration<double>(t1 - t0).count();
-        const auto created = result.body["created"].size();
+        const auto created = (*result)["created"].size();
         Json::UInt unpriced = 0;
-        for (const auto& c : result.body["created"]) unpriced += c["unpriced_parts"].size();
+        for (const auto& c : (*result)["created"]) unpriced += c["unpriced_parts"].size();
         int64_t parts = 0;
         store->read([&](store::Tx& tx) {
           parts = tx.query_one("SELECT COUNT(*) FROM contract_parts")->integer(0);
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
             clients, secs, cpu, created / secs);
         std::printf(
             "  drafts %u, parts %lld (unpriced %u), skipped %u, write commits %llu\n", created,
-            static_cast<long long>(parts), unpriced, result.body["skipped"].size(),
+            static_cast<long long>(parts), unpriced, (*result)["skipped"].size(),
             static_cast<unsigned long long>(store->writer_stats().commits - commits_before));
         if (created != static_cast<Json::UInt>(clients)) rc = 1;
       }

@@ -5,6 +5,7 @@
 #include "api/contract_services.hpp"
 #include "api/fields.hpp"
 #include "api/page.hpp"
+#include "api/problem.hpp"
 #include "audit/audit_log.hpp"
 #include "core/clock.hpp"
 #include "domain/contract.hpp"
@@ -43,17 +44,7 @@ bool given_null(const Json::Value& body, const char* name) {
   return body.isMember(name) && body[name].isNull();
 }
 
-struct PartFields {
-  std::optional<std::string> type, sku, description, discount, sla;
-  std::optional<int64_t> quantity;
-  std::optional<bool> follows_assignment, trial;
-  bool price_given = false;
-  std::optional<int64_t> price;  // given as null: the part becomes unpriced
-  bool start_given = false;
-  std::optional<std::string> start_date;  // given as null: follows the contract's start
-  bool end_given = false;
-  std::optional<std::string> end_date;  // given as null: billed for as long as the contract runs
-};
+using PartFields = contracts::PartChange;
 
 PartFields read_part(Fields& f, const Json::Value& body, bool with_id) {
   std::vector<std::string> allowed = {
@@ -308,112 +299,31 @@ void add_read(http::Router& router, const ApiContext& ctx) {
       router, ctx, "GET", "/v1/contracts/{id}", auth::Right::read,
       [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who) {
         const std::string id = params.at("id");
-        Json::Value contract;
-        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who.tenant_id, id); });
-        return contract.isNull() ? not_found("contract", id) : http::Response::json(200, contract);
+        std::optional<domain::Result<Json::Value>> contract;
+        ctx.store.read([&](store::Tx& tx) { contract = contracts::get_contract(tx, who, id); });
+        return *contract ? http::Response::json(200, **contract) : to_problem(contract->refusal());
       });
 }
 
 // Applies one part edit inside a write; returns the part before and after.
-std::pair<Json::Value, Json::Value> edit_part(store::Tx& tx, const std::string& tenant,
-                                              const Json::Value& contract,
-                                              const std::string& part_id, const PartFields& p,
-                                              const std::string& path) {
-  const auto at = [&path](const char* name) {
-    return path.empty() ? std::string(name) : path + "." + name;
-  };
-  const std::string contract_id = contract["id"].asString();
-  const std::string contract_start = contract["start_date"].asString();
-  const Json::Value before = part_json(tx, contract_id, part_id, contract_start);
-  if (before.isNull()) {
-    refuse(http::problem(404, "not-found", "Not Found",
-                         "contract " + contract_id + " has no part " + part_id));
-  }
-  std::optional<std::string> sku =
-      before["sku"].isNull() ? std::nullopt : std::optional(before["sku"].asString());
-  if (p.sku) {
-    if (!p.sku->empty() && !product_json(tx, tenant, *p.sku)) {
-      refuse_field(at("sku"), "no product " + *p.sku + " in the catalog");
-    }
-    sku = p.sku->empty() ? std::nullopt : p.sku;
-  }
-  const bool follows = p.follows_assignment.value_or(before["follows_assignment"].asBool());
-  if (follows && !sku) {
-    refuse_field(at("follows_assignment"), "a part that follows the assignment needs a sku");
-  }
-  const std::optional<std::string> start = p.start_given ? p.start_date
-                                           : before["follows_contract_start"].asBool()
-                                               ? std::nullopt
-                                               : std::optional(before["start_date"].asString());
-  const std::optional<std::string> end =
-      p.end_given ? p.end_date
-                  : (before["end_date"].isNull() ? std::nullopt
-                                                 : std::optional(before["end_date"].asString()));
-  if (end && *end < start.value_or(contract_start)) {
-    refuse_field(at("end_date"), "must not be before the part's start date");
-  }
-  // A store value rather than an optional<int64_t>: GCC 12 at -O3 takes the optional's payload
-  // for uninitialised (-Wmaybe-uninitialized) on its way into the variant.
-  store::Value price = nullptr;
-  if (p.price_given) {
-    if (p.price) price = *p.price;
-  } else if (!before["price"].isNull()) {
-    price = static_cast<int64_t>(before["price"].asInt64());
-  }
-  tx.exec(
-      "UPDATE contract_parts SET part_type = ?, sku = ?, description = ?, quantity = ?, "
-      "follows_assignment = ?, price = ?, discount = ?, start_date = ?, end_date = ?, trial = ?, "
-      "sla = ?, updated_at = ? WHERE id = ? AND contract_id = ?",
-      {p.type.value_or(before["type"].asString()), sku ? store::Value(*sku) : store::Value(nullptr),
-       p.description.value_or(before["description"].asString()),
-       p.quantity.value_or(before["quantity"].asInt64()), int64_t{follows ? 1 : 0}, price,
-       p.discount.value_or(before["discount"].asString()),
-       start ? store::Value(*start) : store::Value(nullptr),
-       end ? store::Value(*end) : store::Value(nullptr),
-       int64_t{p.trial.value_or(before["trial"].asBool()) ? 1 : 0},
-       p.sla.value_or(before["sla"].asString()), now_rfc3339(), part_id, contract_id});
-  return {before, part_json(tx, contract_id, part_id, contract_start)};
+std::pair<Json::Value, Json::Value> apply_part_edit(store::Tx& tx, const auth::Principal& who,
+                                                    const Json::Value& contract,
+                                                    const std::string& part_id, const PartFields& p,
+                                                    const std::string& path) {
+  auto edited = contracts::edit_part(tx, who, contract, part_id, p, path);
+  if (!edited) refuse(edited.refusal());
+  return {std::move(edited->before), std::move(edited->after)};
 }
 
-// Loads the tenant's contract for a write: 404 if there is none, 409 unless it is a draft.
-Json::Value draft_for_write(store::Tx& tx, const std::string& tenant, const std::string& id) {
-  Json::Value contract = contract_json(tx, tenant, id);
-  if (contract.isNull()) refuse(not_found("contract", id));
-  if (contract["status"].asString() != "draft") refuse(not_draft(contract));
-  return contract;
+// The contract module's draft check, for a write that refuses (and rolls back) when it fails.
+Json::Value draft_for_write(store::Tx& tx, const auth::Principal& who, const std::string& id) {
+  auto contract = contracts::draft_for_write(tx, who, id);
+  if (!contract) refuse(contract.refusal());
+  return std::move(*contract);
 }
 
-void touch(store::Tx& tx, const std::string& contract_id) {
-  tx.exec("UPDATE contracts SET version = version + 1, updated_at = ? WHERE id = ?",
-          {now_rfc3339(), contract_id});
-}
-
-// Money fields of a part, for the audit log.
-Json::Value money_of(const Json::Value& part) {
-  if (part.isNull()) return part;
-  Json::Value m;
-  for (const char* k : {"id", "sku", "quantity", "price", "discount", "start_date", "end_date",
-                        "trial", "follows_assignment"}) {
-    m[k] = part[k];
-  }
-  return m;
-}
-
-void record_part_change(store::Tx& tx, const auth::Principal& who, const std::string& contract_id,
-                        const std::string& event_type, const Json::Value& before,
-                        const Json::Value& after) {
-  const Json::Value& part = after.isNull() ? before : after;
-  audit::record(tx,
-                {who.tenant_id, who.token_id, event_type, "contract_part", part["id"].asString(),
-                 audit::json(money_of(before)), audit::json(money_of(after))});
-  Json::Value payload;
-  payload["contract_id"] = contract_id;
-  payload["part_id"] = part["id"];
-  payload["before"] = before;
-  payload["part"] = after;
-  events::append(tx,
-                 {who.tenant_id, event_type, "contract", contract_id, payload, who.token_id, ""});
-}
+using contracts::record_part_change;
+using contracts::touch;
 
 void add_update(http::Router& router, const ApiContext& ctx) {
   add_route(
@@ -480,7 +390,7 @@ void add_update(http::Router& router, const ApiContext& ctx) {
             const std::string path = "parts[" + std::to_string(i) + "]";
             if (c.part_ids[i]) {
               const auto [was, now] =
-                  edit_part(tx, who.tenant_id, contract, *c.part_ids[i], c.parts[i], path);
+                  apply_part_edit(tx, who, contract, *c.part_ids[i], c.parts[i], path);
               record_part_change(tx, who, id, "contract.part_updated", was, now);
             } else {
               const NewPart part = complete_part(
@@ -519,7 +429,7 @@ void add_parts(http::Router& router, const ApiContext& ctx) {
               const auto p = read_part(f, *body, false);
               if (!f.ok()) return respond(validation_failed(f.errors()));
               commit(ctx, respond, [who, p, id = params.at("id")](store::Tx& tx) {
-                const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
+                const Json::Value contract = draft_for_write(tx, who, id);
                 const std::string start = contract["start_date"].asString();
                 const NewPart part = complete_part(tx, who.tenant_id,
                                                    contract["client_id"].asString(), start, p, "");
@@ -544,35 +454,25 @@ void add_parts(http::Router& router, const ApiContext& ctx) {
               if (!f.ok()) return respond(validation_failed(f.errors()));
               commit(ctx, respond,
                      [who, p, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
-                       const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
+                       const Json::Value contract = draft_for_write(tx, who, id);
                        const auto [before, after] =
-                           edit_part(tx, who.tenant_id, contract, part_id, p, "");
+                           apply_part_edit(tx, who, contract, part_id, p, "");
                        touch(tx, id);
                        record_part_change(tx, who, id, "contract.part_updated", before, after);
                        return http::Response::json(200, after);
                      });
             });
 
-  add_route(
-      router, ctx, "DELETE", "/v1/contracts/{id}/parts/{part_id}", auth::Right::manage_sales,
-      [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who,
-             http::Responder respond) {
-        commit(
-            ctx, respond,
-            [who, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
-              const Json::Value contract = draft_for_write(tx, who.tenant_id, id);
-              const Json::Value before =
-                  part_json(tx, id, part_id, contract["start_date"].asString());
-              if (before.isNull()) {
-                refuse(http::problem(404, "not-found", "Not Found",
-                                     "contract " + id + " has no part " + part_id));
-              }
-              tx.exec("DELETE FROM contract_parts WHERE id = ? AND contract_id = ?", {part_id, id});
-              touch(tx, id);
-              record_part_change(tx, who, id, "contract.part_deleted", before, Json::Value());
-              return http::Response::empty(204);
+  add_route(router, ctx, "DELETE", "/v1/contracts/{id}/parts/{part_id}", auth::Right::manage_sales,
+            [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              commit(ctx, respond,
+                     [who, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
+                       const auto deleted = contracts::delete_part(tx, who, id, part_id);
+                       if (!deleted) refuse(deleted.refusal());
+                       return http::Response::empty(204);
+                     });
             });
-      });
 }
 
 void add_activate(http::Router& router, const ApiContext& ctx) {
@@ -581,36 +481,10 @@ void add_activate(http::Router& router, const ApiContext& ctx) {
       [&ctx](const http::Request&, const http::Params& params, const auth::Principal& who,
              http::Responder respond) {
         const std::string id = params.at("id");
-        Json::Value contract;
-        ctx.store.read([&](store::Tx& tx) { contract = contract_json(tx, who.tenant_id, id); });
-        if (contract.isNull()) return respond(not_found("contract", id));
-        if (contract["status"].asString() != "draft") {
-          return respond(http::problem(409, "contract-not-draft", "Conflict",
-                                       "contract " + id + " is " + contract["status"].asString() +
-                                           "; only a draft can be activated"));
-        }
-        if (contract["parts"].empty()) {
-          Json::Value extra;
-          extra["prompt"]["action"] = "add_parts";
-          extra["prompt"]["contract_id"] = id;
-          return respond(http::problem(409, "contract-has-no-parts", "Refused",
-                                       "contract " + id + " has no parts to bill", extra));
-        }
-        Json::Value unpriced(Json::arrayValue);
-        for (const auto& part : contract["parts"]) {
-          if (part["unpriced"].asBool()) unpriced.append(part["id"]);
-        }
-        if (!unpriced.empty()) {
-          Json::Value extra;
-          extra["prompt"]["action"] = "set_part_prices";
-          extra["prompt"]["contract_id"] = id;
-          extra["prompt"]["part_ids"] = unpriced;
-          return respond(
-              http::problem(409, "contract-parts-unpriced", "Refused",
-                            "contract " + id + " has " + std::to_string(unpriced.size()) +
-                                " part(s) without a price; set their prices before activating it",
-                            extra));
-        }
+        std::optional<domain::Result<Json::Value>> checked;
+        ctx.store.read([&](store::Tx& tx) { checked = contracts::check_activation(tx, who, id); });
+        if (!*checked) return respond(to_problem(checked->refusal()));
+        const Json::Value& contract = **checked;
         admission::Review review{auth::new_id("adm"), who.tenant_id,  "contract.activate", contract,
                                  Json::nullValue,     Json::nullValue};
         review.user["token_id"] = who.token_id;
@@ -619,30 +493,9 @@ void add_activate(http::Router& router, const ApiContext& ctx) {
 
         const int64_t seen_version = contract["version"].asInt64();
         commit(ctx, respond, [who, id, seen_version](store::Tx& tx) {
-          const Json::Value before = draft_for_write(tx, who.tenant_id, id);
-          // What was reviewed must be what is activated.
-          if (before["version"].asInt64() != seen_version) {
-            refuse(http::problem(409, "conflict", "Conflict",
-                                 "contract " + id + " changed meanwhile; retry"));
-          }
-          const std::string now = now_rfc3339();
-          tx.exec(
-              "UPDATE contracts SET status = 'active', activated_at = ?, version = version + 1, "
-              "updated_at = ? WHERE id = ? AND tenant_id = ? AND status = 'draft'",
-              {now, now, id, who.tenant_id});
-          const Json::Value after = contract_json(tx, who.tenant_id, id);
-          Json::Value was;
-          was["status"] = "draft";
-          Json::Value is;
-          is["status"] = "active";
-          is["activated_at"] = now;
-          is["net_amount"] = after["net_amount"];
-          is["currency"] = after["currency"];
-          audit::record(tx, {who.tenant_id, who.token_id, "contract.activate", "contract", id,
-                             audit::json(was), audit::json(is)});
-          events::append(
-              tx, {who.tenant_id, "contract.activated", "contract", id, after, who.token_id, ""});
-          return http::Response::json(200, after);
+          auto after = contracts::activate(tx, who, id, seen_version);
+          if (!after) refuse(after.refusal());
+          return http::Response::json(200, *after);
         });
       });
 }
@@ -713,20 +566,15 @@ void add_bootstrap(http::Router& router, const ApiContext& ctx) {
         }
         if (!f.ok()) return validation_failed(f.errors());
 
-        auto result = call_bootstrap(ctx.plugins, request);
-        if (result.status != 200) {
-          return http::problem(result.status, result.error,
-                               result.status == 500 ? "Internal Server Error" : "Unavailable",
-                               result.detail);
-        }
+        auto result = contracts::bootstrap(ctx.plugins, request);
+        if (!result) return to_problem(result.refusal());
         // The drafts were committed by the plugin's host calls: wake the event dispatcher.
-        if (!result.body["created"].empty() && !request["dry_run"].asBool() &&
-            ctx.events_committed) {
+        if (!(*result)["created"].empty() && !request["dry_run"].asBool() && ctx.events_committed) {
           ctx.events_committed();
         }
         Json::Value out;
-        out["created"] = std::move(result.body["created"]);
-        out["skipped"] = std::move(result.body["skipped"]);
+        out["created"] = std::move((*result)["created"]);
+        out["skipped"] = std::move((*result)["skipped"]);
         out["dry_run"] = request["dry_run"];
         Json::Value summary;
         summary["created"] = out["created"].size();

@@ -1,20 +1,14 @@
-// Contracts in the store and the host calls of the contract-bootstrap plugin. The plugin decides
-// what each client's draft holds; the host checks what it is given and writes it.
+// The host calls of the contract-bootstrap plugin. The plugin decides what each client's draft
+// holds; the host checks what it is given and writes it through host/contracts.
 #include "api/contract_services.hpp"
 
 #include "api/client_queries.hpp"
 #include "api/fields.hpp"
-#include "audit/audit_log.hpp"
-#include "core/clock.hpp"
-#include "core/ordered_id.hpp"
+#include "domain/billing_info.hpp"
 #include "domain/contract.hpp"
-#include "events/event_log.hpp"
 
 #include <json/reader.h>
 
-#include <algorithm>
-#include <cstdio>
-#include <map>
 #include <memory>
 #include <unordered_map>
 #include <utility>
@@ -22,55 +16,7 @@
 namespace psahost::api {
 namespace {
 
-constexpr const char* kContractColumns =
-    "id, client_id, reference, name, contact_email, billing_entity, invoice_interval, "
-    "bill_timing, payment_method, start_date, end_date, invoice_delivery, currency, status, "
-    "source, version, activated_at, created_at, updated_at";
-constexpr const char* kPartColumns =
-    "id, part_type, sku, description, quantity, follows_assignment, price, discount, start_date, "
-    "end_date, trial, sla, created_at, updated_at";
-
-// Bootstrapping skips a client that has a draft or an active contract, and one that was
-// bootstrapped before whatever became of that contract (the unique index would refuse it).
-constexpr const char* kHasContract =
-    "EXISTS (SELECT 1 FROM contracts k WHERE k.tenant_id = c.tenant_id AND k.client_id = c.id "
-    "AND (k.status IN ('draft', 'active') OR k.source = 'bootstrap'))";
-
 constexpr int64_t kMaxBatch = 5000;
-
-store::Value nullable(const std::optional<std::string>& s) {
-  return s ? store::Value(*s) : store::Value(nullptr);
-}
-
-Json::Value nullable_json(const store::Row& r, std::size_t i) {
-  return r.is_null(i) ? Json::Value() : Json::Value(r.text(i));
-}
-
-Json::Value part_from_row(const store::Row& r, const std::string& contract_start) {
-  Json::Value p;
-  p["id"] = r.text(0);
-  p["type"] = r.text(1);
-  p["sku"] = nullable_json(r, 2);
-  p["description"] = r.text(3);
-  p["quantity"] = static_cast<Json::Int64>(r.integer(4));
-  p["follows_assignment"] = r.integer(5) != 0;
-  const bool priced = !r.is_null(6);
-  p["price"] = priced ? Json::Value(static_cast<Json::Int64>(r.integer(6))) : Json::Value();
-  p["unpriced"] = !priced;
-  const auto discount = domain::parse_discount(r.text(7));
-  p["discount"] = discount ? discount->text : r.text(7);
-  p["net_amount"] = priced && discount ? Json::Value(static_cast<Json::Int64>(domain::net_amount(
-                                             r.integer(6), r.integer(4), *discount)))
-                                       : Json::Value();
-  p["start_date"] = r.is_null(8) ? Json::Value(contract_start) : Json::Value(r.text(8));
-  p["follows_contract_start"] = r.is_null(8);
-  p["end_date"] = nullable_json(r, 9);
-  p["trial"] = r.integer(10) != 0;
-  p["sla"] = r.text(11);
-  p["created_at"] = r.text(12);
-  p["updated_at"] = r.text(13);
-  return p;
-}
 
 std::optional<std::string> required_text(const Json::Value& request, const char* name) {
   const Json::Value& v = request[name];
@@ -121,10 +67,11 @@ void describe_clients(store::Tx& tx, const std::string& tenant, const std::vecto
   };
   for (const auto& id : ids) {
     if (out.count(id)) continue;
-    const auto r = tx.query_one(std::string("SELECT c.name, b.data, ") + kHasContract +
-                                    " FROM clients c LEFT JOIN billing_info b ON b.client_id = "
-                                    "c.id WHERE c.id = ? AND c.tenant_id = ?",
-                                {id, tenant});
+    const auto r =
+        tx.query_one(std::string("SELECT c.name, b.data, ") + contracts::has_contract_condition() +
+                         " FROM clients c LEFT JOIN billing_info b ON b.client_id = "
+                         "c.id WHERE c.id = ? AND c.tenant_id = ?",
+                     {id, tenant});
     if (!r) continue;
     Json::Value c;
     c["client_id"] = id;
@@ -326,34 +273,7 @@ plugins::CallResult create_drafts(store::Store& store, const plugins::CallerInfo
   const std::string actor = actor_of(caller, request);
 
   Json::Value out;
-  out["created"] = Json::Value(Json::arrayValue);
-  out["skipped"] = Json::Value(Json::arrayValue);
-  store.write([&](store::Tx& tx) {
-    out["created"] = Json::Value(Json::arrayValue);
-    out["skipped"] = Json::Value(Json::arrayValue);
-    ReferenceNumbers references(tx, *tenant);
-    for (const auto& draft : drafts) {
-      Json::Value entry;
-      entry["client_id"] = draft.client_id;
-      if (!tx.query_one("SELECT 1 FROM clients WHERE id = ? AND tenant_id = ?",
-                        {draft.client_id, *tenant})) {
-        entry["reason"] = "not_found";
-        out["skipped"].append(entry);
-        continue;
-      }
-      const auto inserted = insert_contract(tx, *tenant, actor, draft, references);
-      if (!inserted) {
-        entry["reason"] = "has_contract";
-        out["skipped"].append(entry);
-        continue;
-      }
-      entry["contract_id"] = inserted->id;
-      entry["reference_number"] = inserted->reference;
-      entry["part_ids"] = Json::Value(Json::arrayValue);
-      for (const auto& id : inserted->part_ids) entry["part_ids"].append(id);
-      out["created"].append(std::move(entry));
-    }
-  });
+  store.write([&](store::Tx& tx) { out = contracts::create_drafts(tx, *tenant, actor, drafts); });
   return plugins::CallResult::ok(out);
 }
 
@@ -364,219 +284,15 @@ plugins::CallResult sync_assignment(store::Store& store, const plugins::CallerIn
   const auto client = required_text(request, "client_id");
   if (!client) return invalid("client_id is required");
   const std::string actor = actor_of(caller, request);
-  const Json::Value event_seq = request["event_seq"];
-
   Json::Value out;
   store.write([&](store::Tx& tx) {
-    out["updated"] = Json::Value(Json::arrayValue);
-    // The assignment as it is now, not as the event saw it: a redelivered or late event then
-    // cannot set a quantity back to an older value.
-    std::map<std::string, int64_t> assigned;
-    for (const auto& r : tx.query(
-             "SELECT sku, quantity FROM service_assignments WHERE tenant_id = ? AND client_id = ?",
-             {*tenant, *client})) {
-      assigned[r.text(0)] = r.integer(1);
-    }
-    const std::string now = now_rfc3339();
-    for (const auto& r : tx.query(
-             "SELECT p.id, p.contract_id, p.sku, p.quantity FROM contract_parts p JOIN contracts k "
-             "ON k.id = p.contract_id WHERE k.tenant_id = ? AND k.client_id = ? AND k.status IN "
-             "('draft', 'active') AND p.follows_assignment = 1 AND p.sku IS NOT NULL ORDER BY "
-             "p.contract_id, p.rowid",
-             {*tenant, *client})) {
-      const auto it = assigned.find(r.text(2));
-      const int64_t quantity =
-          it == assigned.end() ? 0 : std::min(it->second, domain::kMaxPartQuantity);
-      if (quantity == r.integer(3)) continue;
-      const std::string part_id = r.text(0);
-      const std::string contract_id = r.text(1);
-      tx.exec("UPDATE contract_parts SET quantity = ?, updated_at = ? WHERE id = ?",
-              {quantity, now, part_id});
-      tx.exec("UPDATE contracts SET version = version + 1, updated_at = ? WHERE id = ?",
-              {now, contract_id});
-      Json::Value before;
-      before["quantity"] = static_cast<Json::Int64>(r.integer(3));
-      Json::Value after;
-      after["quantity"] = static_cast<Json::Int64>(quantity);
-      audit::record(tx, {*tenant, actor, "contract_part.follow_assignment", "contract_part",
-                         part_id, audit::json(before), audit::json(after)});
-      Json::Value payload;
-      payload["contract_id"] = contract_id;
-      payload["client_id"] = *client;
-      payload["part_id"] = part_id;
-      payload["sku"] = r.text(2);
-      payload["quantity_before"] = before["quantity"];
-      payload["quantity"] = after["quantity"];
-      payload["reason"] = "service.assigned";
-      payload["event_seq"] = event_seq;
-      events::append(
-          tx, {*tenant, "contract.part_updated", "contract", contract_id, payload, actor, ""});
-      out["updated"].append(payload);
-    }
+    out["updated"] =
+        contracts::follow_assignment(tx, *tenant, *client, actor, request["event_seq"]);
   });
   return plugins::CallResult::ok(out);
 }
 
 }  // namespace
-
-ReferenceNumbers::ReferenceNumbers(store::Tx& tx, std::string tenant_id)
-    : tx_(tx), tenant_id_(std::move(tenant_id)) {}
-
-std::string ReferenceNumbers::next() {
-  if (next_ == 0) {
-    const auto row = tx_.query_one(
-        "SELECT COALESCE(MAX(CAST(substr(reference, 4) AS INTEGER)), 0) FROM contracts WHERE "
-        "tenant_id = ? AND reference GLOB 'CT-[0-9]*'",
-        {tenant_id_});
-    next_ = (row ? row->integer(0) : 0) + 1;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "CT-%06lld", static_cast<long long>(next_++));
-  return buf;
-}
-
-std::string insert_part(store::Tx& tx, const std::string& tenant_id, const std::string& contract_id,
-                        const NewPart& p, const std::string& at) {
-  const std::string id = ordered_id("cp");
-  const std::string now = at.empty() ? now_rfc3339() : at;
-  tx.exec(
-      "INSERT INTO contract_parts (id, contract_id, tenant_id, part_type, sku, description, "
-      "quantity, follows_assignment, price, discount, start_date, end_date, trial, sla, "
-      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {id, contract_id, tenant_id, p.type, nullable(p.sku), p.description, p.quantity,
-       int64_t{p.follows_assignment ? 1 : 0},
-       p.price ? store::Value(*p.price) : store::Value(nullptr), p.discount, nullable(p.start_date),
-       nullable(p.end_date), int64_t{p.trial ? 1 : 0}, p.sla, now, now});
-  return id;
-}
-
-std::optional<InsertedContract> insert_contract(store::Tx& tx, const std::string& tenant_id,
-                                                const std::string& actor, const NewContract& c,
-                                                ReferenceNumbers& references) {
-  if (c.source == "bootstrap" &&
-      tx.query_one(std::string("SELECT 1 FROM clients c WHERE c.id = ? AND c.tenant_id = ? AND ") +
-                       kHasContract,
-                   {c.client_id, tenant_id})) {
-    return std::nullopt;
-  }
-  InsertedContract inserted;
-  inserted.id = ordered_id("ctr");
-  inserted.reference = c.reference ? *c.reference : references.next();
-  const std::string now = now_rfc3339();
-  // DO NOTHING: the one-bootstrap-per-client index is the last word, also against a writer
-  // on another host replica that got there first.
-  const int64_t changed = tx.exec(
-      "INSERT INTO contracts (id, tenant_id, client_id, reference, name, contact_email, "
-      "billing_entity, invoice_interval, bill_timing, payment_method, start_date, end_date, "
-      "invoice_delivery, currency, status, source, created_at, updated_at) VALUES "
-      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?) ON CONFLICT DO NOTHING",
-      {inserted.id, tenant_id, c.client_id, inserted.reference, c.name, c.contact_email,
-       c.billing_entity, c.invoice_interval, c.when_to_bill, c.payment_method, c.start_date,
-       nullable(c.end_date), c.invoice_delivery, c.currency, c.source, now, now});
-  if (changed == 0) return std::nullopt;
-
-  Json::Value payload;
-  payload["id"] = inserted.id;
-  payload["client_id"] = c.client_id;
-  payload["reference_number"] = inserted.reference;
-  payload["name"] = c.name;
-  payload["status"] = "draft";
-  payload["source"] = c.source;
-  payload["currency"] = c.currency;
-  payload["start_date"] = c.start_date;
-  payload["end_date"] = c.end_date ? Json::Value(*c.end_date) : Json::Value();
-  payload["parts"] = Json::Value(Json::arrayValue);
-  for (const auto& part : c.parts) {
-    const std::string part_id = insert_part(tx, tenant_id, inserted.id, part, now);
-    inserted.part_ids.push_back(part_id);
-    Json::Value p;
-    p["id"] = part_id;
-    p["sku"] = part.sku ? Json::Value(*part.sku) : Json::Value();
-    p["quantity"] = static_cast<Json::Int64>(part.quantity);
-    p["follows_assignment"] = part.follows_assignment;
-    p["price"] = part.price ? Json::Value(static_cast<Json::Int64>(*part.price)) : Json::Value();
-    p["discount"] = part.discount;
-    payload["parts"].append(std::move(p));
-  }
-  // The event's payload holds the money fields (currency, each part's quantity, price and
-  // discount), so the audit row records the same document.
-  audit::record(tx, {tenant_id, actor, "contract.create", "contract", inserted.id, std::nullopt,
-                     audit::json(payload)});
-  events::append(tx, {tenant_id, "contract.created", "contract", inserted.id, payload, actor, ""});
-  return inserted;
-}
-
-Json::Value part_json(store::Tx& tx, const std::string& contract_id, const std::string& part_id,
-                      const std::string& contract_start) {
-  const auto r = tx.query_one(std::string("SELECT ") + kPartColumns +
-                                  " FROM contract_parts WHERE id = ? AND contract_id = ?",
-                              {part_id, contract_id});
-  return r ? part_from_row(*r, contract_start) : Json::Value();
-}
-
-Json::Value contract_json(store::Tx& tx, const std::string& tenant_id,
-                          const std::string& contract_id) {
-  const auto r = tx.query_one(
-      std::string("SELECT ") + kContractColumns + " FROM contracts WHERE id = ? AND tenant_id = ?",
-      {contract_id, tenant_id});
-  if (!r) return Json::Value();
-  Json::Value v;
-  v["id"] = r->text(0);
-  v["client_id"] = r->text(1);
-  v["reference_number"] = r->text(2);
-  v["name"] = r->text(3);
-  v["contact_email"] = r->text(4);
-  v["billing_entity"] = r->text(5);
-  v["invoice_interval"] = r->text(6);
-  v["when_to_bill"] = r->text(7);
-  v["payment_method"] = r->text(8);
-  v["start_date"] = r->text(9);
-  v["end_date"] = nullable_json(*r, 10);
-  v["invoice_delivery"] = r->text(11);
-  v["currency"] = r->text(12);
-  v["status"] = r->text(13);
-  v["source"] = r->text(14);
-  v["version"] = static_cast<Json::Int64>(r->integer(15));
-  v["activated_at"] = nullable_json(*r, 16);
-  v["created_at"] = r->text(17);
-  v["updated_at"] = r->text(18);
-
-  v["parts"] = Json::Value(Json::arrayValue);
-  int unpriced = 0;
-  int64_t total = 0;
-  tx.each(std::string("SELECT ") + kPartColumns +
-              " FROM contract_parts WHERE contract_id = ? ORDER BY rowid",
-          {contract_id}, [&](const store::Row& row) {
-            Json::Value p = part_from_row(row, v["start_date"].asString());
-            if (p["unpriced"].asBool()) ++unpriced;
-            if (p["net_amount"].isInt64()) total += p["net_amount"].asInt64();
-            v["parts"].append(p);
-          });
-  v["net_amount"] = static_cast<Json::Int64>(total);
-  v["unpriced_parts"] = unpriced;
-
-  v["remaining_steps"] = Json::Value(Json::arrayValue);
-  if (v["status"].asString() == "draft") {
-    domain::DraftState state;
-    state.has_name = !v["name"].asString().empty();
-    state.has_start = !v["start_date"].asString().empty();
-    state.has_contact = !v["contact_email"].asString().empty();
-    state.billing_complete =
-        billing_status(tx, tenant_id, v["client_id"].asString())["complete"].asBool();
-    state.parts = static_cast<int>(v["parts"].size());
-    state.unpriced_parts = unpriced;
-    for (const auto& step : domain::remaining_steps(state)) v["remaining_steps"].append(step);
-  }
-  return v;
-}
-
-int64_t count_bootstrap_candidates(store::Tx& tx, const std::string& tenant_id) {
-  const auto row = tx.query_one(
-      "SELECT COUNT(*) FROM clients c WHERE c.tenant_id = ? AND c.status = 'active' AND EXISTS "
-      "(SELECT 1 FROM service_assignments s WHERE s.client_id = c.id AND s.quantity > 0)",
-      {tenant_id});
-  return row ? row->integer(0) : 0;
-}
 
 void register_contract_host_calls(plugins::HostCalls& calls, store::Store& store) {
   // {"tenant_id", "client_ids":[...]} or {"tenant_id","all":true,"after","limit"} ->
@@ -599,39 +315,6 @@ void register_contract_host_calls(plugins::HostCalls& calls, store::Store& store
             [&store](const plugins::CallerInfo& caller, const Json::Value& request) {
               return sync_assignment(store, caller, request);
             });
-}
-
-BootstrapCall call_bootstrap(const plugins::PluginRegistry& registry, const Json::Value& request) {
-  BootstrapCall out;
-  // Found by what it does: the one enabled plugin that handles command.bootstrap.
-  const auto found = registry.require("command.bootstrap");
-  const auto& plugin = found.plugin;
-  if (!plugin) {
-    const bool disabled = !found.disabled_id.empty() || found.enabled_ids.size() > 1;
-    out.status = disabled ? 409 : 503;
-    out.error = found.enabled_ids.size() > 1 ? "plugin-ambiguous"
-                : disabled                   ? "plugin-disabled"
-                                             : "plugin-unavailable";
-    out.detail = found.enabled_ids.size() > 1
-                     ? "more than one plugin handles command.bootstrap (" + found.enabled_ids[0] +
-                           ", " + found.enabled_ids[1] + "); disable all but one"
-                 : disabled ? "the " + found.disabled_id +
-                                  " plugin is disabled; enable it with POST /v1/plugins/" +
-                                  found.disabled_id + "/enable"
-                            : std::string("the contract-bootstrap plugin is not loaded");
-    return out;
-  }
-  auto result = plugin->call("command.bootstrap", request);
-  if (!result.ok() || !result.body["created"].isArray() || !result.body["skipped"].isArray()) {
-    out.status = 500;
-    out.error = "plugin-failed";
-    out.detail = "the " + plugin->id() + " plugin failed: " +
-                 (result.ok() ? std::string("its answer has no created/skipped lists")
-                              : result.error_message());
-    return out;
-  }
-  out.body = std::move(result.body);
-  return out;
 }
 
 }  // namespace psahost::api

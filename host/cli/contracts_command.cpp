@@ -6,6 +6,7 @@
 #include "auth/tokens.hpp"
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
+#include "contracts/contracts.hpp"
 #include "plugins/registry.hpp"
 
 #include <algorithm>
@@ -125,7 +126,7 @@ int cmd_contracts(const std::vector<std::string>& args) {
 
   int64_t total = static_cast<int64_t>(ids.size());
   if (all)
-    store->read([&](store::Tx& tx) { total = api::count_bootstrap_candidates(tx, *tenant); });
+    store->read([&](store::Tx& tx) { total = contracts::count_bootstrap_candidates(tx, *tenant); });
   const bool tty = progress_is_shown() && !vm["json"].as<bool>();
 
   Json::Value created(Json::arrayValue);
@@ -149,19 +150,19 @@ int cmd_contracts(const std::vector<std::string>& args) {
       const std::size_t end = std::min(ids.size(), next_id + static_cast<std::size_t>(kPage));
       for (; next_id < end; ++next_id) request["client_ids"].append(ids[next_id]);
     }
-    const auto result = api::call_bootstrap(registry, request);
-    if (result.status != 200) {
+    const auto result = contracts::bootstrap(registry, request);
+    if (!result) {
       if (tty) end_progress();
-      std::cerr << "psahost contracts: " << result.detail << "\n";
+      std::cerr << "psahost contracts: " << result.refusal().detail << "\n";
       return 1;
     }
-    for (const auto& c : result.body["created"]) created.append(c);
-    for (const auto& s : result.body["skipped"]) skipped.append(s);
+    for (const auto& c : (*result)["created"]) created.append(c);
+    for (const auto& s : (*result)["skipped"]) skipped.append(s);
     done = static_cast<int64_t>(created.size() + skipped.size());
     if (tty) draw_progress("bootstrapping", done, std::max(total, done));
     if (all) {
-      if (!result.body["next_after"].isString()) break;
-      after = result.body["next_after"].asString();
+      if (!(*result)["next_after"].isString()) break;
+      after = (*result)["next_after"].asString();
     }
   }
   if (tty) end_progress();
