@@ -259,40 +259,19 @@ void add_read(http::Router& router, const ApiContext& ctx) {
   add_sync_route(
       router, ctx, "GET", "/v1/contracts", auth::Right::read,
       [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who) {
-        const auto client_id = req.query_param("client_id");
-        const auto status = req.query_param("status");
-        if (status && std::find(domain::kContractStatuses.begin(), domain::kContractStatuses.end(),
-                                *status) == domain::kContractStatuses.end()) {
-          return validation_failed(
-              field_error("status", "expected one of draft, active, ended, cancelled"));
-        }
+        contracts::ContractQuery query;
+        query.client_id = req.query_param("client_id");
+        query.status = req.query_param("status");
         std::vector<domain::FieldError> errors;
         const Page page = list_page(req, errors);
+        query.after = page.after;
+        query.limit = page.limit;
+        std::optional<domain::Result<Json::Value>> listed;
+        ctx.store.read([&](store::Tx& tx) { listed = contracts::list_contracts(tx, who, query); });
+        // A bad status is named before a bad page, as it always was.
+        if (!*listed) return to_problem(listed->refusal());
         if (!errors.empty()) return validation_failed(errors);
-        const std::string& after = page.after;
-        const int64_t limit = page.limit;
-        std::string sql = "SELECT id FROM contracts WHERE tenant_id = ? AND id > ?";
-        std::vector<store::Value> params = {who.tenant_id, after};
-        if (client_id) {
-          sql += " AND client_id = ?";
-          params.emplace_back(*client_id);
-        }
-        if (status) {
-          sql += " AND status = ?";
-          params.emplace_back(*status);
-        }
-        sql += " ORDER BY id LIMIT ?";
-        params.emplace_back(limit);
-        Json::Value body;
-        body["items"] = Json::Value(Json::arrayValue);
-        ctx.store.read([&](store::Tx& tx) {
-          const auto ids = tx.query(sql, params);
-          for (const auto& row : ids) {
-            body["items"].append(contract_json(tx, who.tenant_id, row.text(0)));
-          }
-          if (static_cast<int64_t>(ids.size()) == limit) body["next_after"] = ids.back().text(0);
-        });
-        return http::Response::json(200, body);
+        return http::Response::json(200, **listed);
       });
 
   add_sync_route(

@@ -95,6 +95,33 @@ domain::Result<Json::Value> get_contract(store::Tx& tx, const auth::Principal& w
   return contract;
 }
 
+domain::Result<Json::Value> list_contracts(store::Tx& tx, const auth::Principal& who,
+                                           const ContractQuery& query) {
+  if (query.status && std::find(domain::kContractStatuses.begin(), domain::kContractStatuses.end(),
+                                *query.status) == domain::kContractStatuses.end()) {
+    return domain::Refusal::invalid(
+        {{"status", "expected one of draft, active, ended, cancelled"}});
+  }
+  std::string sql = "SELECT id FROM contracts WHERE tenant_id = ? AND id > ?";
+  std::vector<store::Value> params = {who.tenant_id, query.after};
+  if (query.client_id) {
+    sql += " AND client_id = ?";
+    params.emplace_back(*query.client_id);
+  }
+  if (query.status) {
+    sql += " AND status = ?";
+    params.emplace_back(*query.status);
+  }
+  sql += " ORDER BY id LIMIT ?";
+  params.emplace_back(query.limit);
+  Json::Value body;
+  body["items"] = Json::Value(Json::arrayValue);
+  const auto ids = tx.query(sql, params);
+  for (const auto& row : ids) body["items"].append(contract_json(tx, who.tenant_id, row.text(0)));
+  if (static_cast<int64_t>(ids.size()) == query.limit) body["next_after"] = ids.back().text(0);
+  return body;
+}
+
 domain::Result<Json::Value> draft_for_write(store::Tx& tx, const auth::Principal& who,
                                             const std::string& contract_id) {
   auto contract = get_contract(tx, who, contract_id);

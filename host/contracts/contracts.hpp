@@ -149,6 +149,19 @@ domain::Result<PartEdit> edit_part(store::Tx& tx, const auth::Principal& who,
 domain::Result<Json::Value> delete_part(store::Tx& tx, const auth::Principal& who,
                                         const std::string& contract_id, const std::string& part_id);
 
+// Which of the tenant's contracts to list: one page in id order after `after` ("" for the first).
+struct ContractQuery {
+  std::optional<std::string> client_id;
+  std::optional<std::string> status;  // one of domain::kContractStatuses, else invalid
+  std::string after;
+  int64_t limit = 100;
+};
+
+// {"items":[contract_json...], "next_after" when the page is full}. A status that is no contract
+// status is an invalid refusal naming "status".
+domain::Result<Json::Value> list_contracts(store::Tx& tx, const auth::Principal& who,
+                                           const ContractQuery& query);
+
 // Whether the contract can be activated now, before admission reviews it: not-found,
 // contract-not-draft (conflict), contract-has-no-parts and contract-parts-unpriced (refused, with
 // a prompt naming the parts to price). Returns the contract as it was checked.
