@@ -320,3 +320,39 @@ TEST_CASE("a part's change is refused naming the field, and nothing is changed",
   CHECK(d->after["unpriced"] == true);
   CHECK(k.contract(id)["unpriced_parts"] == 1);
 }
+
+TEST_CASE("contracts are listed a page at a time, by client and status; a bad status is named",
+          "[contracts]") {
+  Contracts k;
+  const auth::Principal who{k.tenant(), "acme", auth::Role::admin, "tok_1"};
+  k.create({k.draft("cli_1", "manual"), k.draft("cli_2", "manual"), k.draft("cli_2", "manual")});
+  k.store().read([&](store::Tx& tx) {
+    contracts::ContractQuery query;
+    query.limit = 2;
+    const auto first = contracts::list_contracts(tx, who, query);
+    REQUIRE(first.ok());
+    CHECK((*first)["items"].size() == 2);
+    REQUIRE((*first)["next_after"].isString());
+    query.after = (*first)["next_after"].asString();
+    const auto second = contracts::list_contracts(tx, who, query);
+    REQUIRE(second.ok());
+    CHECK((*second)["items"].size() == 1);
+    CHECK_FALSE((*second).isMember("next_after"));
+
+    contracts::ContractQuery by_client;
+    by_client.client_id = "cli_2";
+    by_client.status = "draft";
+    CHECK((*contracts::list_contracts(tx, who, by_client))["items"].size() == 2);
+
+    contracts::ContractQuery bad;
+    bad.status = "archived";
+    const auto refused = contracts::list_contracts(tx, who, bad);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.refusal().kind == RefusalKind::invalid);
+    CHECK(refused.refusal().fields[0].field == "status");
+
+    // Another tenant sees none of them.
+    const auth::Principal other{"ten_other", "other", auth::Role::admin, "tok_2"};
+    CHECK((*contracts::list_contracts(tx, other, {}))["items"].empty());
+  });
+}
