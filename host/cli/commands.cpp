@@ -9,8 +9,10 @@
 #include "core/log.hpp"
 #include "delivery/outbox.hpp"
 #include "plugins/registry.hpp"
+#include "plugins/signing.hpp"
 #include "store/store.hpp"
 
+#include <json/writer.h>
 #include <psa/plugin_api.h>
 #include <boost/program_options.hpp>
 
@@ -38,7 +40,8 @@ constexpr const char* kOverview =
     "Commands:\n"
     "  serve              run the HTTPS API with the bundled plugins (default data dir ./var)\n"
     "  plugins list       list plugins and whether they load\n"
-    "  plugins verify     check manifests and libraries without serving\n"
+    "  plugins verify     check manifests, signatures and libraries without serving\n"
+    "  plugins keygen|sign  make a publisher key pair; sign manifests with it\n"
     "  plugins enable|disable ID   the operator's host-wide switch (applies at the next start)\n"
     "  tokens create      create an API token (prints it alone on stdout)\n"
     "  tokens list        list API tokens (never their secrets)\n"
@@ -230,27 +233,72 @@ int set_host_wide(store::Store& store, const std::string& id, bool enable) {
   return 0;
 }
 
+// Writes a publisher key pair; the private key's contents never reach stdout or a log.
+int keygen(const po::variables_map& vm) {
+  if (!vm.count("out")) throw UsageError("--out: required (the folder for the key pair)");
+  const fs::path dir = vm["out"].as<std::string>();
+  const std::string key_id = plugins::generate_key_pair(dir);
+  std::cout << "key " << key_id << ": private " << (dir / "publisher.key").string()
+            << " (mode 0600, keep it secret), public " << (dir / "publisher.pub").string()
+            << "\nHosts trust it with the public file in their --trusted-keys folder.\n";
+  return 0;
+}
+
+// Signs each manifest in place (written to a temporary file, then renamed over it).
+int sign(const po::variables_map& vm) {
+  if (!vm.count("key")) throw UsageError("--key: required (the private key file from keygen)");
+  if (!vm.count("manifest")) throw UsageError("sign needs one or more MANIFEST files");
+  const fs::path key = vm["key"].as<std::string>();
+  for (const auto& m : vm["manifest"].as<std::vector<std::string>>()) {
+    auto read = plugins::read_manifest_file(m);
+    if (!read.document) throw std::runtime_error(plugins::describe(m, read.errors));
+    const Json::Value signed_document = plugins::sign_manifest(*read.document, key);
+    Json::StreamWriterBuilder writer;
+    writer["indentation"] = "  ";
+    writer["emitUTF8"] = true;
+    const fs::path tmp = m + ".signing";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << Json::writeString(writer, signed_document) << "\n";
+      if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    fs::rename(tmp, m);
+    std::cout << "signed " << m << " with key " << signed_document["signature"]["key_id"].asString()
+              << "\n";
+  }
+  return 0;
+}
+
 int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description options = common_options();
   options.add_options()("action", po::value<std::string>(), "list | verify | enable | disable")(
       "manifest", po::value<std::vector<std::string>>(), "manifest files to verify")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of manifests (default: the bundled plugins)")("json", po::bool_switch(),
-                                                            "print JSON instead of a table");
+                                                            "print JSON instead of a table")(
+      "out", po::value<std::string>(), "folder for the new key pair (keygen)")(
+      "key", po::value<std::string>(), "the publisher's private key file (sign)");
   po::positional_options_description positional;
   positional.add("action", 1).add("manifest", -1);
   const auto vm = parse("plugins", options, args, &positional);
   if (vm.count("help") || !vm.count("action")) {
     print_help(
         "Usage: psahost plugins list [options]\n       psahost plugins verify "
-        "[MANIFEST...] [options]\n       psahost plugins enable|disable ID [options]",
+        "[MANIFEST...] [options]\n       psahost plugins enable|disable ID [options]\n"
+        "       psahost plugins keygen --out DIR\n"
+        "       psahost plugins sign MANIFEST... --key FILE",
         options);
     return vm.count("help") ? 0 : 2;
   }
   const std::string action = vm["action"].as<std::string>();
-  if (action != "list" && action != "verify" && action != "enable" && action != "disable") {
-    throw UsageError("unknown action '" + action + "': expected list, verify, enable or disable");
+  const std::vector<std::string> actions = {"list",    "verify", "enable",
+                                            "disable", "keygen", "sign"};
+  if (std::find(actions.begin(), actions.end(), action) == actions.end()) {
+    throw UsageError("unknown action '" + action +
+                     "': expected list, verify, enable, disable, keygen or sign");
   }
+  if (action == "keygen") return keygen(vm);
+  if (action == "sign") return sign(vm);
   Logger log(LogLevel::error);
   if (action == "enable" || action == "disable") {
     auto store = open_store(vm, log);

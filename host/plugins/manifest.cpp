@@ -634,6 +634,39 @@ bool is_json_pointer(std::string_view s) {
   return true;
 }
 
+// {"key_id": 16 lower-case hex, "value": base64}; whether it verifies is the loader's question.
+std::optional<ManifestSignature> check_signature_member(const Json::Value& signature,
+                                                        Errors& errors) {
+  if (!signature.isObject()) {
+    errors.push_back({"signature",
+                      "expected an object {\"key_id\", \"value\"} (psahost plugins sign writes "
+                      "it); got " +
+                          got(signature)});
+    return std::nullopt;
+  }
+  report_unknown_members(signature, "signature", {"key_id", "value"}, false, errors);
+  ManifestSignature out;
+  const auto member = [&](const char* key, const StringRule& rule) {
+    const Json::Value* value = find_member(signature, key);
+    if (!value) {
+      errors.push_back({std::string("signature.") + key,
+                        "required member is missing; expected " + rule.expected});
+      return std::string();
+    }
+    return check_string(*value, std::string("signature.") + key, rule, errors).value_or("");
+  };
+  const auto is_key_id = [](std::string_view s) {
+    return s.size() == 16 && std::all_of(s.begin(), s.end(), [](char c) {
+             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+  };
+  out.key_id =
+      member("key_id", {is_key_id, "16 lower-case hex characters (the publisher key's id)"});
+  out.value = member("value", {[](std::string_view s) { return s.size() == 88; },
+                               "the base64 of a 64-byte Ed25519 signature (88 characters)"});
+  return out;
+}
+
 void check_inbound_member(const Json::Value& inbound, const Manifest& manifest, Inbound& out,
                           Errors& errors) {
   if (manifest.kind == "plugin") {
@@ -793,7 +826,9 @@ ManifestResult parse_manifest(const Json::Value& document, const fs::path& sourc
   assign(manifest.sha256,
          string_member("sha256", true,
                        {is_sha256_hex, "64 lower-case hex characters (the library's SHA-256)"}));
-  manifest.signature = string_member("signature", false, any_string());
+  if (const Json::Value* signature = find_member(document, "signature")) {
+    manifest.signature = check_signature_member(*signature, errors);
+  }
 
   if (const Json::Value* hooks = find_member(document, "hooks")) {
     check_hooks_member(*hooks, manifest.kind, manifest.hooks, errors);
@@ -864,8 +899,8 @@ ManifestResult parse_manifest(const Json::Value& document, const fs::path& sourc
   return result;
 }
 
-ManifestResult load_manifest(const fs::path& path) {
-  ManifestResult result;
+ManifestDocument read_manifest_file(const fs::path& path) {
+  ManifestDocument result;
   const auto fail = [&](std::string message) {
     result.errors.push_back({"", std::move(message)});
     return result;
@@ -904,7 +939,14 @@ ManifestResult load_manifest(const fs::path& path) {
     // jsoncpp throws rather than reports when nesting exceeds its stack limit.
     return fail(std::string("invalid JSON: ") + e.what());
   }
-  return parse_manifest(document, path);
+  result.document = std::move(document);
+  return result;
+}
+
+ManifestResult load_manifest(const fs::path& path) {
+  auto read = read_manifest_file(path);
+  if (!read.document) return ManifestResult{std::nullopt, std::move(read.errors)};
+  return parse_manifest(*read.document, path);
 }
 
 std::vector<ManifestError> check_config(const Json::Value& schema, const Json::Value& value,

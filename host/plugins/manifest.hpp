@@ -71,6 +71,12 @@ struct Limits {
   int cpu_seconds = 3600;  // CPU time of one runner before it is stopped and restarted, 1..86400
 };
 
+// A publisher's signature over the canonical manifest (see plugins/signing.hpp).
+struct ManifestSignature {
+  std::string key_id;  // 16 lower-case hex characters
+  std::string value;   // base64 of 64 bytes
+};
+
 struct Manifest {
   std::string id;  // ^[a-z][a-z0-9-]{1,62}$
   std::string name;
@@ -83,7 +89,7 @@ struct Manifest {
   int sdk_minor = 0;
   std::string library;  // file name, relative to the manifest's folder
   std::string sha256;   // lower-case hex digest of the library
-  std::optional<std::string> signature;
+  std::optional<ManifestSignature> signature;
   Hooks hooks;
   std::vector<std::string> permissions;
   std::vector<std::string> network;  // outbound origins (https://host[:port])
@@ -110,6 +116,15 @@ bool is_event_type(std::string_view s);
 
 // Checks a parsed document field by field; source names the file in messages.
 ManifestResult parse_manifest(const Json::Value& document, const std::filesystem::path& source);
+
+struct ManifestDocument {
+  std::optional<Json::Value> document;  // set only when errors is empty
+  std::vector<ManifestError> errors;
+};
+
+// Reads a manifest file as strict JSON (UTF-8, no BOM, no comments, size-limited), unchecked;
+// the loader verifies the signature over exactly the document it then parses.
+ManifestDocument read_manifest_file(const std::filesystem::path& path);
 
 // Reads and checks a manifest file; unreadable or malformed JSON is reported as field "".
 ManifestResult load_manifest(const std::filesystem::path& path);

@@ -106,7 +106,9 @@ TEST_CASE("a complete manifest parses into the struct the loader uses", "[manife
   CHECK(m.sdk_minor == 3);
   CHECK(m.library == "libexample-sync.v2.so");
   CHECK(m.sha256 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(m.signature == "c2lnbmF0dXJlIGdvZXMgaGVyZQ==");
+  REQUIRE(m.signature);
+  CHECK(m.signature->key_id == "0123456789abcdef");
+  CHECK(m.signature->value == std::string(86, 'A') + "==");
   CHECK(m.hooks.admission ==
         std::vector<std::string>{"sales_item.create", "billing_run.start", "invoice.issue"});
   CHECK(m.hooks.events == std::vector<std::string>{"client.upserted", "billing_info.updated"});
@@ -305,7 +307,17 @@ TEST_CASE("a wrong field is reported by its path - saying what was expected", "[
        "64 lower-case hex characters"},
       {"sha256 not hex", [](auto& d) { d["sha256"] = std::string(64, 'g'); }, "sha256",
        "64 lower-case hex characters"},
-      {"signature not a string", [](auto& d) { d["signature"] = 5; }, "signature", "a string"},
+      {"signature not an object", [](auto& d) { d["signature"] = "c2ln"; }, "signature",
+       "an object {\"key_id\", \"value\"}"},
+      {"signature key id too short",
+       [](auto& d) {
+         d["signature"]["key_id"] = "abc";
+         d["signature"]["value"] = std::string(86, 'A') + "==";
+       },
+       "signature.key_id", "16 lower-case hex characters"},
+      {"signature without value",
+       [](auto& d) { d["signature"] = json(R"({"key_id": "0123456789abcdef"})"); },
+       "signature.value", "required member is missing"},
       {"hooks missing", [](auto& d) { d.removeMember("hooks"); }, "hooks",
        "required member is missing"},
       {"unknown admission operation",

@@ -1,0 +1,68 @@
+// Publisher signatures on manifests: Ed25519 (OpenSSL) over the canonical manifest, which
+// carries the library's sha256, so one signature covers both. Keys, signing and the host's check.
+#pragma once
+
+#include "plugins/library.hpp"
+
+#include <json/value.h>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace psahost::plugins {
+
+// The bytes a publisher signs: the manifest document without its "signature" member, written
+// with object members in byte order of their names, no whitespace, strings escaped only where
+// JSON requires it (", \, and control characters; non-ASCII stays UTF-8), and numbers as
+// integers. Throws std::invalid_argument for a number with a fraction (no manifest member has
+// one) or a document that is not an object.
+std::string canonical_manifest(const Json::Value& document);
+
+// First 16 lower-case hex characters of the SHA-256 of a raw 32-byte Ed25519 public key.
+std::string key_id_of(std::string_view raw_public_key);
+
+struct PublicKey {
+  std::string id;   // key_id_of(raw)
+  std::string raw;  // 32 bytes
+  std::filesystem::path source;
+};
+
+// Writes dir/publisher.key (PKCS#8 PEM, mode 0600) and dir/publisher.pub (SubjectPublicKeyInfo
+// PEM); refuses to overwrite either. Returns the key id. Throws std::runtime_error.
+std::string generate_key_pair(const std::filesystem::path& dir);
+
+// Reads a PEM public key; throws std::runtime_error naming the file when it is not Ed25519.
+PublicKey read_public_key(const std::filesystem::path& file);
+
+// Returns the document with "signature": {"key_id", "value"} set by the private key in
+// key_file, which must be Ed25519 and readable by its owner only. Throws std::runtime_error.
+Json::Value sign_manifest(Json::Value document, const std::filesystem::path& key_file);
+
+// Whom the host trusts, and which unsigned plugins an operator let in (process-isolated).
+struct TrustPolicy {
+  std::vector<PublicKey> keys;
+  // allow_unsigned_plugins: plugin ids, or "all".
+  std::vector<std::string> allow_unsigned;
+
+  // Adds every *.pub and *.pem public key in dir; throws std::runtime_error naming a file that
+  // is not an Ed25519 public key, or a missing dir.
+  void add_keys_from(const std::filesystem::path& dir);
+  const PublicKey* find(std::string_view key_id) const;
+  bool allows_unsigned(std::string_view plugin_id) const;
+};
+
+struct SignatureStatus {
+  bool is_signed = false;  // by a trusted key; otherwise an unsigned plugin the policy allows
+  std::string key_id;
+};
+
+// Checks the document's signature against the policy. A plugin without a signature passes only
+// when allow_unsigned_plugins names it; a signature by an unknown key, a malformed one, or one
+// that does not verify (the manifest was changed after signing) is refused whatever that
+// setting says. Throws LoadError("signature" or "signature.key_id"/"signature.value", reason).
+SignatureStatus check_signature(const Json::Value& document, std::string_view plugin_id,
+                                const TrustPolicy& policy);
+
+}  // namespace psahost::plugins
