@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "delivery/outbox.hpp"
 #include "plugins/registry.hpp"
+#include "plugins/remote_secret.hpp"
 #include "store/store.hpp"
 
 #include <psa/plugin_api.h>
@@ -40,6 +41,7 @@ constexpr const char* kOverview =
     "  plugins list       list plugins and whether they load\n"
     "  plugins verify     check manifests and libraries without serving\n"
     "  plugins enable|disable ID   the operator's host-wide switch (applies at the next start)\n"
+    "  plugins secret ID  issue (once; --rotate: replace) a remote plugin's signing secret\n"
     "  tokens create      create an API token (prints it alone on stdout)\n"
     "  tokens list        list API tokens (never their secrets)\n"
     "  tokens revoke ID   revoke an API token\n"
@@ -230,28 +232,61 @@ int set_host_wide(store::Store& store, const std::string& id, bool enable) {
   return 0;
 }
 
+// plugins secret ID: issues the Standard Webhooks secret a remote plugin's calls are signed with
+// and prints it, the only time it is shown; --rotate replaces it.
+int issue_remote_secret(const po::variables_map& vm, Logger& log) {
+  const auto ids = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()
+                                        : std::vector<std::string>{};
+  if (ids.size() != 1) throw UsageError("secret needs one remote plugin ID");
+  const std::string& id = ids.front();
+  const auto manifests = manifest_files(vm);
+  if (std::none_of(manifests.begin(), manifests.end(), [&](const fs::path& m) {
+        const auto parsed = plugins::load_manifest(m);
+        return parsed.manifest && parsed.manifest->id == id && parsed.manifest->remote;
+      })) {
+    throw UsageError("no plugin " + id + " with isolation \"remote\" in --plugins-dir");
+  }
+  auto store = open_store(vm, log);
+  const auto secret =
+      plugins::issue_remote_secret(*store, open_secret_box(vm), id, vm["rotate"].as<bool>());
+  if (!secret) {
+    throw UsageError(id + " already has a signing secret, shown when it was issued; --rotate " +
+                     "replaces it (the service must then use the new one)");
+  }
+  std::cout << *secret << "\n";
+  std::cerr << "The signing secret of " << id
+            << " is shown this once: configure the service with it. A running psahost uses it "
+               "from its next call.\n";
+  return 0;
+}
+
 int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description options = common_options();
   options.add_options()("action", po::value<std::string>(), "list | verify | enable | disable")(
       "manifest", po::value<std::vector<std::string>>(), "manifest files to verify")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of manifests (default: the bundled plugins)")("json", po::bool_switch(),
-                                                            "print JSON instead of a table");
+                                                            "print JSON instead of a table")(
+      "rotate", po::bool_switch(), "secret: replace the remote plugin's signing secret");
   po::positional_options_description positional;
   positional.add("action", 1).add("manifest", -1);
   const auto vm = parse("plugins", options, args, &positional);
   if (vm.count("help") || !vm.count("action")) {
     print_help(
         "Usage: psahost plugins list [options]\n       psahost plugins verify "
-        "[MANIFEST...] [options]\n       psahost plugins enable|disable ID [options]",
+        "[MANIFEST...] [options]\n       psahost plugins enable|disable ID [options]\n       "
+        "psahost plugins secret ID [--rotate] [options]",
         options);
     return vm.count("help") ? 0 : 2;
   }
   const std::string action = vm["action"].as<std::string>();
-  if (action != "list" && action != "verify" && action != "enable" && action != "disable") {
-    throw UsageError("unknown action '" + action + "': expected list, verify, enable or disable");
+  if (action != "list" && action != "verify" && action != "enable" && action != "disable" &&
+      action != "secret") {
+    throw UsageError("unknown action '" + action +
+                     "': expected list, verify, enable, disable or secret");
   }
   Logger log(LogLevel::error);
+  if (action == "secret") return issue_remote_secret(vm, log);
   if (action == "enable" || action == "disable") {
     auto store = open_store(vm, log);
     const auto ids = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()
