@@ -16,6 +16,7 @@
 #include "http/tls.hpp"
 #include "net/https_client.hpp"
 #include "plugins/registry.hpp"
+#include "plugins/remote_hook.hpp"
 #include "store/store.hpp"
 #include "ui/console_routes.hpp"
 #include "webhooks/changes.hpp"
@@ -167,10 +168,16 @@ int serve(const ServeOptions& options, Logger& log) {
 
   plugins::HostCalls calls;
   api::register_all_host_calls(calls, *store);
+  // Remote plugins' hook calls: the same policy and trust, answers cut at the most a hook may
+  // answer, and a pool of kept-alive connections per plugin service.
+  client_options.max_response_body = plugins::kMaxRemoteAnswerBytes;
+  net::HttpsClient remote_plugin_client(client_options, &log);
   plugins::RegistryOptions registry_options{dir.plugin_cache(), options.strict, {}};
   registry_options.isolate = options.isolate_plugins;
-  plugins::PluginRegistry registry(registry_options,
-                                   plugins::PluginEnv{calls, store.get(), log, &metrics});
+  plugins::PluginEnv plugin_env{calls, store.get(), log, &metrics};
+  plugin_env.remote_client = &remote_plugin_client;
+  plugin_env.secrets = &secrets;
+  plugins::PluginRegistry registry(registry_options, plugin_env);
   delivery::register_connector_http(calls, connections, registry, api_client, auth, log);
   admission::Pipeline pipeline(registry, log);
   std::atomic<bool> ready{false};

@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "delivery/outbox.hpp"
 #include "plugins/registry.hpp"
+#include "plugins/remote_secret.hpp"
 #include "plugins/signing.hpp"
 #include "store/store.hpp"
 
@@ -43,6 +44,7 @@ constexpr const char* kOverview =
     "  plugins verify     check manifests, signatures and libraries without serving\n"
     "  plugins keygen|sign  make a publisher key pair; sign manifests with it\n"
     "  plugins enable|disable ID   the operator's host-wide switch (applies at the next start)\n"
+    "  plugins secret ID  issue (once; --rotate: replace) a remote plugin's signing secret\n"
     "  tokens create      create an API token (prints it alone on stdout)\n"
     "  tokens list        list API tokens (never their secrets)\n"
     "  tokens revoke ID   revoke an API token\n"
@@ -269,15 +271,45 @@ int sign(const po::variables_map& vm) {
   return 0;
 }
 
+// plugins secret ID: issues the Standard Webhooks secret a remote plugin's calls are signed with
+// and prints it, the only time it is shown; --rotate replaces it.
+int issue_remote_secret(const po::variables_map& vm, Logger& log) {
+  const auto ids = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()
+                                        : std::vector<std::string>{};
+  if (ids.size() != 1) throw UsageError("secret needs one remote plugin ID");
+  const std::string& id = ids.front();
+  const auto manifests = manifest_files(vm);
+  if (std::none_of(manifests.begin(), manifests.end(), [&](const fs::path& m) {
+        const auto parsed = plugins::load_manifest(m);
+        return parsed.manifest && parsed.manifest->id == id && parsed.manifest->remote;
+      })) {
+    throw UsageError("no plugin " + id + " with isolation \"remote\" in --plugins-dir");
+  }
+  auto store = open_store(vm, log);
+  const auto secret =
+      plugins::issue_remote_secret(*store, open_secret_box(vm), id, vm["rotate"].as<bool>());
+  if (!secret) {
+    throw UsageError(id + " already has a signing secret, shown when it was issued; --rotate " +
+                     "replaces it (the service must then use the new one)");
+  }
+  std::cout << *secret << "\n";
+  std::cerr << "The signing secret of " << id
+            << " is shown this once: configure the service with it. A running psahost uses it "
+               "from its next call.\n";
+  return 0;
+}
+
 int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description options = common_options();
-  options.add_options()("action", po::value<std::string>(), "list | verify | enable | disable")(
+  options.add_options()("action", po::value<std::string>(),
+                        "list | verify | enable | disable | keygen | sign | secret")(
       "manifest", po::value<std::vector<std::string>>(), "manifest files to verify")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of manifests (default: the bundled plugins)")("json", po::bool_switch(),
                                                             "print JSON instead of a table")(
       "out", po::value<std::string>(), "folder for the new key pair (keygen)")(
-      "key", po::value<std::string>(), "the publisher's private key file (sign)");
+      "key", po::value<std::string>(), "the publisher's private key file (sign)")(
+      "rotate", po::bool_switch(), "secret: replace the remote plugin's signing secret");
   po::positional_options_description positional;
   positional.add("action", 1).add("manifest", -1);
   const auto vm = parse("plugins", options, args, &positional);
@@ -286,20 +318,22 @@ int cmd_plugins(const std::vector<std::string>& args) {
         "Usage: psahost plugins list [options]\n       psahost plugins verify "
         "[MANIFEST...] [options]\n       psahost plugins enable|disable ID [options]\n"
         "       psahost plugins keygen --out DIR\n"
-        "       psahost plugins sign MANIFEST... --key FILE",
+        "       psahost plugins sign MANIFEST... --key FILE\n"
+        "       psahost plugins secret ID [--rotate] [options]",
         options);
     return vm.count("help") ? 0 : 2;
   }
   const std::string action = vm["action"].as<std::string>();
-  const std::vector<std::string> actions = {"list",    "verify", "enable",
-                                            "disable", "keygen", "sign"};
+  const std::vector<std::string> actions = {"list",   "verify", "enable", "disable",
+                                            "keygen", "sign",   "secret"};
   if (std::find(actions.begin(), actions.end(), action) == actions.end()) {
     throw UsageError("unknown action '" + action +
-                     "': expected list, verify, enable, disable, keygen or sign");
+                     "': expected list, verify, enable, disable, keygen, sign or secret");
   }
   if (action == "keygen") return keygen(vm);
   if (action == "sign") return sign(vm);
   Logger log(LogLevel::error);
+  if (action == "secret") return issue_remote_secret(vm, log);
   if (action == "enable" || action == "disable") {
     auto store = open_store(vm, log);
     const auto ids = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()

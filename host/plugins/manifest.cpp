@@ -40,11 +40,12 @@ constexpr std::size_t kMaxEchoedChars = 80;
 const std::vector<std::string> kTopLevelMembers = {
     "id",        "name",           "version",    "kind",    "publisher",   "description", "sdk",
     "library",   "sha256",         "signature",  "hooks",   "permissions", "network",     "config",
-    "isolation", "failure_policy", "timeout_ms", "inbound", "limits"};
+    "isolation", "failure_policy", "timeout_ms", "inbound", "limits",      "remote"};
 const std::vector<std::string> kHookMembers = {"admission", "events",  "commands",
                                                "numbering", "webhook", "sync"};
 const std::vector<std::string> kConfigMembers = {"schema", "defaults"};
 const std::vector<std::string> kLimitsMembers = {"memory_mb", "cpu_seconds"};
+const std::vector<std::string> kRemoteMembers = {"url"};
 const std::vector<std::string> kInboundMembers = {"signature", "header", "prefix", "escaped_body",
                                                   "dedupe"};
 const std::vector<std::string> kConfigSchemaMembers = {"type", "properties", "required",
@@ -309,6 +310,18 @@ bool is_https_origin(std::string_view s) {
   if (colon == std::string_view::npos) return true;
   const auto port = s.substr(colon + 1);
   return !port.empty() && port.size() <= 5 && all_of(port, is_digit);
+}
+
+// https://host[:port] then an optional path and query of visible ASCII without a fragment: the
+// URL a remote plugin's hook calls are POSTed to.
+bool is_https_url(std::string_view s) {
+  const auto slash = s.find('/', std::string_view("https://").size());
+  const auto origin = s.substr(0, slash);
+  if (!is_https_origin(origin)) return false;
+  if (slash == std::string_view::npos) return true;
+  const auto rest = s.substr(slash);
+  return std::all_of(rest.begin(), rest.end(),
+                     [](char c) { return c > ' ' && c < 0x7f && c != '#'; });
 }
 
 std::optional<std::string> check_string(const Json::Value& value, const std::string& path,
@@ -818,13 +831,27 @@ ManifestResult parse_manifest(const Json::Value& document, const fs::path& sourc
     std::tie(manifest.sdk_major, manifest.sdk_minor) = *parse_sdk_range(*sdk);
     manifest.sdk = std::move(*sdk);
   }
+  // A remote plugin has no library: the two members the build writes for one are refused, and
+  // required of every other plugin.
+  const Json::Value* isolation_value = find_member(document, "isolation");
+  const bool remote =
+      isolation_value && isolation_value->isString() && isolation_value->asString() == "remote";
+  if (remote) {
+    for (const char* key : {"library", "sha256"}) {
+      if (find_member(document, key)) {
+        errors.push_back({key,
+                          "a plugin with isolation \"remote\" has no library; remove this "
+                          "member"});
+      }
+    }
+  }
   assign(manifest.library,
-         string_member("library", true,
+         string_member("library", !remote,
                        {is_library_file_name,
                         "a file name ending in \".so\", without '/' or '\\' (the library sits "
                         "beside its manifest)"}));
   assign(manifest.sha256,
-         string_member("sha256", true,
+         string_member("sha256", !remote,
                        {is_sha256_hex, "64 lower-case hex characters (the library's SHA-256)"}));
   if (const Json::Value* signature = find_member(document, "signature")) {
     manifest.signature = check_signature_member(*signature, errors);
@@ -893,6 +920,38 @@ ManifestResult parse_manifest(const Json::Value& document, const fs::path& sourc
         }
       }
     }
+  }
+
+  if (const Json::Value* member = find_member(document, "remote")) {
+    if (!remote) {
+      errors.push_back({"remote",
+                        "only a plugin with isolation \"remote\" names a URL; set isolation to "
+                        "\"remote\" or remove this member"});
+    } else if (!member->isObject()) {
+      errors.push_back(
+          {"remote", "expected an object such as {\"url\": \"https://gate.example/review\"}; got " +
+                         got(*member)});
+    } else {
+      report_unknown_members(*member, "remote", kRemoteMembers, false, errors);
+      if (const Json::Value* url = find_member(*member, "url")) {
+        if (auto checked = check_string(
+                *url, "remote.url",
+                {is_https_url,
+                 "an https:// URL with a lower-case host, an optional port and path, and no "
+                 "fragment"},
+                errors)) {
+          manifest.remote = Remote{std::move(*checked)};
+        }
+      } else {
+        errors.push_back({"remote.url",
+                          "required member is missing; expected the https:// URL hook calls are "
+                          "POSTed to"});
+      }
+    }
+  } else if (remote) {
+    errors.push_back({"remote",
+                      "required member is missing when isolation is \"remote\"; expected an "
+                      "object such as {\"url\": \"https://gate.example/review\"}"});
   }
 
   if (errors.empty()) result.manifest = std::move(manifest);

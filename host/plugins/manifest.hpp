@@ -77,6 +77,12 @@ struct ManifestSignature {
   std::string value;   // base64 of 64 bytes
 };
 
+// Where a plugin with isolation "remote" is called: each hook call is POSTed there, signed the
+// Standard Webhooks way with a secret the host issues (psahost plugins secret ID).
+struct Remote {
+  std::string url;  // https://host[:port][/path]
+};
+
 struct Manifest {
   std::string id;  // ^[a-z][a-z0-9-]{1,62}$
   std::string name;
@@ -87,8 +93,8 @@ struct Manifest {
   std::string sdk;  // "^MAJOR.MINOR": the ABI the plugin was built against
   int sdk_major = 0;
   int sdk_minor = 0;
-  std::string library;  // file name, relative to the manifest's folder
-  std::string sha256;   // lower-case hex digest of the library
+  std::string library;  // file name, relative to the manifest's folder ("" when remote)
+  std::string sha256;   // lower-case hex digest of the library ("" when remote)
   std::optional<ManifestSignature> signature;
   Hooks hooks;
   std::vector<std::string> permissions;
@@ -100,6 +106,7 @@ struct Manifest {
   std::string failure_policy = "fail_closed";  // fail_closed | fail_open
   int timeout_ms = 1000;                       // 1..60000
   Limits limits;
+  std::optional<Remote> remote;  // set exactly when isolation is "remote"
 
   std::filesystem::path manifest_path;  // where it was read from
   std::filesystem::path library_path() const { return manifest_path.parent_path() / library; }

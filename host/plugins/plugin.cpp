@@ -4,6 +4,8 @@
 #include "core/metrics.hpp"
 #include "plugins/hook_pool.hpp"
 #include "plugins/process_runner.hpp"
+#include "plugins/remote_hook.hpp"
+#include "plugins/remote_secret.hpp"
 #include "store/store.hpp"
 
 #include <psa/sdk.hpp>
@@ -189,6 +191,17 @@ Plugin::Plugin(Manifest manifest, const std::filesystem::path& library, const Js
                                             host_api_.get(), *env_.pool, env_.log, runner);
 }
 
+Plugin::Plugin(Manifest manifest, PluginEnv env) : manifest_(std::move(manifest)), env_(env) {
+  if (!manifest_.remote) throw LoadError("remote", "a remote plugin needs remote.url");
+  RemoteHook::KeySource key;
+  if (env_.store && env_.secrets) {
+    key = [store = env_.store, box = env_.secrets, id = manifest_.id] {
+      return remote_signing_key(*store, *box, id);
+    };
+  }
+  remote_ = std::make_unique<RemoteHook>(manifest_, env_.remote_client, std::move(key));
+}
+
 Plugin::~Plugin() {
   runner_.reset();
   if (state_) library_->api().destroy(state_);
@@ -237,7 +250,9 @@ HookResult Plugin::call_json(std::string_view hook, const std::string& request_j
                         " ms (the plugin's timeout_ms)");
   };
   HookResult result;
-  if (runner_) {
+  if (remote_) {
+    result = remote_->call(hook_name, request_json, deadline);
+  } else if (runner_) {
     result = runner_->call(hook_name, request_json, deadline);
   } else if (!env_.pool) {
     result = call_here(hook_name, request_json);

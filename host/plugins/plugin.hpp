@@ -23,12 +23,19 @@ class Metrics;
 namespace store {
 class Store;
 }
+namespace net {
+class HttpsClient;
+}
+namespace crypto {
+class SecretBox;
+}
 }  // namespace psahost
 
 namespace psahost::plugins {
 
 class HookPool;
 class ProcessRunner;
+class RemoteHook;
 struct RunnerSettings;
 
 struct PluginEnv {
@@ -39,6 +46,10 @@ struct PluginEnv {
   // Where in-process hooks run (the registry provides one). Without a pool a hook runs on the
   // caller's thread, with no deadline: only for tests of the ABI itself.
   HookPool* pool = nullptr;
+  // Remote plugins: the client their hook calls go out on (with the host's address policy) and
+  // the box their signing secrets are sealed in. Without either, a remote plugin's calls fail.
+  net::HttpsClient* remote_client = nullptr;
+  const crypto::SecretBox* secrets = nullptr;
 };
 
 struct HookResult {
@@ -58,6 +69,9 @@ class Plugin : public std::enable_shared_from_this<Plugin> {
   // LoadError as the in-process constructor does.
   Plugin(Manifest manifest, const std::filesystem::path& library, const Json::Value& config,
          PluginEnv env, const RunnerSettings& runner);
+  // Remote (isolation "remote"): hook calls are POSTed to the manifest's URL; no library, no
+  // init, no host calls.
+  Plugin(Manifest manifest, PluginEnv env);
   ~Plugin();
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;
@@ -72,8 +86,8 @@ class Plugin : public std::enable_shared_from_this<Plugin> {
   HookResult call_json(std::string_view hook, const std::string& request_json,
                        std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
-  // "in_process" or "process": how it actually runs (configuration may force process).
-  const char* isolation() const { return runner_ ? "process" : "in_process"; }
+  // "in_process", "process" or "remote": how it actually runs (configuration may force process).
+  const char* isolation() const { return remote_ ? "remote" : runner_ ? "process" : "in_process"; }
   // Why the plugin is given up on (a runner out of restarts), or "".
   std::string failure() const;
   // Re-enabled: a failed runner gets a fresh restart budget.
@@ -94,6 +108,7 @@ class Plugin : public std::enable_shared_from_this<Plugin> {
   std::unique_ptr<psa_host_api> host_api_;
   psa_plugin_state* state_ = nullptr;
   std::unique_ptr<ProcessRunner> runner_;  // process isolation; stopped before the table goes
+  std::unique_ptr<RemoteHook> remote_;     // remote isolation
   HookResult call_here(const std::string& hook, const std::string& request_json);
   void install_host_api();
   std::atomic<int> stuck_{0};

@@ -43,6 +43,7 @@ PluginRegistry::PluginRegistry(RegistryOptions options, PluginEnv env)
 }
 
 bool PluginRegistry::runs_in_process_runner(const Manifest& manifest) const {
+  if (manifest.isolation == "remote") return false;  // no library to run anywhere
   if (manifest.isolation == "process") return true;
   return std::any_of(options_.isolate.begin(), options_.isolate.end(),
                      [&](const std::string& id) { return id == "all" || id == manifest.id; });
@@ -79,11 +80,8 @@ Json::Value PluginRegistry::config_for(const Manifest& manifest) const {
 }
 
 std::shared_ptr<Plugin> PluginRegistry::instantiate(const Manifest& manifest) const {
-  if (manifest.isolation == "remote") {
-    throw LoadError("isolation",
-                    "isolation 'remote' is not supported by this psahost yet; use in_process or "
-                    "process");
-  }
+  // A remote plugin is a service elsewhere: no library to verify, no init, no configuration.
+  if (manifest.isolation == "remote") return std::make_shared<Plugin>(manifest, env_);
   const Json::Value config = config_for(manifest);
   if (auto errors = check_config(manifest.config_schema, config); !errors.empty()) {
     std::string msg = "configuration does not match the manifest's config schema:";

@@ -580,6 +580,16 @@ CREATE TABLE connection_polls (
 ) STRICT;
 )sql";
 
+// remote_plugin_secrets: the Standard Webhooks secret each remote plugin's hook calls are signed
+// with, sealed (context "plugin:<id>:remote-secret"); issued by `psahost plugins secret ID`.
+constexpr const char* kRemotePluginSecrets = R"sql(
+CREATE TABLE remote_plugin_secrets (
+  plugin_id  TEXT PRIMARY KEY NOT NULL CHECK (plugin_id <> ''),
+  secret     TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -592,6 +602,7 @@ const std::vector<Migration>& migrations() {
       {5, "webhooks and deliveries", kWebhooks},
       {6, "plugin switches per tenant", kTenantPluginSettings},
       {7, "connector catch-up and external billing", kConnectorCatchUp},
+      {8, "remote plugin secrets", kRemotePluginSecrets},
   };
   return kAll;
 }
