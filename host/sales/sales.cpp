@@ -131,7 +131,8 @@ domain::Result<PlannedCreate> plan_create(const SalesEnv& env, const auth::Princ
       env.admission.review(review_of(who, "sales_item.create", item.to_json(), Json::nullValue));
   PlannedCreate plan{item, "", who.role == auth::Role::integration};
   if (!verdict.allowed) {
-    if (!plan.from_integration || verdict.type != "billing-info-required") return verdict.to_refusal();
+    if (!plan.from_integration || verdict.type != "billing-info-required")
+      return verdict.to_refusal();
     plan.hold = verdict.type;
   }
   return plan;
