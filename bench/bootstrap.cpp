@@ -2,11 +2,11 @@
 // each, on SQLite, through the contract-bootstrap plugin and the host calls it makes in process.
 // Usage: psahost_bench_bootstrap PLUGIN_DIR [CLIENTS]
 #include "api/client_queries.hpp"
-#include "api/contract_services.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
 #include "bench_partner.hpp"
 #include "contracts/contracts.hpp"
+#include "contracts/host_calls.hpp"
 #include "core/log.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
 
     plugins::HostCalls calls;
     api::register_host_services(calls, *store);
-    api::register_contract_host_calls(calls, *store);
+    contracts::register_contract_host_calls(calls, *store);
     {
       plugins::PluginRegistry registry({dir / "plugin-cache", false, {}},
                                        plugins::PluginEnv{calls, store.get(), log, nullptr});

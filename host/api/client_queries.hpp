@@ -7,6 +7,7 @@
 #include "catalog/catalog.hpp"
 #include "clients/client_record.hpp"
 #include "clients/clients.hpp"
+#include "core/clock.hpp"
 #include "domain/billing_info.hpp"
 #include "store/json_column.hpp"
 #include "store/store.hpp"
@@ -29,6 +30,5 @@ using clients::stored_billing;
 
 using store::from_text;
 using store::to_text;
-std::string today();  // YYYY-MM-DD, UTC
 
 }  // namespace psahost::api

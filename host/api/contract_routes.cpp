@@ -1,15 +1,11 @@
 // Contracts: made by hand or bootstrapped from assigned services by the contract-bootstrap
 // plugin, edited while draft (the wizard's steps), activated through the admission pipeline.
-#include "api/client_queries.hpp"
 #include "api/commit.hpp"
-#include "api/contract_services.hpp"
 #include "api/fields.hpp"
 #include "api/page.hpp"
 #include "api/problem.hpp"
-#include "audit/audit_log.hpp"
-#include "core/clock.hpp"
+#include "contracts/drafting.hpp"
 #include "domain/contract.hpp"
-#include "events/event_log.hpp"
 
 #include <algorithm>
 #include <unordered_set>
@@ -26,17 +22,6 @@ Json::Value field_error(const std::string& field, const std::string& message) {
   e["message"] = message;
   errors.append(e);
   return errors;
-}
-
-[[noreturn]] void refuse_field(const std::string& field, const std::string& message) {
-  refuse(validation_failed(field_error(field, message)));
-}
-
-http::Response not_draft(const Json::Value& contract) {
-  return http::problem(409, "contract-not-draft", "Conflict",
-                       "contract " + contract["id"].asString() + " is " +
-                           contract["status"].asString() +
-                           "; only a draft's fields and parts can change");
 }
 
 // A member that is present with null means "clear it"; absent means "leave it".
@@ -79,60 +64,7 @@ PartFields read_part(Fields& f, const Json::Value& body, bool with_id) {
   return p;
 }
 
-// Parts of one request, checked against the catalog, the assignment and the contract's dates
-// inside the write; a problem refuses the whole request naming the field (path is "" or
-// "parts[i]").
-NewPart complete_part(store::Tx& tx, const std::string& tenant, const std::string& client_id,
-                      const std::string& contract_start, const PartFields& p,
-                      const std::string& path) {
-  const auto at = [&path](const char* name) {
-    return path.empty() ? std::string(name) : path + "." + name;
-  };
-  NewPart part;
-  std::optional<Json::Value> product;
-  if (p.sku && !p.sku->empty()) {
-    product = product_json(tx, tenant, *p.sku);
-    if (!product) refuse_field(at("sku"), "no product " + *p.sku + " in the catalog");
-    part.sku = p.sku;
-  }
-  part.type = p.type.value_or(product ? (*product)["part_type"].asString() : "default");
-  part.description = p.description.value_or(product ? (*product)["name"].asString() : "");
-  part.follows_assignment = p.follows_assignment.value_or(false);
-  if (part.follows_assignment && !part.sku) {
-    refuse_field(at("follows_assignment"), "a part that follows the assignment needs a sku");
-  }
-  if (p.quantity) {
-    part.quantity = *p.quantity;
-  } else if (part.follows_assignment) {
-    const auto row = tx.query_one(
-        "SELECT quantity FROM service_assignments WHERE tenant_id = ? AND client_id = ? AND "
-        "sku = ?",
-        {tenant, client_id, *part.sku});
-    part.quantity = row ? std::min(row->integer(0), domain::kMaxPartQuantity) : 0;
-  } else {
-    part.quantity = 1;
-  }
-  part.price = p.price;
-  part.discount = p.discount.value_or("0.00");
-  part.start_date = p.start_date;
-  part.end_date = p.end_date;
-  part.trial = p.trial.value_or(false);
-  part.sla = p.sla.value_or("");
-  if (part.end_date && *part.end_date < part.start_date.value_or(contract_start)) {
-    refuse_field(at("end_date"), "must not be before the part's start date");
-  }
-  return part;
-}
-
-struct ContractFields {
-  std::optional<std::string> client_id, name, reference, contact_email, billing_entity,
-      invoice_interval, when_to_bill, payment_method, start_date, invoice_delivery, currency,
-      status;
-  bool end_given = false;
-  std::optional<std::string> end_date;  // given as null: bill forever
-  std::vector<PartFields> parts;
-  std::vector<std::optional<std::string>> part_ids;  // PATCH: the part each entry edits
-};
+using ContractFields = contracts::ContractInput;
 
 ContractFields read_contract(Fields& f, const Json::Value& body, bool create) {
   std::vector<std::string> allowed = {
@@ -186,73 +118,28 @@ ContractFields read_contract(Fields& f, const Json::Value& body, bool create) {
   return c;
 }
 
-// A reference number given by hand must not be one another contract of the tenant carries.
-void check_reference(store::Tx& tx, const std::string& tenant, const std::string& reference,
-                     const std::string& self) {
-  if (tx.query_one("SELECT 1 FROM contracts WHERE tenant_id = ? AND reference = ? AND id <> ?",
-                   {tenant, reference, self})) {
-    refuse_field("reference_number", "another contract already has reference " + reference);
-  }
-}
-
 void add_create(http::Router& router, const ApiContext& ctx) {
-  add_route(
-      router, ctx, "POST", "/v1/contracts", auth::Right::manage_sales,
-      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
-             http::Responder respond) {
-        http::Response refusal;
-        auto body = json_body(req, &refusal);
-        if (!body) return respond(refusal);
-        Fields f(*body);
-        const auto c = read_contract(f, *body, true);
-        if (!f.ok()) return respond(validation_failed(f.errors()));
-        if (c.start_date && c.end_date && *c.end_date < *c.start_date) {
-          return respond(
-              validation_failed(field_error("end_date", "must not be before start_date")));
-        }
-        commit(ctx, respond, [who, c](store::Tx& tx) {
-          const auto client = load_client(tx, who.tenant_id, *c.client_id);
-          if (!client) refuse(not_found("client", *c.client_id));
-          NewContract n;
-          n.client_id = *c.client_id;
-          n.currency = c.currency.value_or(client->billing ? client->billing->currency : "");
-          if (n.currency.empty()) {
-            refuse_field("currency", "is required while the client's billing info names none");
-          }
-          if (c.reference) check_reference(tx, who.tenant_id, *c.reference, "");
-          n.name = c.name.value_or("");
-          n.reference = c.reference;
-          n.contact_email = c.contact_email.value_or(client->billing ? client->billing->email : "");
-          n.billing_entity = c.billing_entity.value_or("");
-          n.invoice_interval = c.invoice_interval.value_or("monthly");
-          n.when_to_bill = c.when_to_bill.value_or("upfront");
-          n.payment_method = c.payment_method.value_or(
-              client->billing && client->billing->direct_debit ? "direct_debit" : "manual");
-          n.start_date = c.start_date.value_or(today());
-          n.end_date = c.end_date;
-          if (n.end_date && *n.end_date < n.start_date) {
-            refuse_field("end_date", "must not be before start_date");
-          }
-          n.invoice_delivery = c.invoice_delivery.value_or(
-              client->billing && !client->billing->invoice_delivery.empty()
-                  ? client->billing->invoice_delivery
-                  : "email");
-          for (std::size_t i = 0; i < c.parts.size(); ++i) {
-            n.parts.push_back(complete_part(tx, who.tenant_id, n.client_id, n.start_date,
-                                            c.parts[i], "parts[" + std::to_string(i) + "]"));
-          }
-          ReferenceNumbers references(tx, who.tenant_id);
-          const auto inserted = insert_contract(tx, who.tenant_id, who.token_id, n, references);
-          if (!inserted) {
-            refuse(http::problem(409, "conflict", "Conflict",
-                                 "the contract could not be stored; retry"));
-          }
-          const Json::Value created = contract_json(tx, who.tenant_id, inserted->id);
-          auto r = http::Response::json(201, created);
-          r.headers.emplace_back("Location", "/v1/contracts/" + inserted->id);
-          return r;
-        });
-      });
+  add_route(router, ctx, "POST", "/v1/contracts", auth::Right::manage_sales,
+            [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              const auto c = read_contract(f, *body, true);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              if (c.start_date && c.end_date && *c.end_date < *c.start_date) {
+                return respond(
+                    validation_failed(field_error("end_date", "must not be before start_date")));
+              }
+              commit(ctx, respond, [who, c](store::Tx& tx) {
+                const auto created = contracts::create_contract(tx, who, c);
+                if (!created) refuse(created.refusal());
+                auto r = http::Response::json(201, *created);
+                r.headers.emplace_back("Location", "/v1/contracts/" + (*created)["id"].asString());
+                return r;
+              });
+            });
 }
 
 void add_read(http::Router& router, const ApiContext& ctx) {
@@ -284,117 +171,24 @@ void add_read(http::Router& router, const ApiContext& ctx) {
       });
 }
 
-// Applies one part edit inside a write; returns the part before and after.
-std::pair<Json::Value, Json::Value> apply_part_edit(store::Tx& tx, const auth::Principal& who,
-                                                    const Json::Value& contract,
-                                                    const std::string& part_id, const PartFields& p,
-                                                    const std::string& path) {
-  auto edited = contracts::edit_part(tx, who, contract, part_id, p, path);
-  if (!edited) refuse(edited.refusal());
-  return {std::move(edited->before), std::move(edited->after)};
-}
-
-// The contract module's draft check, for a write that refuses (and rolls back) when it fails.
-Json::Value draft_for_write(store::Tx& tx, const auth::Principal& who, const std::string& id) {
-  auto contract = contracts::draft_for_write(tx, who, id);
-  if (!contract) refuse(contract.refusal());
-  return std::move(*contract);
-}
-
-using contracts::record_part_change;
-using contracts::touch;
-
 void add_update(http::Router& router, const ApiContext& ctx) {
-  add_route(
-      router, ctx, "PATCH", "/v1/contracts/{id}", auth::Right::manage_sales,
-      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
-             http::Responder respond) {
-        http::Response refusal;
-        auto body = json_body(req, &refusal);
-        if (!body) return respond(refusal);
-        Fields f(*body);
-        const auto c = read_contract(f, *body, false);
-        if (!f.ok()) return respond(validation_failed(f.errors()));
-        const bool status_only = body->size() == 1 && c.status;
-        commit(ctx, respond, [who, c, status_only, id = params.at("id")](store::Tx& tx) {
-          Json::Value before = contract_json(tx, who.tenant_id, id);
-          if (before.isNull()) refuse(not_found("contract", id));
-          const std::string status = before["status"].asString();
-          if (c.status) {
-            // draft -> cancelled, active -> ended | cancelled; activation has its own route.
-            const bool allowed = (status == "draft" && *c.status == "cancelled") ||
-                                 (status == "active" && status_only);
-            if (!allowed) {
-              refuse(http::problem(409, "contract-status", "Conflict",
-                                   "contract " + id + " is " + status + " and cannot become " +
-                                       *c.status + (status_only ? "" : " with other changes")));
-            }
-          }
-          if (!status_only && status != "draft") refuse(not_draft(before));
-
-          const std::string start = c.start_date.value_or(before["start_date"].asString());
-          const std::optional<std::string> end =
-              c.end_given
-                  ? c.end_date
-                  : (before["end_date"].isNull() ? std::nullopt
-                                                 : std::optional(before["end_date"].asString()));
-          if (end && *end < start) {
-            refuse_field(c.end_given ? "end_date" : "start_date",
-                         c.end_given ? "must not be before start_date"
-                                     : "must not be after the end date " + *end);
-          }
-          if (c.reference) check_reference(tx, who.tenant_id, *c.reference, id);
-          tx.exec(
-              "UPDATE contracts SET name = COALESCE(?, name), reference = COALESCE(?, reference), "
-              "contact_email = COALESCE(?, contact_email), billing_entity = COALESCE(?, "
-              "billing_entity), invoice_interval = COALESCE(?, invoice_interval), bill_timing = "
-              "COALESCE(?, bill_timing), payment_method = COALESCE(?, payment_method), "
-              "start_date = ?, end_date = ?, invoice_delivery = COALESCE(?, invoice_delivery), "
-              "status = COALESCE(?, status), version = version + 1, updated_at = ? "
-              "WHERE id = ? AND tenant_id = ?",
-              {c.name ? store::Value(*c.name) : nullptr,
-               c.reference ? store::Value(*c.reference) : nullptr,
-               c.contact_email ? store::Value(*c.contact_email) : nullptr,
-               c.billing_entity ? store::Value(*c.billing_entity) : nullptr,
-               c.invoice_interval ? store::Value(*c.invoice_interval) : nullptr,
-               c.when_to_bill ? store::Value(*c.when_to_bill) : nullptr,
-               c.payment_method ? store::Value(*c.payment_method) : nullptr, start,
-               end ? store::Value(*end) : nullptr,
-               c.invoice_delivery ? store::Value(*c.invoice_delivery) : nullptr,
-               c.status ? store::Value(*c.status) : nullptr, now_rfc3339(), id, who.tenant_id});
-
-          // Parts: an entry with an id edits that part, one without adds a part.
-          Json::Value contract = contract_json(tx, who.tenant_id, id);
-          for (std::size_t i = 0; i < c.parts.size(); ++i) {
-            const std::string path = "parts[" + std::to_string(i) + "]";
-            if (c.part_ids[i]) {
-              const auto [was, now] =
-                  apply_part_edit(tx, who, contract, *c.part_ids[i], c.parts[i], path);
-              record_part_change(tx, who, id, "contract.part_updated", was, now);
-            } else {
-              const NewPart part = complete_part(
-                  tx, who.tenant_id, contract["client_id"].asString(), start, c.parts[i], path);
-              const std::string part_id = insert_part(tx, who.tenant_id, id, part);
-              record_part_change(tx, who, id, "contract.part_added", Json::Value(),
-                                 part_json(tx, id, part_id, start));
-            }
-          }
-          // Parts whose start follows the contract must still end on or after it.
-          if (c.start_date) {
-            if (tx.query_one("SELECT 1 FROM contract_parts WHERE contract_id = ? AND start_date "
-                             "IS NULL AND end_date IS NOT NULL AND end_date < ?",
-                             {id, start})) {
-              refuse_field("start_date", "a part that starts with the contract ends before it");
-            }
-          }
-          const Json::Value after = contract_json(tx, who.tenant_id, id);
-          audit::record(tx, {who.tenant_id, who.token_id, "contract.update", "contract", id,
-                             audit::json(before), audit::json(after)});
-          events::append(
-              tx, {who.tenant_id, "contract.updated", "contract", id, after, who.token_id, ""});
-          return http::Response::json(200, after);
-        });
-      });
+  add_route(router, ctx, "PATCH", "/v1/contracts/{id}", auth::Right::manage_sales,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              const auto c = read_contract(f, *body, false);
+              if (!f.ok()) return respond(validation_failed(f.errors()));
+              auto input = c;
+              input.status_only = body->size() == 1 && c.status;
+              commit(ctx, respond, [who, input, id = params.at("id")](store::Tx& tx) {
+                const auto after = contracts::update_contract(tx, who, id, input);
+                if (!after) refuse(after.refusal());
+                return http::Response::json(200, *after);
+              });
+            });
 }
 
 void add_parts(http::Router& router, const ApiContext& ctx) {
@@ -408,15 +202,10 @@ void add_parts(http::Router& router, const ApiContext& ctx) {
               const auto p = read_part(f, *body, false);
               if (!f.ok()) return respond(validation_failed(f.errors()));
               commit(ctx, respond, [who, p, id = params.at("id")](store::Tx& tx) {
-                const Json::Value contract = draft_for_write(tx, who, id);
-                const std::string start = contract["start_date"].asString();
-                const NewPart part = complete_part(tx, who.tenant_id,
-                                                   contract["client_id"].asString(), start, p, "");
-                const std::string part_id = insert_part(tx, who.tenant_id, id, part);
-                touch(tx, id);
-                const Json::Value created = part_json(tx, id, part_id, start);
-                record_part_change(tx, who, id, "contract.part_added", Json::Value(), created);
-                auto r = http::Response::json(201, created);
+                const auto created = contracts::add_part(tx, who, id, p);
+                if (!created) refuse(created.refusal());
+                const std::string part_id = (*created)["id"].asString();
+                auto r = http::Response::json(201, *created);
                 r.headers.emplace_back("Location", "/v1/contracts/" + id + "/parts/" + part_id);
                 return r;
               });
@@ -433,12 +222,9 @@ void add_parts(http::Router& router, const ApiContext& ctx) {
               if (!f.ok()) return respond(validation_failed(f.errors()));
               commit(ctx, respond,
                      [who, p, id = params.at("id"), part_id = params.at("part_id")](store::Tx& tx) {
-                       const Json::Value contract = draft_for_write(tx, who, id);
-                       const auto [before, after] =
-                           apply_part_edit(tx, who, contract, part_id, p, "");
-                       touch(tx, id);
-                       record_part_change(tx, who, id, "contract.part_updated", before, after);
-                       return http::Response::json(200, after);
+                       const auto after = contracts::change_part(tx, who, id, part_id, p);
+                       if (!after) refuse(after.refusal());
+                       return http::Response::json(200, *after);
                      });
             });
 
@@ -491,14 +277,9 @@ void add_billing_info(http::Router& router, const ApiContext& ctx) {
               auto parsed = domain::parse_billing_info(*body);
               if (!parsed.info) return respond(validation_failed(parsed.errors));
               commit(ctx, respond, [who, info = *parsed.info, id = params.at("id")](store::Tx& tx) {
-                const Json::Value contract = contract_json(tx, who.tenant_id, id);
-                if (contract.isNull()) refuse(not_found("contract", id));
-                const auto saved =
-                    save_billing_info(tx, who, contract["client_id"].asString(), info);
-                if (!saved) refuse(not_found("client", contract["client_id"].asString()));
-                Json::Value out = contract_json(tx, who.tenant_id, id);
-                out["billing_info"] = *saved;
-                return http::Response::json(200, out);
+                const auto out = contracts::save_contract_billing_info(tx, who, id, info);
+                if (!out) refuse(out.refusal());
+                return http::Response::json(200, *out);
               });
             });
 }

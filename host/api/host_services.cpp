@@ -1,10 +1,10 @@
 #include "api/host_services.hpp"
 
 #include "api/client_queries.hpp"
-#include "api/contract_services.hpp"
 #include "approval/approval.hpp"
 #include "billing/invoices.hpp"
 #include "billing/numbering.hpp"
+#include "contracts/host_calls.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
 #include "sales/sales.hpp"
@@ -121,7 +121,7 @@ void register_host_services(plugins::HostCalls& calls, store::Store& store) {
 void register_all_host_calls(plugins::HostCalls& calls, store::Store& store) {
   register_host_services(calls, store);
   approval::register_time_host_calls(calls, store);
-  register_contract_host_calls(calls, store);
+  contracts::register_contract_host_calls(calls, store);
   billing::register_numbering_host_calls(calls, store);
   billing::register_invoice_host_calls(calls, store);
 }

@@ -1,12 +1,12 @@
 // psahost contracts bootstrap: draft contracts for clients with services and no contract, made
 // by the contract-bootstrap plugin exactly as POST /v1/contracts/bootstrap makes them.
-#include "api/contract_services.hpp"
 #include "api/host_services.hpp"
 #include "app/app.hpp"
 #include "auth/tokens.hpp"
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
 #include "contracts/contracts.hpp"
+#include "contracts/host_calls.hpp"
 #include "plugins/registry.hpp"
 
 #include <algorithm>
@@ -109,7 +109,7 @@ int cmd_contracts(const std::vector<std::string>& args) {
   // The same host calls and plugin loading as `psahost serve`, without the server.
   plugins::HostCalls calls;
   api::register_host_services(calls, *store);
-  api::register_contract_host_calls(calls, *store);
+  contracts::register_contract_host_calls(calls, *store);
   const app::DataDir dir{vm["data-dir"].as<std::string>()};
   plugins::PluginRegistry registry({dir.plugin_cache(), false, {}},
                                    plugins::PluginEnv{calls, store.get(), log, nullptr});

@@ -18,6 +18,10 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+std::string today() {
+  return now_rfc3339().substr(0, 10);
+}
+
 std::string now_rfc3339() {
   return rfc3339(std::chrono::system_clock::now());
 }

@@ -1,9 +1,10 @@
 // The contract-bootstrap plugin in process with a real SQLite store and the host's real calls:
 // the event.handle path that keeps following parts at the client's assigned quantity.
 #include "api/client_queries.hpp"
-#include "api/contract_services.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
+#include "contracts/contracts.hpp"
+#include "contracts/host_calls.hpp"
 #include "core/log.hpp"
 #include "events/event_log.hpp"
 #include "plugins/registry.hpp"
@@ -39,7 +40,7 @@ class Fixture {
     });
     assign(10, 1);
     api::register_host_services(calls_, *store_);
-    api::register_contract_host_calls(calls_, *store_);
+    contracts::register_contract_host_calls(calls_, *store_);
     registry_ = std::make_unique<plugins::PluginRegistry>(
         plugins::RegistryOptions{dir_.path() / "plugin-cache", false, {}},
         plugins::PluginEnv{calls_, store_.get(), log_, nullptr});
@@ -90,7 +91,7 @@ class Fixture {
     store_->read([&](store::Tx& tx) {
       const auto row = tx.query_one("SELECT id FROM contracts WHERE client_id = 'cli_a'");
       REQUIRE(row);
-      c = api::contract_json(tx, tenant_, row->text(0));
+      c = contracts::contract_json(tx, tenant_, row->text(0));
     });
     return c;
   }

@@ -1,11 +1,12 @@
 // The host calls of the contract-bootstrap plugin. The plugin decides what each client's draft
 // holds; the host checks what it is given and writes it through host/contracts.
-#include "api/contract_services.hpp"
+#include "contracts/host_calls.hpp"
 
-#include "api/client_queries.hpp"
-#include "api/fields.hpp"
+#include "contracts/contracts.hpp"
+#include "core/clock.hpp"
 #include "domain/billing_info.hpp"
 #include "domain/contract.hpp"
+#include "domain/fields.hpp"
 
 #include <json/reader.h>
 
@@ -13,7 +14,7 @@
 #include <unordered_map>
 #include <utility>
 
-namespace psahost::api {
+namespace psahost::contracts {
 namespace {
 
 constexpr int64_t kMaxBatch = 5000;
@@ -192,7 +193,7 @@ plugins::CallResult candidates(store::Store& store, const Json::Value& request) 
 }
 
 // Reads one draft of a create_drafts request; errors are collected on f.
-std::optional<NewContract> read_draft(Fields& f, const Json::Value& d) {
+std::optional<NewContract> read_draft(domain::Fields& f, const Json::Value& d) {
   f.only({"client_id", "name", "currency", "contact_email", "invoice_delivery", "payment_method",
           "invoice_interval", "when_to_bill", "start_date", "billing_entity", "parts"});
   NewContract c;
@@ -218,7 +219,7 @@ std::optional<NewContract> read_draft(Fields& f, const Json::Value& d) {
       f.error(at, "expected an object");
       continue;
     }
-    Fields pf(parts[i], at);
+    domain::Fields pf(parts[i], at);
     pf.only({"type", "sku", "description", "quantity", "follows_assignment", "price"});
     NewPart p;
     auto type = pf.one_of("type", false, domain::kPartTypes);
@@ -265,7 +266,7 @@ plugins::CallResult create_drafts(store::Store& store, const plugins::CallerInfo
   for (Json::ArrayIndex i = 0; i < list.size(); ++i) {
     if (!list[i].isObject())
       return invalid("drafts[" + std::to_string(i) + "]: expected an object");
-    Fields f(list[i], "drafts[" + std::to_string(i) + "]");
+    domain::Fields f(list[i], "drafts[" + std::to_string(i) + "]");
     auto draft = read_draft(f, list[i]);
     if (!draft) return invalid(describe_errors(f.errors()));
     drafts.push_back(std::move(*draft));
@@ -317,4 +318,4 @@ void register_contract_host_calls(plugins::HostCalls& calls, store::Store& store
             });
 }
 
-}  // namespace psahost::api
+}  // namespace psahost::contracts

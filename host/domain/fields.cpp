@@ -1,10 +1,11 @@
-#include "api/fields.hpp"
+#include "domain/fields.hpp"
 
 #include "domain/reference_data.hpp"
+#include "domain/utf8.hpp"
 
 #include <algorithm>
 
-namespace psahost::api {
+namespace psahost::domain {
 namespace {
 
 std::string trim(std::string s) {
@@ -16,11 +17,6 @@ std::string trim(std::string s) {
 
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-}
-
-std::size_t utf8_length(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; }));
 }
 
 }  // namespace
@@ -87,7 +83,7 @@ std::optional<std::string> Fields::text(std::string_view name, bool required, st
     error(name, "must not contain control characters");
     return std::nullopt;
   }
-  if (utf8_length(s) > max) {
+  if (code_points(s) > max) {
     error(name, "must be at most " + std::to_string(max) + " characters");
     return std::nullopt;
   }
@@ -180,4 +176,4 @@ void Fields::only(const std::vector<std::string>& allowed) {
   }
 }
 
-}  // namespace psahost::api
+}  // namespace psahost::domain
