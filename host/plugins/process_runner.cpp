@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <psa/sdk.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -310,18 +311,26 @@ struct ProcessRunner::Impl : std::enable_shared_from_this<ProcessRunner::Impl> {
     return true;
   }
 
+  // How long a frame the runner has begun may take to arrive whole. A runner writes each frame
+  // at once, so a longer pause means it sent part of one and stopped; it is then restarted
+  // rather than left holding the channel until enough calls have missed their deadlines.
+  std::chrono::milliseconds frame_stall_limit() const {
+    return std::max(std::chrono::milliseconds(manifest.timeout_ms),
+                    std::chrono::milliseconds(2000));
+  }
+
   // Reads the runner's frames until it ends or misbehaves; returns what happened.
   std::string read_loop(const std::shared_ptr<runner::Channel>& ch) {
     for (;;) {
       Frame frame;
       std::string why;
-      switch (ch->read(frame, why)) {
+      switch (ch->read(frame, why, std::nullopt, frame_stall_limit())) {
         case runner::Channel::ReadStatus::frame:
           break;
         case runner::Channel::ReadStatus::closed:
         case runner::Channel::ReadStatus::error:
         case runner::Channel::ReadStatus::timeout:
-          return "closed its channel";
+          return why.empty() ? "closed its channel" : "sent " + why;
         case runner::Channel::ReadStatus::garbage:
           return "sent " + why;
       }
@@ -365,7 +374,14 @@ struct ProcessRunner::Impl : std::enable_shared_from_this<ProcessRunner::Impl> {
       std::lock_guard lock(mutex);
       running = false;
       child = pid;
-      reason = kill_reason.empty() ? what_happened : kill_reason;
+      // A runner killed on purpose may have been caught half-way through a frame: say both.
+      if (kill_reason.empty()) {
+        reason = what_happened;
+      } else if (what_happened == "closed its channel") {
+        reason = kill_reason;
+      } else {
+        reason = kill_reason + " (it " + what_happened + ")";
+      }
       in_flight.swap(pending);
     }
     int status = 0;
