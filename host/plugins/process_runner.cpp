@@ -341,26 +341,38 @@ struct ProcessRunner::Impl : std::enable_shared_from_this<ProcessRunner::Impl> {
       if (frame.type != FrameType::result) {
         return "sent an unexpected frame of type " + std::to_string(static_cast<int>(frame.type));
       }
-      std::lock_guard lock(mutex);
-      if (frame.id == 0 || frame.id >= next_id) {
-        return "answered request id " + std::to_string(frame.id) + ", which was never sent";
+      {
+        std::lock_guard lock(mutex);
+        if (frame.id == 0 || frame.id >= next_id) {
+          return "answered request id " + std::to_string(frame.id) + ", which was never sent";
+        }
+        // A late answer: its caller has had the policy's.
+        if (pending.find(frame.id) == pending.end()) continue;
       }
-      auto it = pending.find(frame.id);
-      if (it == pending.end()) continue;  // a late answer: its caller has had the policy's
-      auto& p = *it->second;
-      p.result.code = frame.code;
+      // Parsed without the lock, so that other callers' sends and wake-ups do not wait on it.
+      HookResult result;
+      result.code = frame.code;
       if (!frame.a.empty()) {
         std::string errors;
         if (!psa::json::reader().parse(frame.a.data(), frame.a.data() + frame.a.size(),
-                                       &p.result.body, &errors)) {
-          p.result = failed_result("plugin answered with malformed JSON: " + errors);
+                                       &result.body, &errors)) {
+          result = failed_result("plugin answered with malformed JSON: " + errors);
         }
       } else if (frame.code == PSA_OK) {
-        p.result = failed_result("plugin answered with no response");
+        result = failed_result("plugin answered with no response");
       }
-      p.done = true;
-      p.changed.notify_all();
-      pending.erase(it);
+      std::shared_ptr<Pending> p;
+      {
+        std::lock_guard lock(mutex);
+        auto it = pending.find(frame.id);
+        if (it == pending.end()) continue;
+        p = it->second;
+        p->result = std::move(result);
+        p->done = true;
+        pending.erase(it);
+      }
+      // Woken after the lock is released, so the caller does not run into it and sleep again.
+      p->changed.notify_one();
     }
   }
 
