@@ -43,7 +43,8 @@ void write_manifest(const fs::path& dir, const std::string& url) {
   m["isolation"] = "remote";
   m["remote"]["url"] = url;
   m["failure_policy"] = "fail_closed";
-  m["timeout_ms"] = 1000;
+  // Room for a 30 MB answer to be cut off on a busy machine before the deadline decides.
+  m["timeout_ms"] = 2000;
   std::ofstream(dir / "remote-gate.json") << Json::writeString(Json::StreamWriterBuilder(), m);
 }
 
@@ -163,7 +164,7 @@ TEST_CASE("a remote plugin's bad answers are its failure policy and the host ser
        {"with HTTP 503"}},
       {"an answer past the deadline",
        [](const Received&) -> std::optional<Response> {
-         std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
          return Response::text(200, R"({"allowed":true})", "application/json");
        },
        // The host's deadline, or its client's, whichever notices first.
