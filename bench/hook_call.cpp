@@ -225,12 +225,18 @@ int main(int argc, char** argv) {
         median_p99_ns(each, [&] { gate->call_json("admission.review", request_text); });
     const auto process =
         median_p99_ns(each, [&] { isolated->call_json("admission.review", request_text); });
+    // The channel alone: a review the gate answers without a host call, so one round trip to
+    // the runner instead of two.
+    const auto process_no_host_call =
+        median_p99_ns(each, [&] { isolated->call_json("admission.review", edit_text); });
     const auto remote_call = median_p99_ns(
         std::max(1000, each / 10), [&] { remote->call_json("admission.review", request_text); });
     std::printf("billing gate review, in_process (hook pool):  median %.1f us  p99 %.1f us\n",
                 in_process.first / 1000, in_process.second / 1000);
     std::printf("billing gate review, process (runner):        median %.1f us  p99 %.1f us\n",
                 process.first / 1000, process.second / 1000);
+    std::printf("  the same without its host call (channel only):  median %.1f us  p99 %.1f us\n",
+                process_no_host_call.first / 1000, process_no_host_call.second / 1000);
     std::printf("billing gate review, remote (loopback HTTPS): median %.1f us  p99 %.1f us\n",
                 remote_call.first / 1000, remote_call.second / 1000);
     std::printf("process / in_process median: %.2f  (goal: process median < 25 us)\n",
