@@ -92,6 +92,9 @@ void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
                            std::string(enable ? "enabled" : "disabled")});
           });
           ctx.plugins.tenant_switches().apply(who.tenant_id, id, enable);
+          // The runner's restart budget is the host's, not a tenant's: enabling a plugin whose
+          // runner was given up on starts it again with a fresh budget.
+          if (enable && info->runner_failed) ctx.plugins.set_enabled(id, true);
           // Wakes the dispatcher, so the switch applies from the next event on.
           if (ctx.events_committed) ctx.events_committed();
           Json::Value f;
