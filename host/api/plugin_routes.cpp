@@ -38,6 +38,15 @@ std::optional<plugins::PluginInfo> find_info(const ApiContext& ctx, const std::s
   return std::nullopt;
 }
 
+// A plugin whose runner ran out of restarts is started again with a fresh restart budget.
+// False when it is no longer there to restart (disabled by the operator meanwhile).
+bool restart_failed_runner(const ApiContext& ctx, const std::string& id) {
+  const auto plugin = ctx.plugins.find(id);
+  if (!plugin) return false;
+  plugin->reset();
+  return true;
+}
+
 }  // namespace
 
 void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
@@ -92,12 +101,16 @@ void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
                            std::string(enable ? "enabled" : "disabled")});
           });
           ctx.plugins.tenant_switches().apply(who.tenant_id, id, enable);
+          // The switch alone would leave the runner waiting on its spent budget: the plugin
+          // would read as enabled and still answer every call by its failure policy.
+          const bool restarted = enable && info->runner_failed && restart_failed_runner(ctx, id);
           // Wakes the dispatcher, so the switch applies from the next event on.
           if (ctx.events_committed) ctx.events_committed();
           Json::Value f;
           f["plugin"] = id;
           f["by"] = who.token_id;
           f["tenant"] = who.tenant_id;
+          if (restarted) f["restarted"] = true;
           ctx.log.info(enable ? "plugin enabled" : "plugin disabled", f);
           return http::Response::json(200, to_json(ctx, who.tenant_id, *find_info(ctx, id)));
         });

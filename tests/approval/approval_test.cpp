@@ -105,7 +105,7 @@ TEST_CASE("approving time is refused as unavailable while the time-approval plug
   CHECK(a.count("SELECT COUNT(*) FROM time_entries WHERE status = 'approved'") == 0);
 }
 
-TEST_CASE("approval finds its plugin by what it does; a disabled one is a conflict naming it",
+TEST_CASE("approval finds its plugin by what it does, and a disabled one is a conflict naming it",
           "[approval]") {
   Approvals a;
   a.entry("te_1");
@@ -175,7 +175,7 @@ TEST_CASE("a step on an unknown entry is not found, and one at a stale version a
 }
 
 TEST_CASE(
-    "rejecting writes the entry, one audit row and one event; a planned step applied after "
+    "rejecting writes the entry, one audit row and one event, and a planned step applied after "
     "another is a conflict",
     "[approval]") {
   Approvals a;
@@ -213,7 +213,7 @@ TEST_CASE("rejecting an approved entry is refused by the plugin", "[approval]") 
 }
 
 TEST_CASE(
-    "a filter naming a client the tenant does not have is not found; pages say if more follow",
+    "a filter naming a client the tenant does not have is not found, and pages say if more follow",
     "[approval]") {
   Approvals a;
   a.entry("te_1");

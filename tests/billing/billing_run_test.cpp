@@ -242,7 +242,7 @@ TEST_CASE("a run lists the clients it skipped with their reason", "[billing]") {
 TEST_CASE(
     "a manual invoice is refused for an unknown client, while the "
     "numbering is not "
-    "verified, and without billing info; once verified it takes the next "
+    "verified, and without billing info, and once verified it takes the next "
     "number",
     "[billing]") {
   Billing b;

@@ -138,7 +138,7 @@ TEST_CASE("the API refuses requests without a valid token", "[serve]") {
   CHECK(client.get("/v1/plugins", auth(tech)).status == 401);
 }
 
-TEST_CASE("TLS 1.1 and older are refused; 1.2 and 1.3 are served", "[serve][tls]") {
+TEST_CASE("TLS 1.1 and older are refused, 1.2 and 1.3 are served", "[serve][tls]") {
   TempDir tmp;
   Server server(tmp.path() / "var");
   server.start();

@@ -165,7 +165,7 @@ TEST_CASE("a plugin that segfaults is answered by its policy, logged with the si
   }));
 }
 
-TEST_CASE("a plugin that keeps crashing is marked failed with the reason; enabling it retries",
+TEST_CASE("a plugin that keeps crashing is marked failed with the reason, and enabling it retries",
           "[isolation]") {
   IsolatedHost host("abort");
   CHECK(eventually(
