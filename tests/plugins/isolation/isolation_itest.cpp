@@ -167,7 +167,7 @@ TEST_CASE("a plugin that segfaults is answered by its policy, logged with the si
   }));
 }
 
-TEST_CASE("a plugin that keeps crashing is marked failed with the reason; enabling it retries",
+TEST_CASE("a plugin that keeps crashing is marked failed with the reason, and enabling it retries",
           "[isolation]") {
   IsolatedHost host("abort");
   CHECK(eventually(
@@ -187,10 +187,35 @@ TEST_CASE("a plugin that keeps crashing is marked failed with the reason; enabli
   // A failed plugin is answered by its policy at once.
   require_allowed_by_policy(host.review_run());
 
+  const int spent = host.plugin_entry()["restarts"].asInt();
+  REQUIRE(spent >= 1);
+
   const auto enabled = host.client->post("/v1/plugins/misbehaving/enable", "{}", auth(host.token));
   INFO(enabled.body);
-  CHECK(enabled.status == 200);
-  CHECK(eventually([&] { return host.plugin_entry()["state"].asString() == "loaded"; }));
+  REQUIRE(enabled.status == 200);
+  CHECK(enabled.json()["state"].asString() == "loaded");
+  CHECK(enabled.json()["last_error"].isNull());
+  CHECK(eventually([&] { return host.logged("\"restarted\":true"); }));
+  // Started again and asked again: the call reaches a new runner, which crashes on it, rather
+  // than being answered by the failure policy without asking.
+  CHECK(eventually(
+      [&] {
+        const auto r = host.review_run();
+        return r.status == 200 && r.body.find("crashed") != std::string::npos;
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(50)));
+  // A fresh budget: it is given up on again only after as many restarts as the first time, not
+  // at the first crash after the switch.
+  CHECK(eventually(
+      [&] {
+        require_allowed_by_policy(host.review_run());
+        return host.plugin_entry()["state"].asString() == "failed";
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(50)));
+  const auto again = host.plugin_entry();
+  INFO(again);
+  CHECK(again["restarts"].asInt() == 2 * spent);
+  CHECK(again["last_error"].asString().find("SIGABRT") != std::string::npos);
 }
 
 TEST_CASE("a plugin that exits is restarted and the host serves on", "[isolation]") {
