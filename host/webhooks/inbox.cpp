@@ -220,6 +220,7 @@ InboxProcessor::Result InboxProcessor::process(const Entry& entry, const Connect
   Update u;
   u.id = entry.id;
   u.outcome = store::to_text(outcome);
+  for (const auto& r : results) u.applied = u.applied || r.outcome == "applied";
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].outcome != "refused") continue;
     // The connector hears of refusals by subscribing to this event (sync.push), so that the
@@ -270,6 +271,7 @@ void InboxProcessor::flush() {
               {u.error, u.next_attempt_at, u.id});
           break;
       }
+      appended = appended || u.applied;
       for (const auto& e : u.events) {
         events::append(tx, e);
         appended = true;

@@ -81,6 +81,8 @@ class InboxProcessor {
     bool park = false;
     bool deferred = false;
     std::vector<events::NewEvent> events;
+    // A change was applied: the features appended events the dispatcher and outbox must hear of.
+    bool applied = false;
   };
 
   void run();
