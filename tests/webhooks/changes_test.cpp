@@ -302,3 +302,43 @@ TEST_CASE("an invoice a connector names by a number nobody has is refused as not
   CHECK(r.status == 404);
   CHECK(r.problem["type"] == "urn:psahost:problem:not-found");
 }
+
+TEST_CASE("a customer found by its debtor code is linked to the accounting system's id",
+          "[webhooks][changes]") {
+  Sync s;
+  s.one(R"({"op":"client.upsert","ref":{"external_id":"250"},"name":"Contoso"})");
+  s.one(R"({"op":"billing_info.put","client":{"external_id":"250"},"merge":true,
+            "billing_info":{"business_name":"Contoso Ltd","debtor_code":"D-1001"}})");
+  const auto found = s.one(R"({"op":"billing_info.put","merge":true,
+      "client":{"external_id":"Q-7","system":"quickbooks","debtor_code":"D-1001"},
+      "billing_info":{"email":"ap@contoso.example"}})");
+  CHECK(found.outcome == "applied");
+  const std::string client = s.text("SELECT id FROM clients");
+  CHECK(found.object_id == client);
+  CHECK(s.text("SELECT object_id FROM external_refs WHERE system = 'quickbooks' AND "
+               "external_id = 'Q-7'") == client);
+  CHECK(store::from_text(s.text("SELECT external_ids FROM clients"))["quickbooks"] == "Q-7");
+
+  // The customer was merged into another there: the old id no longer finds the client.
+  const auto moved = s.one(R"({"op":"external_ref.link","object_type":"client","object_id":")" +
+                           client + R"(","ref":{"external_id":"Q-8","system":"quickbooks"},
+      "replaces":"Q-7"})");
+  CHECK(moved.outcome == "applied");
+  CHECK(s.count("SELECT COUNT(*) FROM external_refs WHERE external_id = 'Q-7'") == 0);
+  CHECK(store::from_text(s.text("SELECT external_ids FROM clients"))["quickbooks"] == "Q-8");
+}
+
+TEST_CASE("a debtor code two clients share names neither", "[webhooks][changes]") {
+  Sync s;
+  for (const char* id : {"250", "251"}) {
+    s.one(std::string(R"({"op":"client.upsert","name":"Contoso","ref":{"external_id":")") + id +
+          R"("}})");
+    s.one(std::string(R"({"op":"billing_info.put","merge":true,"client":{"external_id":")") + id +
+          R"("},"billing_info":{"business_name":"Contoso","debtor_code":"D-1"}})");
+  }
+  CHECK_THROWS_AS(s.one(R"({"op":"billing_info.put","merge":true,
+      "client":{"external_id":"Q-7","system":"quickbooks","debtor_code":"D-1"},
+      "billing_info":{"email":"ap@contoso.example"}})"),
+                  webhooks::NotSyncedYet);
+  CHECK(s.count("SELECT COUNT(*) FROM external_refs WHERE system = 'quickbooks'") == 0);
+}
