@@ -507,9 +507,10 @@ ChangeResult ChangeApplier::create_sales_item(const Connection& connection,
   const Json::Value& ref = member(change, "ref");
   if (!is_reference(ref)) throw InvalidChange("ref must be {\"id\"} or {\"external_id\"}");
   if (auto id = resolve(connection, "sales_item", ref)) return unchanged(op, *id);
-  Json::Value create =
-      pick(change, {"description", "quantity", "unit_price", "currency", "sku", "item_date"});
+  Json::Value create = pick(change, {"description", "quantity", "unit_price", "currency", "sku"});
   create["client_id"] = client;
+  // The guide names the change's date item_date; the item's own member is date.
+  if (change.isMember("item_date")) create["date"] = change["item_date"];
   const auto item = sales::read_item_fields(create, true);
   if (!item) return refused(op, item.refusal());
   // Asked before the write, outside the writer: the billing gate holds an integration's usage

@@ -251,11 +251,12 @@ TEST_CASE("usage an integration syncs for a client without billing info is held,
   s.one(R"({"op":"client.upsert","ref":{"external_id":"250"},"name":"Contoso"})");
   const std::string usage = R"({"op":"sales_item.create","ref":{"external_id":"U-1"},
       "client":{"external_id":"250"},"description":"Backup","quantity":3,"unit_price":500,
-      "currency":"EUR"})";
+      "currency":"EUR","item_date":"2026-11-30"})";
   const auto held = s.one(usage);
   CHECK(held.outcome == "applied");
   CHECK(s.text("SELECT status FROM sales_items") == "draft");
   CHECK(s.text("SELECT hold_reason FROM sales_items") == "billing-info-required");
+  CHECK(s.text("SELECT item_date FROM sales_items") == "2026-11-30");
   CHECK(s.one(usage).outcome == "unchanged");
   CHECK(s.count("SELECT COUNT(*) FROM sales_items") == 1);
 
