@@ -1,13 +1,16 @@
 // The contract-bootstrap plugin in process with a real SQLite store and the host's real calls:
 // the event.handle path that keeps following parts at the client's assigned quantity.
-#include "api/client_queries.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
+#include "catalog/catalog.hpp"
+#include "clients/clients.hpp"
 #include "contracts/contracts.hpp"
+#include "contracts/drafting.hpp"
 #include "contracts/host_calls.hpp"
 #include "core/log.hpp"
 #include "events/event_log.hpp"
 #include "plugins/registry.hpp"
+#include "store/json_column.hpp"
 #include "store/store.hpp"
 #include "support/process.hpp"
 
@@ -27,16 +30,23 @@ class Fixture {
   Fixture() : log_(LogLevel::error) {
     store_ = store::Store::open_sqlite({dir_.path() / "psahost.db"}, log_);
     tenant_ = auth::Tokens(*store_).ensure_tenant("default");
+    // The client, the catalog and the assignment are made as the API makes them.
+    catalog::Product backup, firewall;
+    backup.sku = "BK";
+    backup.name = "Backup";
+    backup.pricing = "per_unit";
+    backup.prices["EUR"] = 450;
+    firewall.sku = "FW";
+    firewall.name = "Firewall";
+    firewall.pricing = "fixed";
+    firewall.prices["EUR"] = 2000;
     store_->write([&](store::Tx& tx) {
-      tx.exec(
-          "INSERT INTO clients (id, tenant_id, name, created_at, updated_at) VALUES "
-          "('cli_a', ?, 'Contoso', 'now', 'now')",
-          {tenant_});
-      tx.exec(
-          "INSERT INTO products (tenant_id, sku, name, pricing, prices, updated_at) VALUES "
-          "(?, 'BK', 'Backup', 'per_unit', '{\"EUR\":450}', 'now'), "
-          "(?, 'FW', 'Firewall', 'fixed', '{\"EUR\":2000}', 'now')",
-          {tenant_, tenant_});
+      clients::ClientChange contoso;
+      contoso.name = "Contoso";
+      const auto client = clients::create_client(tx, who(), contoso);
+      REQUIRE(client);
+      client_ = client.value()["id"].asString();
+      REQUIRE(catalog::upsert_products(tx, who(), {backup, firewall}));
     });
     assign(10, 1);
     api::register_host_services(calls_, *store_);
@@ -54,26 +64,39 @@ class Fixture {
     store_->close();
   }
 
-  // Replaces the assignment as PUT /v1/clients/{id}/services does, with its event; returns it.
+  // Replaces the assignment as PUT /v1/clients/{id}/services does; returns its event.
   events::Event assign(int64_t backup, int64_t firewall) {
-    int64_t seq = 0;
-    store_->write([&](store::Tx& tx) {
-      const Json::Value before = api::services_json(tx, tenant_, "cli_a");
-      tx.exec("DELETE FROM service_assignments WHERE client_id = 'cli_a'");
-      tx.exec(
-          "INSERT INTO service_assignments (tenant_id, client_id, sku, quantity, since, "
-          "updated_at) VALUES (?, 'cli_a', 'BK', ?, '2026-01-01', 'now'), "
-          "(?, 'cli_a', 'FW', ?, '2026-01-01', 'now')",
-          {tenant_, backup, tenant_, firewall});
-      Json::Value payload;
-      payload["client_id"] = "cli_a";
-      payload["before"] = before;
-      payload["items"] = api::services_json(tx, tenant_, "cli_a");
-      seq = events::append(tx, {tenant_, "service.assigned", "client", "cli_a", payload, "t", ""});
-    });
     events::Event event;
-    store_->read([&](store::Tx& tx) { event = events::read_after(tx, seq - 1, 1).at(0); });
+    store_->write([&](store::Tx& tx) {
+      REQUIRE(clients::assign_services(
+          tx, who(), client_, {{"BK", backup, "2026-01-01"}, {"FW", firewall, "2026-01-01"}}));
+    });
+    store_->read([&](store::Tx& tx) {
+      const auto row = tx.query_one(
+          "SELECT MAX(seq) FROM events WHERE type = 'service.assigned' AND tenant_id = ?",
+          {tenant_});
+      event = events::read_after(tx, row->integer(0) - 1, 1).at(0);
+    });
     return event;
+  }
+
+  // Activates the draft as POST /v1/contracts/{id}/activate does once admission allowed it.
+  void activate() {
+    const std::string id = contract()["id"].asString();
+    store_->write([&](store::Tx& tx) {
+      const auto checked = contracts::check_activation(tx, who(), id);
+      REQUIRE(checked);
+      REQUIRE(contracts::activate(tx, who(), id, checked.value()["version"].asInt64()));
+    });
+  }
+
+  void cancel() {
+    const std::string id = contract()["id"].asString();
+    contracts::ContractInput input;
+    input.status = "cancelled";
+    input.status_only = true;
+    store_->write(
+        [&](store::Tx& tx) { REQUIRE(contracts::update_contract(tx, who(), id, input)); });
   }
 
   // What the event dispatcher sends the plugin for one event.
@@ -89,7 +112,7 @@ class Fixture {
   Json::Value contract() {
     Json::Value c;
     store_->read([&](store::Tx& tx) {
-      const auto row = tx.query_one("SELECT id FROM contracts WHERE client_id = 'cli_a'");
+      const auto row = tx.query_one("SELECT id FROM contracts WHERE client_id = ?", {client_});
       REQUIRE(row);
       c = contracts::contract_json(tx, tenant_, row->text(0));
     });
@@ -114,12 +137,15 @@ class Fixture {
   store::Store& store() { return *store_; }
   plugins::Plugin& plugin() { return *plugin_; }
   const std::string& tenant() const { return tenant_; }
+  const std::string& client() const { return client_; }
+  auth::Principal who() const { return {tenant_, "default", auth::Role::admin, "tok_test"}; }
 
  private:
   test::TempDir dir_;
   Logger log_;
   std::unique_ptr<store::Store> store_;
   std::string tenant_;
+  std::string client_;
   plugins::HostCalls calls_;
   std::unique_ptr<plugins::PluginRegistry> registry_;
   std::shared_ptr<plugins::Plugin> plugin_;
@@ -149,8 +175,8 @@ TEST_CASE("a service.assigned event moves following parts to the assigned quanti
         "SELECT before, after, actor FROM audit_log WHERE action = "
         "'contract_part.follow_assignment'");
     REQUIRE(audit);
-    CHECK(api::from_text(audit->text(0))["quantity"].asInt() == 10);
-    CHECK(api::from_text(audit->text(1))["quantity"].asInt() == 14);
+    CHECK(store::from_text(audit->text(0))["quantity"].asInt() == 10);
+    CHECK(store::from_text(audit->text(1))["quantity"].asInt() == 14);
     CHECK(audit->text(2) == "plugin:contract-bootstrap");
   });
   CHECK(f.contract()["version"].asInt() == 2);
@@ -162,12 +188,12 @@ TEST_CASE("a service.assigned event moves following parts to the assigned quanti
   CHECK(f.count("SELECT COUNT(*) FROM events WHERE type = 'contract.part_updated'") == 1);
 
   // An active contract follows too; an unassigned service leaves its part at zero.
-  f.store().write([](store::Tx& tx) { tx.exec("UPDATE contracts SET status = 'active'"); });
+  f.activate();
   CHECK(f.deliver(f.assign(0, 1))["updated"].asInt() == 1);
   CHECK(f.quantity_of("BK") == 0);
 
   // A cancelled contract is left as it was.
-  f.store().write([](store::Tx& tx) { tx.exec("UPDATE contracts SET status = 'cancelled'"); });
+  f.cancel();
   CHECK(f.deliver(f.assign(25, 1))["updated"].asInt() == 0);
   CHECK(f.quantity_of("BK") == 0);
 }
@@ -178,7 +204,7 @@ TEST_CASE("the plugin ignores event types it does not follow", "[contracts]") {
   event["seq"] = 1;
   event["type"] = "client.upserted";
   event["tenant_id"] = f.tenant();
-  event["data"]["client_id"] = "cli_a";
+  event["data"]["client_id"] = f.client();
   const auto result = f.plugin().call("event.handle", event);
   REQUIRE(result.ok());
   CHECK(result.body["ok"].asBool());
