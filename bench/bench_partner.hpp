@@ -3,8 +3,9 @@
 // seed's WAL folded into the database before the measurement, and the CPU time of the process.
 #pragma once
 
-#include "api/client_queries.hpp"
+#include "clients/clients.hpp"
 #include "plugins/registry.hpp"
+#include "store/json_column.hpp"
 #include "store/store.hpp"
 
 #include <sqlite3.h>
@@ -25,7 +26,7 @@ inline constexpr const char* kBillingInfo =
 
 // kBillingInfo as the store keeps it.
 inline std::string stored_billing() {
-  return api::stored_billing(*domain::parse_billing_info(api::from_text(kBillingInfo)).info);
+  return clients::stored_billing(*domain::parse_billing_info(store::from_text(kBillingInfo)).info);
 }
 
 // Loads the plugins {dir}/{id}.json; false, saying which and why on stderr, when one fails.

@@ -5,14 +5,17 @@
 // Usage: psahost_bench_billing_run PLUGIN_DIR [CLIENTS] [PARTS_PER_CLIENT] [ENTRIES_PER_CLIENT]
 #include "billing/billing_run.hpp"
 #include "admission/pipeline.hpp"
-#include "api/client_queries.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
 #include "bench_partner.hpp"
 #include "billing/numbering_review.hpp"
+#include "catalog/catalog.hpp"
+#include "clients/clients.hpp"
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "domain/billing_calendar.hpp"
 #include "plugins/registry.hpp"
+#include "store/json_column.hpp"
 #include "store/store.hpp"
 
 #include <sqlite3.h>

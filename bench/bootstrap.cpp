@@ -1,14 +1,15 @@
 // Measures bootstrapping contracts for a large partner: 10,000 clients with 5 assigned services
 // each, on SQLite, through the contract-bootstrap plugin and the host calls it makes in process.
 // Usage: psahost_bench_bootstrap PLUGIN_DIR [CLIENTS]
-#include "api/client_queries.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
 #include "bench_partner.hpp"
+#include "clients/clients.hpp"
 #include "contracts/contracts.hpp"
 #include "contracts/host_calls.hpp"
 #include "core/log.hpp"
 #include "plugins/registry.hpp"
+#include "store/json_column.hpp"
 #include "store/store.hpp"
 
 #include <chrono>

@@ -3,9 +3,9 @@
 // pool), process-isolated (over the runner's channel, the host call travelling back) and remote
 // (POSTed signed over loopback HTTPS to a service that runs the same gate and answers with it).
 // Usage: psahost_bench_hook PLUGIN_DIR [CALLS] [PSAHOST_BINARY]
-#include "api/client_queries.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
+#include "clients/clients.hpp"
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -18,6 +18,7 @@
 #include "plugins/registry.hpp"
 #include "plugins/remote_hook.hpp"
 #include "plugins/remote_secret.hpp"
+#include "store/json_column.hpp"
 #include "store/store.hpp"
 
 #include <algorithm>
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
     auth::Tokens tokens(*store);
     const std::string tenant = tokens.ensure_tenant("bench");
     const std::string client = "cli_bench";
-    auto billing = domain::parse_billing_info(api::from_text(
+    auto billing = domain::parse_billing_info(store::from_text(
         R"({"business_name":"Bench BV","email":"b@bench.example","address":{"street":"Main",
         "number":"1","city":"Utrecht","zip":"3511AA","country":"NL"},"currency":"EUR",
         "tax_rate":"21.00","payment_terms_days":30,"invoice_delivery":"email"})"));
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
           {client, tenant, std::string("Bench BV"), now, now});
       tx.exec(
           "INSERT INTO billing_info (client_id, tenant_id, data, updated_at) VALUES (?, ?, ?, ?)",
-          {client, tenant, api::stored_billing(*billing.info), now});
+          {client, tenant, clients::stored_billing(*billing.info), now});
     });
 
     plugins::HostCalls calls_table;
@@ -123,7 +124,7 @@ int main(int argc, char** argv) {
     request["operation"] = "time_entry.approve";
     request["object"]["client_id"] = client;
     request["object"]["minutes"] = 20;
-    const std::string request_text = api::to_text(request);
+    const std::string request_text = store::to_text(request);
     if (!gate->call("admission.review", request).body["allowed"].asBool()) {
       std::fprintf(stderr, "the billing gate did not allow the bench client\n");
       return 1;
@@ -134,7 +135,7 @@ int main(int argc, char** argv) {
     edit["operation"] = "sales_item.update";
     edit["object"]["client_id"] = client;
     edit["old_object"]["client_id"] = client;
-    const std::string edit_text = api::to_text(edit);
+    const std::string edit_text = store::to_text(edit);
 
     const double full =
         median_ns(calls, [&] { gate->call_json("admission.review", request_text); });
@@ -171,7 +172,7 @@ int main(int argc, char** argv) {
         return;
       }
       const auto review = gate->call_json("admission.review", req.body);
-      respond(http::Response::text(200, api::to_text(review.body), "application/json"));
+      respond(http::Response::text(200, store::to_text(review.body), "application/json"));
     };
     http::ServerOptions server_options;
     server_options.host = "127.0.0.1";
@@ -195,7 +196,7 @@ int main(int argc, char** argv) {
       m["failure_policy"] = "fail_closed";
       m["timeout_ms"] = 1000;
       fs::create_directories(dir / "remote");
-      std::ofstream(dir / "remote" / "billing-gate.json") << api::to_text(m);
+      std::ofstream(dir / "remote" / "billing-gate.json") << store::to_text(m);
     }
     net::ClientOptions client_options;
     client_options.extra_ca_file = dir / "cert.pem";
@@ -217,7 +218,7 @@ int main(int argc, char** argv) {
       const auto answer = plugin->call("admission.review", request);
       if (!answer.body["allowed"].asBool()) {
         std::fprintf(stderr, "the %s billing gate did not allow the bench client: %s\n",
-                     plugin->isolation(), api::to_text(answer.body).c_str());
+                     plugin->isolation(), store::to_text(answer.body).c_str());
         return 1;
       }
     }

@@ -2,13 +2,14 @@
 // on SQLite, through the billing gate, the time-approval plugin and the route's own apply path.
 // Usage: psahost_bench_time_approval PLUGIN_DIR [ENTRIES] [CLIENTS]
 #include "admission/pipeline.hpp"
-#include "api/client_queries.hpp"
 #include "api/host_services.hpp"
 #include "approval/approval.hpp"
 #include "auth/tokens.hpp"
 #include "bench_partner.hpp"
+#include "clients/clients.hpp"
 #include "core/log.hpp"
 #include "plugins/registry.hpp"
+#include "store/json_column.hpp"
 #include "store/store.hpp"
 
 #include <chrono>

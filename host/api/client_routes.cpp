@@ -1,13 +1,14 @@
 // Clients, their billing information and their assigned services; the product catalog. The
 // rules and the tables are host/clients/'s and host/catalog/'s: these routes read the request,
 // call one of them and answer with what it gives.
-#include "api/client_queries.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
 #include "api/page.hpp"
 #include "catalog/catalog.hpp"
 #include "clients/clients.hpp"
+#include "core/clock.hpp"
 #include "domain/reference_data.hpp"
+#include "store/json_column.hpp"
 
 namespace psahost::api {
 namespace {

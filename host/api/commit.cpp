@@ -1,8 +1,10 @@
 #include "api/commit.hpp"
 
-#include "api/client_queries.hpp"
+#include "catalog/catalog.hpp"
+#include "clients/clients.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "store/json_column.hpp"
 
 #include <algorithm>
 
@@ -65,7 +67,7 @@ void commit_once(const ApiContext& ctx, const http::Request& request, const auth
            if (auto row = tx.query_one(
                    "SELECT response FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
                    {tenant, key})) {
-             const Json::Value stored = from_text(row->text(0));
+             const Json::Value stored = store::from_text(row->text(0));
              http::Response r;
              r.status = stored["status"].asInt();
              r.content_type = stored["content_type"].asString();
@@ -92,7 +94,7 @@ void commit_once(const ApiContext& ctx, const http::Request& request, const auth
              tx.exec(
                  "INSERT INTO idempotency_keys (tenant_id, key, response, created_at) VALUES (?, "
                  "?, ?, ?)",
-                 {tenant, key, to_text(stored), now_rfc3339()});
+                 {tenant, key, store::to_text(stored), now_rfc3339()});
            }
            return r;
          });

@@ -1,15 +1,17 @@
 // Outbound webhooks: GET/POST /v1/webhook-endpoints, GET/PATCH /v1/webhook-endpoints/{id},
 // POST /v1/webhook-endpoints/{id}/replay, and the delivery log: GET /v1/deliveries[/{id}],
 // POST /v1/deliveries/{id}/replay.
-#include "api/client_queries.hpp"
 #include "api/commit.hpp"
 #include "api/context.hpp"
 #include "api/fields.hpp"
 #include "api/page.hpp"
 #include "auth/tokens.hpp"
+#include "catalog/catalog.hpp"
+#include "clients/clients.hpp"
 #include "core/clock.hpp"
 #include "delivery/endpoints.hpp"
 #include "plugins/manifest.hpp"
+#include "store/json_column.hpp"
 #include "webhooks/signature.hpp"
 
 #include <boost/url/parse.hpp>
@@ -136,7 +138,7 @@ Json::Value delivery_json(store::Tx& tx, const store::Row& r) {
   v["delivered_at"] = r.is_null(14) ? Json::Value() : Json::Value(r.text(14));
   if (!r.is_null(15)) {
     // A connector's request, as sent but without the credentials the host adds at send time.
-    const Json::Value request = from_text(r.text(15));
+    const Json::Value request = store::from_text(r.text(15));
     v["request"]["method"] = request["method"];
     v["request"]["url"] = request["url"];
   }

@@ -1,13 +1,15 @@
 #include "api/host_services.hpp"
 
-#include "api/client_queries.hpp"
 #include "approval/approval.hpp"
 #include "billing/invoices.hpp"
 #include "billing/numbering.hpp"
+#include "catalog/catalog.hpp"
+#include "clients/clients.hpp"
 #include "contracts/host_calls.hpp"
 #include "core/clock.hpp"
 #include "events/event_log.hpp"
 #include "sales/sales.hpp"
+#include "store/json_column.hpp"
 
 namespace psahost::api {
 namespace {
@@ -42,16 +44,17 @@ void register_host_services(plugins::HostCalls& calls, store::Store& store) {
   });
 
   // {"tenant_id","client_id"} -> {"exists","complete","missing":[...],"name"}
-  calls.add("billing_info.status", "billing_info:read",
-            [&store](const plugins::CallerInfo&, const Json::Value& request) {
-              const auto tenant = required(request, "tenant_id");
-              if (!tenant) return missing_field("tenant_id");
-              const auto client = required(request, "client_id");
-              if (!client) return missing_field("client_id");
-              Json::Value status;
-              store.read([&](store::Tx& tx) { status = billing_status(tx, *tenant, *client); });
-              return plugins::CallResult::ok(status);
-            });
+  calls.add(
+      "billing_info.status", "billing_info:read",
+      [&store](const plugins::CallerInfo&, const Json::Value& request) {
+        const auto tenant = required(request, "tenant_id");
+        if (!tenant) return missing_field("tenant_id");
+        const auto client = required(request, "client_id");
+        if (!client) return missing_field("client_id");
+        Json::Value status;
+        store.read([&](store::Tx& tx) { status = clients::billing_status(tx, *tenant, *client); });
+        return plugins::CallResult::ok(status);
+      });
 
   // {"tenant_id","client_id"} -> the client as the API shows it, or PSA_NOT_FOUND.
   calls.add("clients.get", "clients:read",
@@ -61,7 +64,7 @@ void register_host_services(plugins::HostCalls& calls, store::Store& store) {
               const auto client = required(request, "client_id");
               if (!client) return missing_field("client_id");
               Json::Value out;
-              store.read([&](store::Tx& tx) { out = client_json(tx, *tenant, *client); });
+              store.read([&](store::Tx& tx) { out = clients::client_json(tx, *tenant, *client); });
               if (out.isNull()) return plugins::CallResult::error(PSA_NOT_FOUND, "no such client");
               return plugins::CallResult::ok(out);
             });

@@ -1,7 +1,10 @@
 #include "api/onboarding.hpp"
 
-#include "api/client_queries.hpp"
 #include "billing/numbering.hpp"
+#include "catalog/catalog.hpp"
+#include "clients/clients.hpp"
+#include "core/clock.hpp"
+#include "store/json_column.hpp"
 
 namespace psahost::api {
 
@@ -19,7 +22,7 @@ Json::Value onboarding_status(store::Tx& tx, const std::string& tenant_id, int i
         if (row.is_null(2)) {
           gaps.append("billing_info");
         } else {
-          auto parsed = domain::parse_billing_info(from_text(row.text(2)));
+          auto parsed = domain::parse_billing_info(store::from_text(row.text(2)));
           if (parsed.info) {
             for (const auto& m : parsed.info->missing()) gaps.append(m);
           }

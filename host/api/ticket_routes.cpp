@@ -1,8 +1,11 @@
 // Tickets and the time registered on them, over HTTP: the rules are host/tickets/'s. Approving
 // time is in time_approval_routes.cpp.
-#include "api/client_queries.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
+#include "catalog/catalog.hpp"
+#include "clients/clients.hpp"
+#include "core/clock.hpp"
+#include "store/json_column.hpp"
 #include "tickets/tickets.hpp"
 
 namespace psahost::api {

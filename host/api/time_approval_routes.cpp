@@ -1,9 +1,12 @@
 // Approving, rejecting, un-approving and editing ticket time. The time-approval plugin decides
 // each step; the host checks the input, asks it, and applies the answer guarded by version.
-#include "api/client_queries.hpp"
 #include "api/commit.hpp"
 #include "api/fields.hpp"
 #include "approval/approval.hpp"
+#include "catalog/catalog.hpp"
+#include "clients/clients.hpp"
+#include "core/clock.hpp"
+#include "store/json_column.hpp"
 
 #include <cstdint>
 

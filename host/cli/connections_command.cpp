@@ -1,14 +1,17 @@
 // psahost connections add|list: a tenant's configured instances of connectors. The secret is
 // sealed before it reaches the database and never printed again.
-#include "api/client_queries.hpp"
 #include "api/host_services.hpp"
 #include "app/app.hpp"
 #include "auth/tokens.hpp"
+#include "catalog/catalog.hpp"
 #include "cli/options.hpp"
+#include "clients/clients.hpp"
+#include "core/clock.hpp"
 #include "delivery/connector_http.hpp"
 #include "delivery/credentials.hpp"
 #include "plugins/manifest.hpp"
 #include "plugins/registry.hpp"
+#include "store/json_column.hpp"
 #include "webhooks/connections.hpp"
 
 #include <json/reader.h>

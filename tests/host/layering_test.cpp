@@ -16,7 +16,7 @@ namespace {
 
 struct Include {
   std::string file;    // relative to host/, e.g. "webhooks/changes.cpp"
-  std::string target;  // as written, e.g. "api/client_queries.hpp"
+  std::string target;  // as written, e.g. "api/context.hpp"
 };
 
 std::vector<Include> host_includes() {
