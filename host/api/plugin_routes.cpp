@@ -28,6 +28,9 @@ Json::Value to_json(const ApiContext& ctx, const std::string& tenant_id,
   v["errors"] = static_cast<Json::UInt64>(info.errors);
   v["isolation"] = info.isolation;
   v["restarts"] = info.restarts;
+  v["signature"]["status"] = info.signature;
+  v["signature"]["key_id"] =
+      info.signature_key_id.empty() ? Json::Value() : Json::Value(info.signature_key_id);
   return v;
 }
 

@@ -174,6 +174,7 @@ int serve(const ServeOptions& options, Logger& log) {
   net::HttpsClient remote_plugin_client(client_options, &log);
   plugins::RegistryOptions registry_options{dir.plugin_cache(), options.strict, {}};
   registry_options.isolate = options.isolate_plugins;
+  registry_options.trust = options.trust;
   plugins::PluginEnv plugin_env{calls, store.get(), log, &metrics};
   plugin_env.remote_client = &remote_plugin_client;
   plugin_env.secrets = &secrets;

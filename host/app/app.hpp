@@ -4,11 +4,13 @@
 
 #include "core/log.hpp"
 #include "net/address_policy.hpp"
+#include "plugins/signing.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,9 @@ struct ServeOptions {
   std::vector<std::filesystem::path> plugin_dirs;  // empty = the bundled plugins
   bool strict = false;
   std::vector<std::string> isolate_plugins;  // run in a child process: ids, or "all"
+  // Publisher keys and unsigned plugins let in (--trusted-keys, --allow-unsigned-plugins);
+  // unset: the keys shipped beside the executable, no unsigned plugin.
+  std::optional<plugins::TrustPolicy> trust;
   unsigned threads = 0;
   std::size_t body_limit = 1024 * 1024;
   std::chrono::milliseconds header_timeout{10'000};

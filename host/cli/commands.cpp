@@ -68,26 +68,6 @@ constexpr const char* kOverview =
     "(--config FILE, or DATA_DIR/psahost.conf when present); the command line wins, then the\n"
     "environment, then the file.\n";
 
-// --isolate-plugins: "all" or plugin ids separated by commas.
-std::vector<std::string> parse_isolate(const std::string& value) {
-  std::vector<std::string> ids;
-  std::size_t start = 0;
-  while (start <= value.size()) {
-    const std::size_t end = std::min(value.find(',', start), value.size());
-    const std::string id = value.substr(start, end - start);
-    const bool valid = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    });
-    if (!valid) {
-      throw UsageError("--isolate-plugins: expected all, or plugin ids separated by commas; got '" +
-                       value + "'");
-    }
-    ids.push_back(id);
-    start = end + 1;
-  }
-  return ids;
-}
-
 int cmd_serve(const std::vector<std::string>& args) {
   po::options_description options = common_options();
   po::options_description serve("Serve options");
@@ -95,7 +75,8 @@ int cmd_serve(const std::vector<std::string>& args) {
                       "address to listen on, HOST:PORT (port 0 picks a free one)")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of plugin manifests to load (repeatable; default: the bundled plugins)")(
-      "strict", po::bool_switch(), "stop if any plugin fails to load")(
+      "strict", po::bool_switch(),
+      "stop if any plugin fails to load or is refused (otherwise the host serves without it)")(
       "isolate-plugins", po::value<std::string>(),
       "run these plugins in a child process whatever their manifest says: all, or ids "
       "separated by commas")("threads", po::value<unsigned>()->default_value(0),
@@ -136,6 +117,7 @@ int cmd_serve(const std::vector<std::string>& args) {
       "connections served at once; past it an idle one is closed, or the new one (0 = from "
       "the open file limit)");
   options.add(serve);
+  options.add(trust_options());
   const auto vm = parse("serve", options, args);
   if (vm.count("help")) {
     print_help(
@@ -153,8 +135,10 @@ int cmd_serve(const std::vector<std::string>& args) {
       o.plugin_dirs.emplace_back(d);
   }
   o.strict = vm["strict"].as<bool>();
+  o.trust = trust_policy(vm);
   if (vm.count("isolate-plugins"))
-    o.isolate_plugins = parse_isolate(vm["isolate-plugins"].as<std::string>());
+    o.isolate_plugins =
+        parse_plugin_ids("--isolate-plugins", vm["isolate-plugins"].as<std::string>());
   o.address_policy = outbound_policy(vm);
   if (vm.count("metrics-token")) {
     o.metrics_token = vm["metrics-token"].as<std::string>();
@@ -299,6 +283,14 @@ int issue_remote_secret(const po::variables_map& vm, Logger& log) {
   return 0;
 }
 
+// "signed by key ..." / "unsigned, allowed" / "signature refused" for plugins verify.
+std::string signature_note(const plugins::VerifyResult& r) {
+  if (r.signature == "trusted") return "signed by key " + r.signature_key_id;
+  if (r.signature == "unsigned") return "unsigned, let in by --allow-unsigned-plugins";
+  if (r.signature == "refused") return "signature refused";
+  return "signature not checked";
+}
+
 int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description options = common_options();
   options.add_options()("action", po::value<std::string>(),
@@ -310,6 +302,7 @@ int cmd_plugins(const std::vector<std::string>& args) {
       "out", po::value<std::string>(), "folder for the new key pair (keygen)")(
       "key", po::value<std::string>(), "the publisher's private key file (sign)")(
       "rotate", po::bool_switch(), "secret: replace the remote plugin's signing secret");
+  options.add(trust_options());
   po::positional_options_description positional;
   positional.add("action", 1).add("manifest", -1);
   const auto vm = parse("plugins", options, args, &positional);
@@ -347,7 +340,9 @@ int cmd_plugins(const std::vector<std::string>& args) {
   // directory (nor needs one). No store: a plugin's key/value calls are refused meanwhile.
   const ScratchDir scratch;
   plugins::HostCalls calls;
-  plugins::PluginRegistry registry({scratch.path(), false, {}},
+  plugins::RegistryOptions registry_options{scratch.path(), false, {}};
+  registry_options.trust = trust_policy(vm);
+  plugins::PluginRegistry registry(registry_options,
                                    plugins::PluginEnv{calls, nullptr, log, nullptr});
   std::vector<fs::path> manifests;
   if (vm.count("manifest")) {
@@ -367,6 +362,9 @@ int cmd_plugins(const std::vector<std::string>& args) {
         v["manifest"] = m.string();
         v["id"] = r.id;
         v["ok"] = r.errors.empty();
+        v["signature"] = r.signature;
+        v["signature_key_id"] =
+            r.signature_key_id.empty() ? Json::Value() : Json::Value(r.signature_key_id);
         v["errors"] = Json::Value(Json::arrayValue);
         for (const auto& e : r.errors) {
           Json::Value error;
@@ -376,9 +374,9 @@ int cmd_plugins(const std::vector<std::string>& args) {
         }
         items.append(v);
       } else if (r.errors.empty()) {
-        std::cout << "ok      " << m.string() << " (" << r.id << ")\n";
+        std::cout << "ok      " << m.string() << " (" << r.id << ", " << signature_note(r) << ")\n";
       } else {
-        std::cout << "FAILED  " << m.string() << "\n";
+        std::cout << "FAILED  " << m.string() << " (" << signature_note(r) << ")\n";
         for (const auto& e : r.errors) {
           std::cout << "        " << (e.field.empty() ? "" : e.field + ": ") << e.message << "\n";
         }
@@ -407,17 +405,20 @@ int cmd_plugins(const std::vector<std::string>& args) {
       v["state"] = p.state;
       v["last_error"] = p.last_error;
       v["isolation"] = p.isolation;
+      v["signature"] = p.signature;
+      v["signature_key_id"] =
+          p.signature_key_id.empty() ? Json::Value() : Json::Value(p.signature_key_id);
       v["manifest"] = p.manifest_path.string();
       items.append(v);
     }
     std::cout << items.toStyledString();
     return 0;
   }
-  std::printf("%-24s %-10s %-10s %-9s %-10s %s\n", "ID", "VERSION", "KIND", "STATE", "ISOLATION",
-              "DETAIL");
+  std::printf("%-24s %-10s %-10s %-9s %-10s %-9s %s\n", "ID", "VERSION", "KIND", "STATE",
+              "ISOLATION", "SIGNATURE", "DETAIL");
   for (const auto& p : list) {
-    std::printf("%-24s %-10s %-10s %-9s %-10s %s\n", p.id.c_str(), p.version.c_str(),
-                p.kind.c_str(), p.state.c_str(), p.isolation.c_str(),
+    std::printf("%-24s %-10s %-10s %-9s %-10s %-9s %s\n", p.id.c_str(), p.version.c_str(),
+                p.kind.c_str(), p.state.c_str(), p.isolation.c_str(), p.signature.c_str(),
                 p.last_error.empty() ? p.manifest_path.string().c_str() : p.last_error.c_str());
   }
   return 0;

@@ -39,6 +39,7 @@ void write_manifest(const fs::path& dir, const std::string& url) {
   m["failure_policy"] = "fail_closed";
   m["timeout_ms"] = 1000;
   std::ofstream(dir / "remote-gate.json") << Json::writeString(Json::StreamWriterBuilder(), m);
+  sign_with_build_key(dir / "remote-gate.json");  // remote manifests need a trusted signature too
 }
 
 // Whether a request carries a valid Standard Webhooks signature under secret ("whsec_...").
