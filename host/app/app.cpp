@@ -15,6 +15,7 @@
 #include "http/server.hpp"
 #include "http/tls.hpp"
 #include "net/https_client.hpp"
+#include "plugins/installer.hpp"
 #include "plugins/registry.hpp"
 #include "plugins/remote_hook.hpp"
 #include "store/store.hpp"
@@ -270,6 +271,7 @@ int serve(const ServeOptions& options, Logger& log) {
                                                        : options.plugin_dirs;
   try {
     for (const auto& d : plugin_dirs) registry.load_directory(d);
+    for (const auto& m : plugins::installed_manifests(dir.installed_plugins())) registry.load(m);
   } catch (const std::exception& e) {
     Json::Value f;
     f["error"] = e.what();

@@ -71,6 +71,8 @@ struct DataDir {
   std::filesystem::path cert() const { return root / "tls" / "cert.pem"; }
   std::filesystem::path key() const { return root / "tls" / "key.pem"; }
   std::filesystem::path plugin_cache() const { return root / "plugin-cache"; }
+  // Plugins the partner installed (psahost plugins install), one folder each.
+  std::filesystem::path installed_plugins() const { return root / "plugins"; }
   std::filesystem::path address_file() const { return root / "run" / "address"; }
   std::filesystem::path secret_key() const { return root / "secret.key"; }
   // Creates the folders (owner-only) if missing; throws naming the path on failure.

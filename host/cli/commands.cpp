@@ -8,6 +8,8 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "delivery/outbox.hpp"
+#include "plugins/bundle.hpp"
+#include "plugins/installer.hpp"
 #include "plugins/registry.hpp"
 #include "plugins/remote_secret.hpp"
 #include "plugins/signing.hpp"
@@ -44,6 +46,8 @@ constexpr const char* kOverview =
     "  plugins verify     check manifests, signatures and libraries without serving\n"
     "  plugins keygen|sign  make a publisher key pair; sign manifests with it\n"
     "  plugins enable|disable ID   the operator's host-wide switch (applies at the next start)\n"
+    "  plugins install PATH  verify a plugin bundle (folder or .tar.gz), then install it\n"
+    "  plugins uninstall ID  remove an installed plugin\n"
     "  plugins secret ID  issue (once; --rotate: replace) a remote plugin's signing secret\n"
     "  tokens create      create an API token (prints it alone on stdout)\n"
     "  tokens list        list API tokens (never their secrets)\n"
@@ -283,6 +287,99 @@ int issue_remote_secret(const po::variables_map& vm, Logger& log) {
   return 0;
 }
 
+// The data directory of a command that changes an existing host: named when it holds none.
+app::DataDir existing_data_dir(const po::variables_map& vm) {
+  const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  std::error_code ec;
+  if (!fs::is_regular_file(dir.database(), ec)) {
+    throw UsageError("--data-dir: no psahost database in " + dir.root.string() +
+                     " (start `psahost serve --data-dir " + dir.root.string() +
+                     "` once, or check the path)");
+  }
+  return dir;
+}
+
+// What a partner does after installing or removing a plugin, for a host already running.
+constexpr const char* kPickUp =
+    "A running psahost picks this up on SIGHUP (kill -HUP <pid>) or POST /v1/plugins/reload "
+    "(admin token); otherwise at its next start.";
+
+// plugins install PATH: everything is checked on a private copy before anything is copied into
+// DATA_DIR/plugins.
+int install(const po::variables_map& vm, Logger& log) {
+  const auto paths = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()
+                                          : std::vector<std::string>{};
+  if (paths.size() != 1) {
+    throw UsageError("install needs one PATH: a bundle folder or a .tar.gz of one");
+  }
+  const app::DataDir dir = existing_data_dir(vm);
+  std::vector<std::pair<std::string, fs::path>> taken;
+  for (const auto& m : plugin_dir_manifests(vm)) {
+    if (const auto parsed = plugins::load_manifest(m); parsed.manifest) {
+      taken.emplace_back(parsed.manifest->id, m);
+    }
+  }
+  const ScratchDir scratch;
+  plugins::HostCalls calls;
+  plugins::RegistryOptions options{scratch.path(), false, {}};
+  options.trust = trust_policy(vm);
+  if (vm.count("isolate-plugins")) {
+    options.isolate =
+        parse_plugin_ids("--isolate-plugins", vm["isolate-plugins"].as<std::string>());
+  }
+  plugins::InstallResult r;
+  try {
+    r = plugins::install_plugin(paths.front(), dir.installed_plugins(), options,
+                                plugins::PluginEnv{calls, nullptr, log, nullptr}, taken);
+  } catch (const plugins::LoadError& e) {
+    throw std::runtime_error("install " + paths.front() +
+                             ": refused, nothing installed: " + e.field() + ": " + e.what());
+  } catch (const plugins::BundleError& e) {
+    throw std::runtime_error("install " + paths.front() +
+                             ": refused, nothing installed: " + e.what());
+  }
+  std::cout << "installed " << r.id << " " << r.version << " into " << r.dir.string();
+  if (!r.replaced_version.empty()) std::cout << " (replacing " << r.replaced_version << ")";
+  std::cout << "\n  signature  "
+            << (r.signature == "trusted" ? "signed by trusted key " + r.key_id
+                                         : std::string("unsigned, let in by "
+                                                       "--allow-unsigned-plugins"))
+            << "\n  runs       " << r.isolation << "\n";
+  std::cout << "Next: " << kPickUp;
+  if (r.signature == "unsigned") {
+    std::cout << " The host needs --allow-unsigned-plugins " << r.id
+              << " too (in its config file or command line), or it refuses the plugin.";
+  }
+  std::cout << " It acts for every tenant until one switches it off (POST /v1/plugins/" << r.id
+            << "/disable).\n";
+  return 0;
+}
+
+int uninstall(const po::variables_map& vm) {
+  const auto ids = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()
+                                        : std::vector<std::string>{};
+  if (ids.size() != 1) throw UsageError("uninstall needs one plugin ID (see psahost plugins list)");
+  const std::string& id = ids.front();
+  const app::DataDir dir = existing_data_dir(vm);
+  if (plugins::uninstall_plugin(dir.installed_plugins(), id)) {
+    std::cout << "uninstalled " << id << " from " << (dir.installed_plugins() / id).string() << "\n"
+              << kPickUp << " Its settings and stored data stay, should it come back.\n";
+    return 0;
+  }
+  for (const auto& m : plugin_dir_manifests(vm)) {
+    const auto parsed = plugins::load_manifest(m);
+    if (parsed.manifest && parsed.manifest->id == id) {
+      std::cerr << "psahost plugins: " << id << " comes with psahost (" << m.string()
+                << "), it was not installed; switch it off with psahost plugins disable " << id
+                << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "psahost plugins: no plugin " << id << " is installed in "
+            << dir.installed_plugins().string() << " (see psahost plugins list)\n";
+  return 1;
+}
+
 // "signed by key ..." / "unsigned, allowed" / "signature refused" for plugins verify.
 std::string signature_note(const plugins::VerifyResult& r) {
   if (r.signature == "trusted") return "signed by key " + r.signature_key_id;
@@ -295,13 +392,15 @@ int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description options = common_options();
   options.add_options()("action", po::value<std::string>(),
                         "list | verify | enable | disable | keygen | sign | secret")(
-      "manifest", po::value<std::vector<std::string>>(), "manifest files to verify")(
+      "manifest", po::value<std::vector<std::string>>(), "manifest files, ids or a bundle")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of manifests (default: the bundled plugins)")("json", po::bool_switch(),
                                                             "print JSON instead of a table")(
       "out", po::value<std::string>(), "folder for the new key pair (keygen)")(
       "key", po::value<std::string>(), "the publisher's private key file (sign)")(
-      "rotate", po::bool_switch(), "secret: replace the remote plugin's signing secret");
+      "rotate", po::bool_switch(), "secret: replace the remote plugin's signing secret")(
+      "isolate-plugins", po::value<std::string>(),
+      "install: report these as run in a child process, as serve would (all, or ids)");
   options.add(trust_options());
   po::positional_options_description positional;
   positional.add("action", 1).add("manifest", -1);
@@ -312,20 +411,25 @@ int cmd_plugins(const std::vector<std::string>& args) {
         "[MANIFEST...] [options]\n       psahost plugins enable|disable ID [options]\n"
         "       psahost plugins keygen --out DIR\n"
         "       psahost plugins sign MANIFEST... --key FILE\n"
-        "       psahost plugins secret ID [--rotate] [options]",
+        "       psahost plugins secret ID [--rotate] [options]\n"
+        "       psahost plugins install PATH (a bundle folder or .tar.gz) [options]\n"
+        "       psahost plugins uninstall ID [options]",
         options);
     return vm.count("help") ? 0 : 2;
   }
   const std::string action = vm["action"].as<std::string>();
-  const std::vector<std::string> actions = {"list",   "verify", "enable", "disable",
-                                            "keygen", "sign",   "secret"};
+  const std::vector<std::string> actions = {"list", "verify", "enable",  "disable",  "keygen",
+                                            "sign", "secret", "install", "uninstall"};
   if (std::find(actions.begin(), actions.end(), action) == actions.end()) {
     throw UsageError("unknown action '" + action +
-                     "': expected list, verify, enable, disable, keygen, sign or secret");
+                     "': expected list, verify, enable, disable, keygen, sign, secret, install "
+                     "or uninstall");
   }
   if (action == "keygen") return keygen(vm);
   if (action == "sign") return sign(vm);
   Logger log(LogLevel::error);
+  if (action == "install") return install(vm, log);
+  if (action == "uninstall") return uninstall(vm);
   if (action == "secret") return issue_remote_secret(vm, log);
   if (action == "enable" || action == "disable") {
     auto store = open_store(vm, log);

@@ -3,6 +3,7 @@
 #include "api/host_services.hpp"
 #include "app/app.hpp"
 #include "auth/tokens.hpp"
+#include "plugins/installer.hpp"
 
 namespace psahost::cli {
 namespace fs = std::filesystem;
@@ -40,6 +41,7 @@ LocalHost::LocalHost(const po::variables_map& vm, Logger& log) {
       registry_options, plugins::PluginEnv{calls_, store_.get(), log, nullptr});
   // A plugin that fails is logged (stderr) and left out, as serve does.
   for (const auto& d : dirs) registry_->load_directory(d);
+  for (const auto& m : plugins::installed_manifests(dir.installed_plugins())) registry_->load(m);
   pipeline_ = std::make_unique<admission::Pipeline>(*registry_, log);
 }
 

@@ -1,6 +1,7 @@
 #include "cli/options.hpp"
 
 #include "app/app.hpp"
+#include "plugins/installer.hpp"
 
 #include <stdlib.h>
 
@@ -201,6 +202,15 @@ crypto::SecretBox open_secret_box(const po::variables_map& vm) {
 }
 
 std::vector<fs::path> manifest_files(const po::variables_map& vm) {
+  auto manifests = plugin_dir_manifests(vm);
+  const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  for (auto& m : plugins::installed_manifests(dir.installed_plugins())) {
+    manifests.push_back(std::move(m));
+  }
+  return manifests;
+}
+
+std::vector<fs::path> plugin_dir_manifests(const po::variables_map& vm) {
   std::vector<fs::path> dirs;
   if (vm.count("plugins-dir")) {
     for (const auto& d : vm["plugins-dir"].as<std::vector<std::string>>()) dirs.emplace_back(d);

@@ -83,8 +83,11 @@ plugins::TrustPolicy trust_policy(const po::variables_map& vm);
 crypto::SecretBox open_secret_box(const po::variables_map& vm);
 
 // The *.json manifests in --plugins-dir (repeatable; default: the bundled plugins), in name
-// order. Throws UsageError naming a folder that does not exist.
+// order, then those of the plugins installed in --data-dir (psahost plugins install). Throws
+// UsageError naming a folder that does not exist.
 std::vector<std::filesystem::path> manifest_files(const po::variables_map& vm);
+// The same without the installed plugins.
+std::vector<std::filesystem::path> plugin_dir_manifests(const po::variables_map& vm);
 
 // The commands beyond serve/plugins/tokens, each in its own file.
 int cmd_onboarding(const std::vector<std::string>& args);
