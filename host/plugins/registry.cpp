@@ -210,6 +210,70 @@ bool PluginRegistry::load(const fs::path& manifest_path) {
   return loaded;
 }
 
+PluginRegistry::ReloadResult PluginRegistry::reload(const std::vector<fs::path>& manifests) {
+  const std::lock_guard one_at_a_time(reload_mutex_);
+  ReloadResult result;
+  std::vector<std::pair<fs::path, std::string>> wanted;  // path, digest now
+  for (const auto& m : manifests) {
+    std::error_code ec;
+    wanted.emplace_back(m, fs::is_regular_file(m, ec) ? crypto::sha256_file_hex(m) : "");
+  }
+  // Plugins dropped here are destroyed outside the lock, once no call holds them any more.
+  std::vector<std::shared_ptr<Plugin>> dropped;
+  {
+    std::unique_lock lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      const bool still_there = std::any_of(wanted.begin(), wanted.end(), [&](const auto& w) {
+        return w.first == it->manifest.manifest_path;
+      });
+      if (still_there) {
+        ++it;
+        continue;
+      }
+      if (it->state != "failed") {
+        result.removed.push_back(it->manifest.id);
+        Json::Value f;
+        f["plugin"] = it->manifest.id;
+        f["manifest"] = it->manifest.manifest_path.string();
+        env_.log.info("plugin removed", f);
+      }
+      dropped.push_back(std::move(it->plugin));
+      it = entries_.erase(it);
+    }
+  }
+  for (const auto& [path, digest] : wanted) {
+    bool known = false;
+    bool unchanged = false;
+    {
+      std::shared_lock lock(mutex_);
+      for (const auto& e : entries_) {
+        if (e.manifest.manifest_path != path) continue;
+        known = true;
+        unchanged = e.digest == digest && e.state != "failed";
+      }
+    }
+    if (unchanged) continue;
+    // The replacement is made first and swapped in whole: a reviewer is never missing between
+    // the old plugin and the new one.
+    Entry entry = make_entry(path, known ? path : fs::path(), nullptr);
+    const bool ok = entry.state != "failed";
+    const std::string id = entry.manifest.id;
+    std::unique_lock lock(mutex_);
+    auto old = std::find_if(entries_.begin(), entries_.end(),
+                            [&](const Entry& e) { return e.manifest.manifest_path == path; });
+    if (old != entries_.end()) {
+      if (ok) (old->state != "failed" ? result.replaced : result.loaded).push_back(id);
+      dropped.push_back(std::move(old->plugin));
+      *old = std::move(entry);
+    } else {
+      if (ok) result.loaded.push_back(id);
+      entries_.push_back(std::move(entry));
+    }
+    if (!ok) result.failed.push_back(id);
+  }
+  return result;
+}
+
 std::vector<fs::path> manifests_in(const fs::path& dir) {
   std::vector<fs::path> manifests;
   std::error_code ec;

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -79,6 +80,18 @@ class PluginRegistry {
   // Loads one manifest; returns false (recording the failure) if it could not.
   bool load(const std::filesystem::path& manifest_path);
 
+  struct ReloadResult {
+    std::vector<std::string> loaded;    // new manifests, loaded
+    std::vector<std::string> replaced;  // changed manifests, loaded again
+    std::vector<std::string> removed;   // manifests gone, their plugins dropped
+    std::vector<std::string> failed;    // new or changed manifests that did not load
+  };
+  // Brings the registry in line with manifests (every manifest the host should load now): a new
+  // one loads, a plugin whose manifest is gone is dropped, a changed manifest (or a failed one)
+  // is loaded again; an unchanged plugin is not touched. A call in flight keeps the plugin it
+  // holds until it returns. Never throws for a plugin, whatever strict says.
+  ReloadResult reload(const std::vector<std::filesystem::path>& manifests);
+
   // Full verification of a manifest and its library (loads a copy, runs init, unloads).
   VerifyResult verify(const std::filesystem::path& manifest_path) const;
 
@@ -142,6 +155,7 @@ class PluginRegistry {
   std::unique_ptr<HookPool> pool_;  // before env_ and the entries, which use it
   PluginEnv env_;
   mutable std::shared_mutex mutex_;
+  std::mutex reload_mutex_;  // one reload at a time (SIGHUP and the API)
   std::vector<Entry> entries_;
   TenantSwitches tenant_switches_;
 };
