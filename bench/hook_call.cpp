@@ -1,19 +1,30 @@
 // Measures what one plugin hook call costs: the billing gate's admission.review (JSON both ways
 // across the C ABI, plus its billing_info.status host call into SQLite), in-process (on the hook
-// pool) and process-isolated (over the runner's channel, the host call travelling back).
+// pool), process-isolated (over the runner's channel, the host call travelling back) and remote
+// (POSTed signed over loopback HTTPS to a service that runs the same gate and answers with it).
 // Usage: psahost_bench_hook PLUGIN_DIR [CALLS] [PSAHOST_BINARY]
 #include "api/client_queries.hpp"
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
 #include "core/clock.hpp"
+#include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/secret_box.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "http/tls.hpp"
+#include "net/https_client.hpp"
 #include "plugins/registry.hpp"
+#include "plugins/remote_hook.hpp"
+#include "plugins/remote_secret.hpp"
 #include "store/store.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <vector>
 
@@ -136,11 +147,77 @@ int main(int argc, char** argv) {
         full);
     std::printf("calls measured: %d each\n", calls);
 
+    // The gate as a remote plugin: a loopback HTTPS service that checks each call's signature
+    // and answers with the in-process gate's review, called through the host's remote path.
+    const auto box = crypto::SecretBox::from_key_file(dir / "secret.key");
+    const auto secret = plugins::issue_remote_secret(*store, box, "billing-gate", true);
+    const auto key = plugins::remote_signing_key(*store, box, "billing-gate");
+    if (!secret || !key) {
+      std::fprintf(stderr, "no signing secret for the remote gate\n");
+      return 1;
+    }
+    http::ensure_self_signed_certificate(dir / "cert.pem", dir / "key.pem");
+    Metrics metrics;
+    http::Router router;
+    router.fallback = [&](const http::Request& req, const http::Params&, http::Responder respond) {
+      const auto field = [&](std::string_view name) {
+        return std::string(req.header(name).value_or(""));
+      };
+      const std::string expected =
+          "v1," + crypto::base64_encode(crypto::hmac_sha256(
+                      *key, {field("webhook-id"), ".", field("webhook-timestamp"), ".", req.body}));
+      if (!crypto::constant_time_equal(field("webhook-signature"), expected)) {
+        respond(http::Response::text(401, "bad signature"));
+        return;
+      }
+      const auto review = gate->call_json("admission.review", req.body);
+      respond(http::Response::text(200, api::to_text(review.body), "application/json"));
+    };
+    http::ServerOptions server_options;
+    server_options.host = "127.0.0.1";
+    server_options.port = 0;
+    server_options.threads = 1;
+    server_options.cert_file = dir / "cert.pem";
+    server_options.key_file = dir / "key.pem";
+    http::Server service(server_options, router, log, metrics);
+    service.start();
+    {
+      Json::Value m;
+      m["id"] = "billing-gate";
+      m["name"] = "Billing-info gate, served remotely";
+      m["version"] = "1.0.0";
+      m["kind"] = "plugin";
+      m["publisher"] = "psahost bench";
+      m["sdk"] = "^1.0";
+      m["hooks"]["admission"].append("time_entry.approve");
+      m["isolation"] = "remote";
+      m["remote"]["url"] = "https://127.0.0.1:" + std::to_string(service.port()) + "/review";
+      m["failure_policy"] = "fail_closed";
+      m["timeout_ms"] = 1000;
+      fs::create_directories(dir / "remote");
+      std::ofstream(dir / "remote" / "billing-gate.json") << api::to_text(m);
+    }
+    net::ClientOptions client_options;
+    client_options.extra_ca_file = dir / "cert.pem";
+    client_options.max_response_body = plugins::kMaxRemoteAnswerBytes;
+    net::HttpsClient remote_client(client_options, &log);
+    plugins::PluginEnv remote_env{calls_table, store.get(), log, nullptr};
+    remote_env.remote_client = &remote_client;
+    remote_env.secrets = &box;
+    plugins::PluginRegistry remote_registry({dir / "cache-remote", true, {}}, remote_env);
+    remote_registry.load(dir / "remote" / "billing-gate.json");
+    auto remote = remote_registry.find("billing-gate");
+    if (!remote) {
+      std::fprintf(stderr, "the billing gate did not load as a remote plugin\n");
+      return 1;
+    }
+
     const int each = std::max(1000, calls / 10);
-    for (auto* plugin : {gate.get(), isolated.get()}) {
-      if (!plugin->call("admission.review", request).body["allowed"].asBool()) {
-        std::fprintf(stderr, "the %s billing gate did not allow the bench client\n",
-                     plugin->isolation());
+    for (auto* plugin : {gate.get(), isolated.get(), remote.get()}) {
+      const auto answer = plugin->call("admission.review", request);
+      if (!answer.body["allowed"].asBool()) {
+        std::fprintf(stderr, "the %s billing gate did not allow the bench client: %s\n",
+                     plugin->isolation(), api::to_text(answer.body).c_str());
         return 1;
       }
     }
@@ -148,12 +225,23 @@ int main(int argc, char** argv) {
         median_p99_ns(each, [&] { gate->call_json("admission.review", request_text); });
     const auto process =
         median_p99_ns(each, [&] { isolated->call_json("admission.review", request_text); });
+    // The channel alone: a review the gate answers without a host call, so one round trip to
+    // the runner instead of two.
+    const auto process_no_host_call =
+        median_p99_ns(each, [&] { isolated->call_json("admission.review", edit_text); });
+    const auto remote_call = median_p99_ns(
+        std::max(1000, each / 10), [&] { remote->call_json("admission.review", request_text); });
     std::printf("billing gate review, in_process (hook pool):  median %.1f us  p99 %.1f us\n",
                 in_process.first / 1000, in_process.second / 1000);
     std::printf("billing gate review, process (runner):        median %.1f us  p99 %.1f us\n",
                 process.first / 1000, process.second / 1000);
+    std::printf("  the same without its host call (channel only):  median %.1f us  p99 %.1f us\n",
+                process_no_host_call.first / 1000, process_no_host_call.second / 1000);
+    std::printf("billing gate review, remote (loopback HTTPS): median %.1f us  p99 %.1f us\n",
+                remote_call.first / 1000, remote_call.second / 1000);
     std::printf("process / in_process median: %.2f  (goal: process median < 25 us)\n",
                 process.first / in_process.first);
+    service.shutdown(std::chrono::milliseconds(200));
   }
   fs::remove_all(dir);
   return 0;

@@ -2,13 +2,13 @@
 // Webhooks way, sent over reused HTTPS connections to a local receiver that verifies it (the
 // Node.js peer, node-verify.js in verify mode), and recorded with its attempt, on SQLite.
 // Usage: psahost_bench_outbound NODE_VERIFY_JS TLS_DIR [EVENTS] [IN_FLIGHT]
+#include "admission/pipeline.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/secret_box.hpp"
 #include "delivery/endpoints.hpp"
 #include "delivery/outbox.hpp"
 #include "events/event_log.hpp"
-#include "http/router.hpp"
 #include "net/https_client.hpp"
 #include "plugins/host_calls.hpp"
 #include "plugins/registry.hpp"
@@ -89,8 +89,8 @@ int main(int argc, char** argv) {
   plugins::PluginRegistry registry({dir / "cache", false, {}},
                                    plugins::PluginEnv{calls, store.get(), log, nullptr});
   webhooks::Connections connections(*store, box);
-  http::Router router;
-  webhooks::ChangeApplier applier(router, *store);
+  admission::Pipeline pipeline(registry, log);
+  webhooks::ChangeApplier applier({*store, registry, pipeline});
   net::ClientOptions client_options;
   client_options.extra_ca_file = tls / "cert.pem";
   client_options.max_response_body = 64 * 1024;

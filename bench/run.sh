@@ -77,7 +77,7 @@ LUA
 }
 
 bench_hook() {
-  echo "== one admission.review hook call into the billing gate, in-process and process-isolated"
+  echo "== one admission.review hook call into the billing gate, in-process, process-isolated and remote"
   "$build/bin/psahost_bench_hook" "$build/bin/plugins" 200000 "$psahost"
 }
 

@@ -27,6 +27,15 @@ const std::vector<std::string> kApprovedStatuses = {"ApprovedByTierOne", "Approv
 // nor billed here; billing written-off time would charge what the partner forgave.
 const std::vector<std::string> kSettledStatuses = {"Billed", "BilledAgreement", "WrittenOff"};
 
+// Callback types, as ConnectWise's Callbacks documentation names them (developer.connectwise.com,
+// Manage > Callbacks, "Levels and Types"): a callback is registered with one of Activity,
+// Agreement, Company, Contact, Configuration, Invoice, Expense, Member, Opportunity,
+// ProductCatalog, Project, PurchaseOrder, Schedule, Ticket or Time, and carries it as its Type.
+// Time entries are "Time" (not "TimeEntry"). Compared without case.
+constexpr const char* kCompanyType = "company";
+constexpr const char* kTicketType = "ticket";
+constexpr const char* kTimeType = "time";
+
 using connectors::lower;
 
 using connectors::Mapping;
@@ -282,7 +291,7 @@ Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
     return m.answer();
   }
   const bool deleted = action == "deleted";
-  if (type == "company") {
+  if (type == kCompanyType) {
     if (deleted) {
       // Clients are never deleted here; one ConnectWise dropped stops being active.
       if (api.linked_object("client", id)) {
@@ -302,7 +311,7 @@ Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
       return m.answer();
     }
     add_company(*company, m);
-  } else if (type == "ticket") {
+  } else if (type == kTicketType) {
     if (deleted) {
       m.notes.push_back("ticket " + id + " was deleted in ConnectWise; tickets stay here");
       return m.answer();
@@ -314,8 +323,7 @@ Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
       return m.answer();
     }
     add_ticket(api, *ticket, m);
-  } else if (type == "time" || type == "timeentry" || type == "time_entry" ||
-             type == "time entry") {
+  } else if (type == kTimeType) {
     if (deleted) {
       m.notes.push_back("time entry " + id +
                         " was deleted in ConnectWise; time registered here stays until it is "
@@ -331,7 +339,7 @@ Json::Value map_callback(const ManageApi& api, const Json::Value& payload) {
     add_time_entry(api, *entry, m);
   } else {
     m.notes.push_back("callbacks of type " + (type.empty() ? std::string("(none)") : type) +
-                      " change nothing here; ignored");
+                      " change nothing here (Company, Ticket and Time callbacks do); ignored");
   }
   return m.answer();
 }

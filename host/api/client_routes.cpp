@@ -12,33 +12,6 @@
 namespace psahost::api {
 namespace {
 
-// Reads the client fields shared by POST and PATCH; required only on create.
-clients::ClientChange read_client_fields(Fields& f, const Json::Value& body, bool create) {
-  f.only({"name", "type", "status", "parent_id", "self_managed_profile", "external_ids"});
-  clients::ClientChange c;
-  c.name = f.non_empty("name", create);
-  c.type = f.one_of("type", false, clients::kClientTypes);
-  c.status = f.one_of("status", false, clients::kClientStatuses);
-  c.parent_id = f.non_empty("parent_id", false, 100);
-  c.self_managed_profile = f.boolean("self_managed_profile", false);
-  if (body.isMember("external_ids")) {
-    const auto& ids = body["external_ids"];
-    // One id per connector a client is linked to: a handful, never thousands.
-    constexpr Json::ArrayIndex kMaxExternalIds = 50;
-    bool ok = ids.isObject() && ids.size() <= kMaxExternalIds;
-    for (const auto& k : ok ? ids.getMemberNames() : std::vector<std::string>{}) {
-      ok = ok && ids[k].isString() && ids[k].asString().size() <= 200 && k.size() <= 100;
-    }
-    if (ok)
-      c.external_ids = ids;
-    else
-      f.error("external_ids",
-              "expected an object of at most 50 connector ids (up to 100 characters) to string "
-              "ids (up to 200 characters)");
-  }
-  return c;
-}
-
 // The answer for a change: its value, or its refusal (rolling the change back).
 http::Response answer(const domain::Result<Json::Value>& r) {
   if (!r) refuse(r.refusal());
@@ -58,10 +31,9 @@ void add_client_crud(http::Router& router, const ApiContext& ctx) {
               http::Response refusal;
               auto body = json_body(req, &refusal);
               if (!body) return respond(refusal);
-              Fields f(*body);
-              auto c = read_client_fields(f, *body, true);
-              if (!f.ok()) return respond(validation_failed(f.errors()));
-              commit_once(ctx, req, who, respond, [who, c](store::Tx& tx) {
+              auto c = clients::read_client_change(*body, true);
+              if (!c) return respond(to_problem(c.refusal()));
+              commit_once(ctx, req, who, respond, [who, c = *c](store::Tx& tx) {
                 const auto created = clients::create_client(tx, who, c);
                 if (!created) refuse(created.refusal());
                 auto r = http::Response::json(201, *created);
@@ -102,10 +74,9 @@ void add_client_crud(http::Router& router, const ApiContext& ctx) {
               http::Response refusal;
               auto body = json_body(req, &refusal);
               if (!body) return respond(refusal);
-              Fields f(*body);
-              auto c = read_client_fields(f, *body, false);
-              if (!f.ok()) return respond(validation_failed(f.errors()));
-              commit(ctx, respond, [who, c, id = params.at("id")](store::Tx& tx) {
+              auto c = clients::read_client_change(*body, false);
+              if (!c) return respond(to_problem(c.refusal()));
+              commit(ctx, respond, [who, c = *c, id = params.at("id")](store::Tx& tx) {
                 return answer(clients::update_client(tx, who, id, c));
               });
             });
@@ -154,32 +125,9 @@ void add_services(http::Router& router, const ApiContext& ctx) {
               http::Response refusal;
               auto body = json_body(req, &refusal);
               if (!body) return respond(refusal);
-              Fields top(*body);
-              top.only({"items"});
-              std::vector<clients::ServiceAssignment> items;
-              if (!(*body)["items"].isArray()) top.error("items", "expected an array");
-              const Json::Value& list = (*body)["items"];
-              for (Json::ArrayIndex i = 0; list.isArray() && i < list.size(); ++i) {
-                if (!list[i].isObject()) {
-                  top.error("items[" + std::to_string(i) + "]", "expected an object");
-                  continue;
-                }
-                Fields f(list[i], "items[" + std::to_string(i) + "]");
-                f.only({"sku", "quantity", "since"});
-                auto sku = f.text("sku", true, 100);
-                auto qty = f.integer("quantity", true, 0, 1'000'000);
-                auto since = f.date("since", false);
-                for (const auto& e : f.errors())
-                  top.error(e["field"].asString(), e["message"].asString());
-                if (sku && qty) items.push_back({*sku, *qty, since.value_or(today())});
-                for (std::size_t j = 0; sku && j + 1 < items.size(); ++j) {
-                  if (items[j].sku == *sku) {
-                    top.error("items[" + std::to_string(i) + "].sku", "appears twice");
-                  }
-                }
-              }
-              if (!top.ok()) return respond(validation_failed(top.errors()));
-              commit(ctx, respond, [who, items, id = params.at("id")](store::Tx& tx) {
+              auto items = clients::read_services(*body);
+              if (!items) return respond(to_problem(items.refusal()));
+              commit(ctx, respond, [who, items = *items, id = params.at("id")](store::Tx& tx) {
                 const auto assigned = clients::assign_services(tx, who, id, items);
                 if (!assigned) refuse(assigned.refusal());
                 return http::Response::json(200, items_of(*assigned));

@@ -21,12 +21,8 @@ std::optional<auth::Principal> ApiContext::authorize(const http::Request& reques
   }
   std::optional<auth::Principal> principal;
   const auto header = request.header("authorization");
-  if (request.internal) {
-    if (const auto role = auth::parse_role(request.internal->role)) {
-      principal = auth::Principal{request.internal->tenant_id, "", *role, request.internal->actor};
-    }
-  } else if (const auto secret = header ? auth::bearer_secret(*header) : std::string_view{};
-             !secret.empty()) {
+  if (const auto secret = header ? auth::bearer_secret(*header) : std::string_view{};
+      !secret.empty()) {
     principal = tokens.authenticate(secret);
   }
   if (!principal) {
@@ -36,9 +32,7 @@ std::optional<auth::Principal> ApiContext::authorize(const http::Request& reques
     refusal->headers.emplace_back("WWW-Authenticate", "Bearer");
     return std::nullopt;
   }
-  // Internal requests (inbound webhooks applied through the routes) were admitted durably
-  // already; only callers with tokens are limited.
-  if (!request.internal && rate_limit) {
+  if (rate_limit) {
     if (const auto wait = rate_limit->admit(principal->tenant_id)) {
       *refusal = http::problem(429, "rate-limited", "Too Many Requests",
                                "this tenant sent more requests than its limit allows; try again "

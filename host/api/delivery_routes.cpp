@@ -43,12 +43,6 @@ std::optional<std::string> check_endpoint_url(const std::string& url,
   return std::nullopt;
 }
 
-struct EndpointFields {
-  std::optional<std::string> url, description, status;
-  std::optional<std::vector<std::string>> event_types;
-  std::optional<int64_t> max_in_flight;
-};
-
 // Reads and checks the members of a create (all required but description and max_in_flight)
 // or a PATCH (all optional).
 // The operator's policy, or the default one (every internal range refused).
@@ -57,9 +51,9 @@ const net::AddressPolicy& outbound_policy(const ApiContext& ctx) {
   return ctx.address_policy ? *ctx.address_policy : kDefault;
 }
 
-EndpointFields read_endpoint(const Json::Value& body, bool create, Json::Value& errors,
-                             const net::AddressPolicy& policy) {
-  EndpointFields out;
+delivery::EndpointChange read_endpoint(const Json::Value& body, bool create, Json::Value& errors,
+                                       const net::AddressPolicy& policy) {
+  delivery::EndpointChange out;
   Fields f(body);
   f.only(create ? std::vector<std::string>{"url", "event_types", "description", "max_in_flight"}
                 : std::vector<std::string>{"url", "event_types", "description", "max_in_flight",
@@ -153,37 +147,28 @@ Json::Value delivery_json(store::Tx& tx, const store::Row& r) {
 }  // namespace
 
 void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
-  add_route(router, ctx, "POST", "/v1/webhook-endpoints", auth::Right::manage_integrations,
-            [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
-                   http::Responder respond) {
-              http::Response refusal;
-              auto body = json_body(req, &refusal);
-              if (!body) return respond(refusal);
-              Json::Value errors(Json::arrayValue);
-              const auto f = read_endpoint(*body, true, errors, outbound_policy(ctx));
-              if (!errors.empty()) return respond(validation_failed(errors));
-              const std::string id = auth::new_id("ep");
-              const std::string secret = webhooks::new_standard_webhooks_secret();
-              const std::string sealed =
-                  ctx.secrets.seal(secret, delivery::endpoint_secret_context(id));
-              commit(ctx, respond, [who, f, id, secret, sealed](store::Tx& tx) {
-                const std::string now = now_rfc3339();
-                Json::Value types(Json::arrayValue);
-                for (const auto& t : *f.event_types) types.append(t);
-                tx.exec(
-                    "INSERT INTO webhook_endpoints (id, tenant_id, url, description, "
-                    "event_types, secret, max_in_flight, created_at, updated_at) VALUES (?, ?, "
-                    "?, ?, ?, ?, ?, ?, ?)",
-                    {id, who.tenant_id, *f.url, f.description.value_or(""), to_text(types), sealed,
-                     f.max_in_flight.value_or(4), now, now});
-                Json::Value out = delivery::load_endpoint(tx, who.tenant_id, id)->to_json();
-                // The only time the secret is shown: receivers verify with it.
-                out["secret"] = secret;
-                auto r = http::Response::json(201, out);
-                r.headers.emplace_back("Location", "/v1/webhook-endpoints/" + id);
-                return r;
-              });
-            });
+  add_route(
+      router, ctx, "POST", "/v1/webhook-endpoints", auth::Right::manage_integrations,
+      [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who,
+             http::Responder respond) {
+        http::Response refusal;
+        auto body = json_body(req, &refusal);
+        if (!body) return respond(refusal);
+        Json::Value errors(Json::arrayValue);
+        const auto f = read_endpoint(*body, true, errors, outbound_policy(ctx));
+        if (!errors.empty()) return respond(validation_failed(errors));
+        const std::string id = auth::new_id("ep");
+        const std::string secret = webhooks::new_standard_webhooks_secret();
+        const std::string sealed = ctx.secrets.seal(secret, delivery::endpoint_secret_context(id));
+        commit(ctx, respond, [who, f, id, secret, sealed](store::Tx& tx) {
+          Json::Value out = delivery::create_endpoint(tx, who.tenant_id, id, f, sealed).to_json();
+          // The only time the secret is shown: receivers verify with it.
+          out["secret"] = secret;
+          auto r = http::Response::json(201, out);
+          r.headers.emplace_back("Location", "/v1/webhook-endpoints/" + id);
+          return r;
+        });
+      });
 
   add_sync_route(router, ctx, "GET", "/v1/webhook-endpoints", auth::Right::manage_integrations,
                  [&ctx](const http::Request&, const http::Params&, const auth::Principal& who) {
@@ -210,86 +195,49 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
         return http::Response::json(200, e->to_json());
       });
 
-  add_route(
-      router, ctx, "PATCH", "/v1/webhook-endpoints/{id}", auth::Right::manage_integrations,
-      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
-             http::Responder respond) {
-        http::Response refusal;
-        auto body = json_body(req, &refusal);
-        if (!body) return respond(refusal);
-        Json::Value errors(Json::arrayValue);
-        const auto f = read_endpoint(*body, false, errors, outbound_policy(ctx));
-        if (!errors.empty()) return respond(validation_failed(errors));
-        commit(
-            ctx, after_success(std::move(respond), ctx.outbox_changed),
-            [who, f, id = params.at("id")](store::Tx& tx) {
-              auto before = delivery::load_endpoint(tx, who.tenant_id, id);
-              if (!before) refuse(not_found("webhook endpoint", id));
-              const std::string now = now_rfc3339();
-              Json::Value types(Json::arrayValue);
-              if (f.event_types) {
-                for (const auto& t : *f.event_types) types.append(t);
-              }
-              tx.exec(
-                  "UPDATE webhook_endpoints SET url = COALESCE(?, url), description = "
-                  "COALESCE(?, description), event_types = COALESCE(?, event_types), "
-                  "max_in_flight = COALESCE(?, max_in_flight), updated_at = ? WHERE id = ?",
-                  {f.url ? store::Value(*f.url) : nullptr,
-                   f.description ? store::Value(*f.description) : nullptr,
-                   f.event_types ? store::Value(to_text(types)) : nullptr,
-                   f.max_in_flight ? store::Value(*f.max_in_flight) : nullptr, now, id});
-              if (f.status == "active") {
-                // Enabled again: what waited while it was disabled goes out now, and the clock
-                // towards disabling starts over.
-                tx.exec(
-                    "UPDATE webhook_endpoints SET status = 'active', disabled_by = NULL, "
-                    "disabled_reason = NULL, failing_since = NULL, warned_at = NULL WHERE id = ?",
-                    {id});
-              } else if (f.status == "disabled" && before->status == "active") {
-                tx.exec(
-                    "UPDATE webhook_endpoints SET status = 'disabled', disabled_by = 'partner', "
-                    "disabled_reason = 'disabled by request' WHERE id = ?",
-                    {id});
-              }
-              return http::Response::json(
-                  200, delivery::load_endpoint(tx, who.tenant_id, id)->to_json());
+  add_route(router, ctx, "PATCH", "/v1/webhook-endpoints/{id}", auth::Right::manage_integrations,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Json::Value errors(Json::arrayValue);
+              const auto f = read_endpoint(*body, false, errors, outbound_policy(ctx));
+              if (!errors.empty()) return respond(validation_failed(errors));
+              commit(ctx, after_success(std::move(respond), ctx.outbox_changed),
+                     [who, f, id = params.at("id")](store::Tx& tx) {
+                       const auto updated = delivery::update_endpoint(tx, who.tenant_id, id, f);
+                       if (!updated) refuse(updated.refusal());
+                       return http::Response::json(200, updated->to_json());
+                     });
             });
-      });
 
-  add_route(
-      router, ctx, "POST", "/v1/webhook-endpoints/{id}/replay", auth::Right::manage_integrations,
-      [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
-             http::Responder respond) {
-        http::Response refusal;
-        auto body = json_body(req, &refusal);
-        if (!body) return respond(refusal);
-        Fields f(*body);
-        f.only({"since", "include_delivered"});
-        const auto since = f.text("since", true, 40);
-        const auto include_delivered = f.boolean("include_delivered", false);
-        Json::Value errors = f.errors();
-        if (since && !parse_rfc3339(*since)) {
-          field_error(errors, "since", "expected an RFC 3339 time like 2026-11-30T00:00:00Z");
-        }
-        if (!errors.empty()) return respond(validation_failed(errors));
-        commit(ctx, after_success(std::move(respond), ctx.outbox_changed),
-               [who, id = params.at("id"), since = rfc3339(*parse_rfc3339(*since)),
-                all = include_delivered.value_or(false)](store::Tx& tx) {
-                 if (!delivery::load_endpoint(tx, who.tenant_id, id)) {
-                   refuse(not_found("webhook endpoint", id));
-                 }
-                 // Each goes again with its original webhook-id, so receivers that already have it
-                 // recognise it.
-                 const int64_t n = tx.exec(
-                     "UPDATE deliveries SET status = 'pending', failures = 0, next_attempt_at = ?, "
-                     "updated_at = ? WHERE endpoint_id = ? AND created_at >= ? AND (status = "
-                     "'failed' OR (? AND status = 'delivered'))",
-                     {now_rfc3339(), now_rfc3339(), id, since, int64_t{all ? 1 : 0}});
-                 Json::Value out;
-                 out["replayed"] = static_cast<Json::Int64>(n);
-                 return http::Response::json(200, out);
-               });
-      });
+  add_route(router, ctx, "POST", "/v1/webhook-endpoints/{id}/replay",
+            auth::Right::manage_integrations,
+            [&ctx](const http::Request& req, const http::Params& params, const auth::Principal& who,
+                   http::Responder respond) {
+              http::Response refusal;
+              auto body = json_body(req, &refusal);
+              if (!body) return respond(refusal);
+              Fields f(*body);
+              f.only({"since", "include_delivered"});
+              const auto since = f.text("since", true, 40);
+              const auto include_delivered = f.boolean("include_delivered", false);
+              Json::Value errors = f.errors();
+              if (since && !parse_rfc3339(*since)) {
+                field_error(errors, "since", "expected an RFC 3339 time like 2026-11-30T00:00:00Z");
+              }
+              if (!errors.empty()) return respond(validation_failed(errors));
+              commit(ctx, after_success(std::move(respond), ctx.outbox_changed),
+                     [who, id = params.at("id"), since = rfc3339(*parse_rfc3339(*since)),
+                      all = include_delivered.value_or(false)](store::Tx& tx) {
+                       const auto n = delivery::replay_endpoint(tx, who.tenant_id, id, since, all);
+                       if (!n) refuse(n.refusal());
+                       Json::Value out;
+                       out["replayed"] = static_cast<Json::Int64>(*n);
+                       return http::Response::json(200, out);
+                     });
+            });
 
   add_sync_route(router, ctx, "GET", "/v1/deliveries", auth::Right::manage_integrations,
                  [&ctx](const http::Request& req, const http::Params&, const auth::Principal& who) {
@@ -348,11 +296,9 @@ void add_delivery_routes(http::Router& router, const ApiContext& ctx) {
                      [tenant = who.tenant_id, id = *id](store::Tx& tx) {
                        // Sent once more with its original webhook-id; the retry schedule starts
                        // over for it.
-                       const int64_t changed = tx.exec(
-                           "UPDATE deliveries SET status = 'pending', failures = 0, "
-                           "next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-                           {now_rfc3339(), now_rfc3339(), tenant, id});
-                       if (changed == 0) refuse(not_found("delivery", std::to_string(id)));
+                       if (!delivery::replay_delivery(tx, tenant, id)) {
+                         refuse(not_found("delivery", std::to_string(id)));
+                       }
                        auto r = tx.query_one(std::string("SELECT ") + kDeliveryColumns +
                                                  " FROM deliveries WHERE id = ?",
                                              {id});

@@ -126,12 +126,17 @@ void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
                            std::string(enable ? "enabled" : "disabled")});
           });
           ctx.plugins.tenant_switches().apply(who.tenant_id, id, enable);
+          // The runner's restart budget is the host's, not a tenant's: enabling a plugin whose
+          // runner was given up on starts it again with a fresh budget.
+          const bool restarted = enable && info->runner_failed;
+          if (restarted) ctx.plugins.set_enabled(id, true);
           // Wakes the dispatcher, so the switch applies from the next event on.
           if (ctx.events_committed) ctx.events_committed();
           Json::Value f;
           f["plugin"] = id;
           f["by"] = who.token_id;
           f["tenant"] = who.tenant_id;
+          if (restarted) f["restarted"] = true;
           ctx.log.info(enable ? "plugin enabled" : "plugin disabled", f);
           return http::Response::json(200, to_json(ctx, who.tenant_id, *find_info(ctx, id)));
         });

@@ -83,23 +83,10 @@ void add_time_registration(http::Router& router, const ApiContext& ctx) {
               http::Response refusal;
               auto body = json_body(req, &refusal);
               if (!body) return respond(refusal);
-              Fields f(*body);
-              f.only({"minutes", "technician", "billable", "work_type", "note", "work_date"});
-              auto minutes = f.integer("minutes", true, 1, 24 * 60);
-              auto technician = f.text("technician", true, 200);
-              auto billable = f.boolean("billable", false);
-              auto work_type = f.text("work_type", false, 100);
-              auto note = f.text("note", false, 5000);
-              auto work_date = f.date("work_date", false);
-              if (!f.ok()) return respond(validation_failed(f.errors()));
-              const tickets::NewTimeEntry entry{*minutes,
-                                                *technician,
-                                                billable.value_or(true),
-                                                work_type.value_or(""),
-                                                note.value_or(""),
-                                                work_date.value_or(today())};
+              const auto entry = tickets::read_new_time_entry(*body);
+              if (!entry) return respond(to_problem(entry.refusal()));
               commit_once(ctx, req, who, respond,
-                          [who, id = params.at("id"), entry](store::Tx& tx) {
+                          [who, id = params.at("id"), entry = *entry](store::Tx& tx) {
                             const auto written = tickets::register_time(tx, who, id, entry);
                             if (!written) refuse(written.refusal());
                             auto r = http::Response::json(201, written->to_json());

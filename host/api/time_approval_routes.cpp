@@ -55,7 +55,6 @@ Json::Value outcome_json(const ApprovalOutcome& r) {
 
 // The answer of the single approval route for one outcome.
 http::Response single_answer(const ApprovalOutcome& r) {
-  if (r.outcome == "not_found") return not_found("time entry", r.id);
   if (r.outcome == "approved" || r.outcome == "already_approved") {
     Json::Value body = r.entry->to_json();
     body["changed"] = r.outcome == "approved";
@@ -63,17 +62,7 @@ http::Response single_answer(const ApprovalOutcome& r) {
     if (!r.rate_source.empty()) body["rate_source"] = r.rate_source;
     return http::Response::json(200, body);
   }
-  if (r.outcome == "conflict") {
-    Json::Value extra;
-    if (r.entry) extra["current_version"] = static_cast<Json::Int64>(r.entry->version);
-    return http::problem(409, "conflict", "Conflict", r.reason, extra);
-  }
-  Json::Value extra;
-  if (!r.prompt.isNull()) extra["prompt"] = r.prompt;
-  if (!r.decided_by.empty()) extra["decided_by"] = r.decided_by;
-  const int status = r.type == "plugin-failed" ? 500 : 409;
-  return http::problem(status, r.type, status == 500 ? "Internal Server Error" : "Refused",
-                       r.reason, extra);
+  return to_problem(*approval::refusal_of(r));
 }
 
 // A bulk approval names its entries by id, or by a filter selecting the submitted entries of a
@@ -218,13 +207,9 @@ void add_transitions(http::Router& router, const ApiContext& ctx) {
               http::Response refusal;
               auto body = json_body(req, &refusal);
               if (!body) return respond(refusal);
-              Fields f(*body);
-              f.only({"reason", "version"});
-              auto reason = f.text("reason", true, 2000);
-              auto version = f.integer("version", false, 1, INT64_MAX);
-              if (!f.ok()) return respond(validation_failed(f.errors()));
-              Transition t{"reject", version, *reason, {}, {}, {}, {}};
-              run_transition(ctx, who, params.at("id"), std::move(t), std::move(respond));
+              auto t = approval::read_reject(*body);
+              if (!t) return respond(to_problem(t.refusal()));
+              run_transition(ctx, who, params.at("id"), *t, std::move(respond));
             });
 
   add_route(router, ctx, "POST", "/v1/time-entries/{id}/unapprove", auth::Right::approve_time,
@@ -248,20 +233,9 @@ void add_transitions(http::Router& router, const ApiContext& ctx) {
               http::Response refusal;
               auto body = json_body(req, &refusal);
               if (!body) return respond(refusal);
-              Fields f(*body);
-              f.only({"minutes", "billable", "note", "work_type", "version"});
-              Transition t{"edit", {}, "", {}, {}, {}, {}};
-              t.minutes = f.integer("minutes", false, 1, 24 * 60);
-              t.billable = f.boolean("billable", false);
-              t.note = f.text("note", false, 5000);
-              t.work_type = f.text("work_type", false, 100);
-              t.version = f.integer("version", false, 1, INT64_MAX);
-              if (f.ok() && !f.has("minutes") && !f.has("billable") && !f.has("note") &&
-                  !f.has("work_type")) {
-                f.error("minutes", "give at least one of minutes, billable, note or work_type");
-              }
-              if (!f.ok()) return respond(validation_failed(f.errors()));
-              run_transition(ctx, who, params.at("id"), std::move(t), std::move(respond));
+              auto t = approval::read_edit(*body);
+              if (!t) return respond(to_problem(t.refusal()));
+              run_transition(ctx, who, params.at("id"), *t, std::move(respond));
             });
 }
 

@@ -142,22 +142,9 @@ void add_webhook_routes(http::Router& router, const ApiContext& ctx) {
                     respond(std::move(r));
                   },
                   [tenant = who.tenant_id, id = *id](store::Tx& tx) {
-                    // A replay starts the entry over: the connector maps it again, with a
-                    // fresh count of attempts, whatever became of it before.
-                    const auto changed = tx.exec(
-                        "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = "
-                        "NULL, deferred = 0, last_error = NULL WHERE tenant_id = ? AND id = ? "
-                        "AND status <> 'pending'",
-                        {tenant, id});
-                    auto r = tx.query_one(
-                        std::string("SELECT ") + webhooks::kInboxColumns +
-                            " FROM inbox i JOIN connections c ON c.id = i.connection_id WHERE "
-                            "i.tenant_id = ? AND i.id = ?",
-                        {tenant, id});
-                    if (!r) refuse(not_found("inbox entry", std::to_string(id)));
-                    Json::Value body = webhooks::inbox_entry_json(*r, false);
-                    body["replayed"] = changed > 0;
-                    return http::Response::json(200, body);
+                    auto entry = webhooks::replay_inbox_entry(tx, tenant, id);
+                    if (!entry) refuse(not_found("inbox entry", std::to_string(id)));
+                    return http::Response::json(200, *entry);
                   });
             });
 }

@@ -188,23 +188,43 @@ int serve(const ServeOptions& options, Logger& log) {
   // Declared after the registry and the store, so it stops before either goes away.
   events::Dispatcher dispatcher(*store, registry, log);
 
-  // The inbox processor and the outbox need the routes, and the routes need what wakes them:
-  // they are reached through these pointers, set before the server starts.
-  webhooks::InboxProcessor* inbox = nullptr;
-  delivery::Outbox* outbox = nullptr;
-  const auto wake_inbox = [&inbox] {
-    if (inbox) inbox->notify();
-  };
-  const auto wake_outbox = [&outbox] {
-    if (outbox) outbox->notify();
-  };
-  const auto events_committed = [&dispatcher, wake_outbox] {
+  // Changes connectors report are applied by the feature modules directly, as the connection;
+  // the inbox and the outbox hand them over. Each part reaches only what is declared above it.
+  webhooks::ChangeApplier applier({*store, registry, pipeline, &calls});
+  delivery::OutboxOptions outbox_options;
+  outbox_options.request_timeout = options.delivery_timeout;
+  outbox_options.metrics = &metrics;
+  if (!options.delivery_retry_schedule.empty()) {
+    outbox_options.retry_schedule = options.delivery_retry_schedule;
+  }
+  if (options.endpoint_disable_after.count() > 0) {
+    outbox_options.disable_after = options.endpoint_disable_after;
+    outbox_options.warn_after =
+        std::min(outbox_options.warn_after, options.endpoint_disable_after / 5);
+  }
+  delivery::Outbox outbox(
+      *store, connections, registry, applier, secrets, client, log,
+      [&dispatcher] { dispatcher.notify(); }, &auth, outbox_options);
+  const auto wake_outbox = [&outbox] { outbox.notify(); };
+  const auto events_committed = [&dispatcher, &outbox] {
     dispatcher.notify();
-    wake_outbox();
+    outbox.notify();
   };
+  webhooks::InboxOptions inbox_options;
+  inbox_options.max_attempts = options.inbox_max_attempts;
+  inbox_options.initial_backoff = options.inbox_backoff;
+  inbox_options.metrics = &metrics;
+  webhooks::InboxProcessor inbox(*store, connections, registry, applier, log, events_committed,
+                                 inbox_options);
+  const auto wake_inbox = [&inbox] { inbox.notify(); };
   webhooks::InboundWebhooks inbound({*store, connections, registry, log,
                                      connectwise_key_fetcher(client), wake_inbox,
                                      options.replay_window});
+  webhooks::PollerOptions poller_options;
+  poller_options.interval = options.poll_interval;
+  poller_options.idle = std::min(poller_options.idle, options.poll_interval);
+  webhooks::ConnectionPoller poller(*store, connections, registry, log, wake_inbox, poller_options);
+
   api::ApiContext ctx{*store,       registry, pipeline,   tokens,           metrics,
                       log,          ready,    draining,   events_committed, secrets,
                       &connections, &inbound, wake_inbox, wake_outbox,      nullptr};
@@ -227,32 +247,6 @@ int serve(const ServeOptions& options, Logger& log) {
   };
   api::add_all_routes(router, ctx);
   ui::add_console_routes(router);
-  webhooks::ChangeApplier applier(router, *store, &calls);
-  webhooks::InboxOptions inbox_options;
-  inbox_options.max_attempts = options.inbox_max_attempts;
-  inbox_options.initial_backoff = options.inbox_backoff;
-  inbox_options.metrics = &metrics;
-  webhooks::InboxProcessor inbox_processor(*store, connections, registry, applier, log,
-                                           events_committed, inbox_options);
-  inbox = &inbox_processor;
-  webhooks::PollerOptions poller_options;
-  poller_options.interval = options.poll_interval;
-  poller_options.idle = std::min(poller_options.idle, options.poll_interval);
-  webhooks::ConnectionPoller poller(*store, connections, registry, log, wake_inbox, poller_options);
-  delivery::OutboxOptions outbox_options;
-  outbox_options.request_timeout = options.delivery_timeout;
-  outbox_options.metrics = &metrics;
-  if (!options.delivery_retry_schedule.empty()) {
-    outbox_options.retry_schedule = options.delivery_retry_schedule;
-  }
-  if (options.endpoint_disable_after.count() > 0) {
-    outbox_options.disable_after = options.endpoint_disable_after;
-    outbox_options.warn_after =
-        std::min(outbox_options.warn_after, options.endpoint_disable_after / 5);
-  }
-  delivery::Outbox outbox_worker(*store, connections, registry, applier, secrets, client, log,
-                                 events_committed, &auth, outbox_options);
-  outbox = &outbox_worker;
 
   http::ServerOptions server_options;
   server_options.host = options.listen_host;
@@ -308,9 +302,9 @@ int serve(const ServeOptions& options, Logger& log) {
     return 1;
   }
   dispatcher.start();
-  inbox_processor.start();
+  inbox.start();
   poller.start();
-  outbox_worker.start();
+  outbox.start();
   ready.store(true, std::memory_order_release);
 
   const std::string host = options.listen_host.find(':') != std::string::npos
@@ -347,8 +341,8 @@ int serve(const ServeOptions& options, Logger& log) {
   draining.store(true, std::memory_order_release);
   server.shutdown(options.shutdown_grace);
   poller.stop();
-  inbox_processor.stop();
-  outbox_worker.stop();
+  inbox.stop();
+  outbox.stop();
   // Sends still in flight finish as "shutdown" and stay pending: they go out after a restart.
   client.shutdown();
   api_client.shutdown();

@@ -4,11 +4,13 @@
 #include "auth/tokens.hpp"
 #include "clients/client_record.hpp"
 #include "core/clock.hpp"
+#include "domain/fields.hpp"
 #include "events/event_log.hpp"
 #include "store/in_flight_write.hpp"
 #include "store/json_column.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
@@ -652,6 +654,47 @@ domain::Result<TimeEntry> apply_transition(store::Tx& tx, const std::string& ten
   events::append(tx, {tenant_id, plan.event, "time_entry", after.id, payload, actor,
                       "ticket:" + after.ticket_id});
   return std::move(after);
+}
+
+domain::Result<Transition> read_edit(const Json::Value& body) {
+  domain::Fields f(body);
+  f.only({"minutes", "billable", "note", "work_type", "version"});
+  Transition t{"edit", {}, "", {}, {}, {}, {}};
+  t.minutes = f.integer("minutes", false, 1, 24 * 60);
+  t.billable = f.boolean("billable", false);
+  t.note = f.text("note", false, 5000);
+  t.work_type = f.text("work_type", false, 100);
+  t.version = f.integer("version", false, 1, INT64_MAX);
+  if (f.ok() && !f.has("minutes") && !f.has("billable") && !f.has("note") && !f.has("work_type")) {
+    f.error("minutes", "give at least one of minutes, billable, note or work_type");
+  }
+  if (!f.ok()) return f.to_refusal();
+  return t;
+}
+
+domain::Result<Transition> read_reject(const Json::Value& body) {
+  domain::Fields f(body);
+  f.only({"reason", "version"});
+  auto reason = f.text("reason", true, 2000);
+  auto version = f.integer("version", false, 1, INT64_MAX);
+  if (!f.ok()) return f.to_refusal();
+  return Transition{"reject", version, *reason, {}, {}, {}, {}};
+}
+
+std::optional<domain::Refusal> refusal_of(const ApprovalOutcome& r) {
+  if (r.outcome == "approved" || r.outcome == "already_approved") return std::nullopt;
+  if (r.outcome == "not_found") return domain::Refusal::not_found("time entry", r.id);
+  if (r.outcome == "conflict") {
+    auto refusal = domain::Refusal::conflict("conflict", r.reason);
+    if (r.entry) refusal.extra["current_version"] = static_cast<Json::Int64>(r.entry->version);
+    return refusal;
+  }
+  auto refusal = domain::Refusal::make(
+      r.type == "plugin-failed" ? domain::RefusalKind::failed : domain::RefusalKind::refused,
+      r.type, r.reason);
+  refusal.prompt = r.prompt;
+  if (!r.decided_by.empty()) refusal.extra["decided_by"] = r.decided_by;
+  return refusal;
 }
 
 }  // namespace psahost::approval

@@ -95,6 +95,11 @@ struct ApprovalRun {
 // last batch is durable.
 ApprovalRun approve_time_entries(const TimeApprovalEnv& env, const ApprovalRequest& request);
 
+// Why an entry was not approved, as a refusal (not found; a conflict with the entry's
+// current_version; as the plugin or the pipeline decided, with its prompt and decided_by); none
+// when it was approved or was so already.
+std::optional<domain::Refusal> refusal_of(const ApprovalOutcome& outcome);
+
 // What asking the time-approval plugin (the one plugin that handles hook) gave: its answer, or
 // why there is none (disabled or several enabled is a conflict, none unavailable, a failed call
 // failed).
@@ -115,6 +120,11 @@ struct Transition {
   std::optional<bool> billable;
   std::optional<std::string> note, work_type;
 };
+
+// Reads an edit {"minutes","billable","note","work_type","version"} (at least one of the first
+// four) or a rejection {"reason","version"}; refused as invalid naming each member that is wrong.
+domain::Result<Transition> read_edit(const Json::Value& body);
+domain::Result<Transition> read_reject(const Json::Value& body);
 
 // A step the plugin allowed: the entry as it will be, and the event that says so. When the plugin
 // found nothing to change, changed is false, after is the entry as it is, and detail says why.

@@ -3,6 +3,7 @@
 #include "cli/options.hpp"
 
 #include "app/app.hpp"
+#include "audit/audit_log.hpp"
 #include "auth/tokens.hpp"
 #include "cli/plugin_runner.hpp"
 #include "core/clock.hpp"
@@ -212,11 +213,8 @@ int set_host_wide(store::Store& store, const std::string& id, bool enable) {
         "ON CONFLICT (plugin_id) DO UPDATE SET enabled = excluded.enabled, "
         "updated_at = excluded.updated_at",
         {id, int64_t{enable ? 1 : 0}, now_rfc3339()});
-    tx.exec(
-        "INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, before, after, "
-        "created_at) VALUES ('', 'cli', ?, 'plugin', ?, NULL, ?, ?)",
-        {std::string(enable ? "plugin.enable" : "plugin.disable"), id,
-         std::string(enable ? "enabled" : "disabled"), now_rfc3339()});
+    audit::record(tx, {"", "cli", enable ? "plugin.enable" : "plugin.disable", "plugin", id,
+                       std::nullopt, std::string(enable ? "enabled" : "disabled")});
   });
   std::cout << id << (enable ? " enabled" : " disabled")
             << " for the whole host (a running psahost applies it at its next start)\n";

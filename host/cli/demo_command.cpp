@@ -1,12 +1,15 @@
 // psahost demo seed: a sample partner in the seed's situation — existing clients, some without
-// billing information, services assigned but no contracts, tickets with time registered.
-#include "api/client_queries.hpp"
+// billing information, services assigned but no contracts, tickets with time registered. Made
+// through the feature modules, as the API would make it, so its rows, events and audit trail
+// are what real use leaves behind.
 #include "auth/tokens.hpp"
+#include "catalog/catalog.hpp"
 #include "cli/options.hpp"
-#include "core/clock.hpp"
-#include "events/event_log.hpp"
+#include "clients/clients.hpp"
+#include "tickets/tickets.hpp"
 
 #include <iostream>
+#include <stdexcept>
 
 namespace psahost::cli {
 namespace {
@@ -104,6 +107,19 @@ Json::Value billing_document(const SampleClient& c, int index) {
   return b;
 }
 
+// The sample data breaking a rule is a bug in it, not something a user can fix.
+template <class T>
+T checked(domain::Result<T> r, const std::string& what) {
+  if (!r) {
+    const auto& why = r.refusal();
+    std::string detail = why.detail;
+    for (const auto& f : why.fields)
+      detail += (detail.empty() ? "" : "; ") + f.field + " " + f.message;
+    throw std::logic_error("sample " + what + " refused (" + why.slug + "): " + detail);
+  }
+  return std::move(*r);
+}
+
 }  // namespace
 
 int cmd_demo(const std::vector<std::string>& args) {
@@ -125,37 +141,28 @@ int cmd_demo(const std::vector<std::string>& args) {
   auth::Tokens tokens(*store);
   const std::string tenant = tokens.ensure_tenant(vm["tenant"].as<std::string>());
   int clients = 0, complete = 0, tickets = 0, entries = 0;
+  const auth::Principal who{tenant, vm["tenant"].as<std::string>(), auth::Role::admin, "demo"};
   store->write([&](store::Tx& tx) {
     if (tx.query_one("SELECT 1 FROM clients WHERE tenant_id = ? LIMIT 1", {tenant})) {
       throw UsageError("tenant '" + vm["tenant"].as<std::string>() +
                        "' already has clients; seed a fresh data directory or another --tenant");
     }
-    const std::string now = now_rfc3339();
-    const auto emit = [&](const std::string& type, const std::string& object_type,
-                          const std::string& id, const Json::Value& payload) {
-      events::append(tx, {tenant, type, object_type, id, payload, "demo", ""});
-    };
+    std::vector<catalog::Product> products;
     for (const auto& p : kProducts) {
       Json::Value prices;
       prices["EUR"] = static_cast<Json::Int64>(p.eur);
       if (p.gbp) prices["GBP"] = static_cast<Json::Int64>(p.gbp);
-      tx.exec(
-          "INSERT INTO products (tenant_id, sku, name, unit, part_type, pricing, prices, "
-          "default_labour, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {tenant, std::string(p.sku), std::string(p.name), std::string(p.unit),
-           std::string(p.part_type), std::string(p.pricing), api::to_text(prices),
-           int64_t{p.labour ? 1 : 0}, now});
-      emit("product.upserted", "product", p.sku, *api::product_json(tx, tenant, p.sku));
+      products.push_back({p.sku, p.name, p.unit, p.part_type, p.pricing, prices, p.labour});
     }
+    checked(catalog::upsert_products(tx, who, products), "catalog");
     int index = 0;
     for (const auto& c : kClients) {
       ++index;
-      const std::string id = auth::new_id("cli");
-      tx.exec(
-          "INSERT INTO clients (id, tenant_id, name, type, status, self_managed_profile, "
-          "external_ids, created_at, updated_at) VALUES (?, ?, ?, 'customer', 'active', ?, '{}', "
-          "?, ?)",
-          {id, tenant, std::string(c.name), int64_t{index % 5 == 0 ? 1 : 0}, now, now});
+      clients::ClientChange change;
+      change.name = c.name;
+      change.self_managed_profile = index % 5 == 0;
+      const std::string id =
+          checked(clients::create_client(tx, who, change), c.name)["id"].asString();
       ++clients;
       if (c.billing > 0) {
         auto parsed = domain::parse_billing_info(billing_document(c, index));
@@ -163,61 +170,30 @@ int cmd_demo(const std::vector<std::string>& args) {
           throw std::logic_error(std::string("sample billing info of ") + c.name + " is invalid: " +
                                  parsed.errors.front().field + " " + parsed.errors.front().message);
         }
-        tx.exec(
-            "INSERT INTO billing_info (client_id, tenant_id, data, debtor_code, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            {id, tenant, api::stored_billing(*parsed.info),
-             parsed.info->debtor_code.empty() ? store::Value(nullptr)
-                                              : store::Value(parsed.info->debtor_code),
-             now});
+        checked(clients::put_billing_info(tx, who, id, *parsed.info), c.name);
         if (parsed.info->is_complete()) ++complete;
       }
-      emit("client.upserted", "client", id, api::client_json(tx, tenant, id));
       // Most clients already use services; a few are prospects of services to come.
       if (index % 7 != 0) {
-        const int seats = 3 + (index * 7) % 40;
-        const std::vector<std::pair<const char*, int>> services = {
-            {"CP-BACKUP-WS", seats}, {"RMM-AGENT", seats + 2}, {"EDR", seats}};
-        for (std::size_t s = 0; s < services.size() - (index % 2); ++s) {
-          tx.exec(
-              "INSERT INTO service_assignments (tenant_id, client_id, sku, quantity, since, "
-              "updated_at) VALUES (?, ?, ?, ?, '2026-01-01', ?)",
-              {tenant, id, std::string(services[s].first), int64_t{services[s].second}, now});
-        }
-        if (index % 3 == 0) {
-          tx.exec(
-              "INSERT INTO service_assignments (tenant_id, client_id, sku, quantity, since, "
-              "updated_at) VALUES (?, ?, 'CP-BACKUP-SRV', ?, '2026-03-01', ?)",
-              {tenant, id, int64_t{1 + index % 3}, now});
-        }
-        Json::Value payload;
-        payload["client_id"] = id;
-        payload["items"] = api::services_json(tx, tenant, id);
-        emit("service.assigned", "client", id, payload);
+        const int64_t seats = 3 + (index * 7) % 40;
+        std::vector<clients::ServiceAssignment> services = {{"CP-BACKUP-WS", seats, "2026-01-01"},
+                                                            {"RMM-AGENT", seats + 2, "2026-01-01"},
+                                                            {"EDR", seats, "2026-01-01"}};
+        services.resize(services.size() - (index % 2));
+        if (index % 3 == 0) services.push_back({"CP-BACKUP-SRV", 1 + index % 3, "2026-03-01"});
+        checked(clients::assign_services(tx, who, id, services), c.name);
       }
       if (index % 2 == 1) {
-        const std::string ticket = auth::new_id("tkt");
-        tx.exec(
-            "INSERT INTO tickets (id, tenant_id, client_id, subject, status, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
-            {ticket, tenant, id, std::string(index % 4 == 1 ? "Printer offline" : "VPN drops"), now,
-             now});
+        const auto ticket = checked(
+            tickets::open_ticket(tx, who, id, index % 4 == 1 ? "Printer offline" : "VPN drops"),
+            c.name);
         ++tickets;
         for (int minutes : {7, 21 + index, 36}) {
-          const std::string entry = auth::new_id("te");
-          tx.exec(
-              "INSERT INTO time_entries (id, tenant_id, ticket_id, client_id, technician, "
-              "minutes, billable, work_date, status, created_at, updated_at) VALUES "
-              "(?, ?, ?, ?, ?, ?, 1, '2026-11-20', 'submitted', ?, ?)",
-              {entry, tenant, ticket, id, std::string(index % 3 ? "alice" : "bob"),
-               int64_t{minutes}, now, now});
+          checked(tickets::register_time(
+                      tx, who, ticket.id,
+                      {minutes, index % 3 ? "alice" : "bob", true, "", "", "2026-11-20"}),
+                  c.name);
           ++entries;
-          Json::Value payload;
-          payload["id"] = entry;
-          payload["ticket_id"] = ticket;
-          payload["client_id"] = id;
-          payload["minutes"] = minutes;
-          emit("time_entry.submitted", "time_entry", entry, payload);
         }
       }
     }

@@ -74,7 +74,7 @@ class RunnerChannel {
 
   // A host call: sends it and waits for the host's reply.
   Frame host_call(HostCallKind kind, std::string a, std::string b) {
-    auto slot = std::make_shared<std::optional<Frame>>();
+    auto slot = std::make_shared<Reply>();
     uint64_t id;
     {
       std::lock_guard lock(mutex_);
@@ -83,8 +83,8 @@ class RunnerChannel {
     }
     send(Frame{FrameType::host_call, id, static_cast<int32_t>(kind), std::move(a), std::move(b)});
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return slot->has_value(); });
-    return std::move(**slot);
+    slot->arrived.wait(lock, [&] { return slot->frame.has_value(); });
+    return std::move(*slot->frame);
   }
 
   void log(int32_t level, const char* message) {
@@ -98,21 +98,29 @@ class RunnerChannel {
       Frame frame;
       std::string why;
       if (channel_.read(frame, why) != Channel::ReadStatus::frame) break;
+      // Each wake-up is made after the lock is released: a thread woken while it is still held
+      // would only run into it and sleep again.
       if (frame.type == FrameType::host_reply) {
-        std::lock_guard lock(mutex_);
-        auto it = replies_.find(frame.id);
-        if (it == replies_.end()) continue;
-        *it->second = std::move(frame);
-        replies_.erase(it);
-        changed_.notify_all();
+        std::shared_ptr<Reply> slot;
+        {
+          std::lock_guard lock(mutex_);
+          auto it = replies_.find(frame.id);
+          if (it == replies_.end()) continue;
+          slot = it->second;
+          slot->frame = std::move(frame);
+          replies_.erase(it);
+        }
+        slot->arrived.notify_one();
       } else if (frame.type == FrameType::init) {
         std::lock_guard lock(mutex_);
         config_ = std::move(frame.a);
         changed_.notify_all();
       } else if (frame.type == FrameType::call) {
-        std::lock_guard lock(mutex_);
-        calls_.push_back(std::move(frame));
-        changed_.notify_all();
+        {
+          std::lock_guard lock(mutex_);
+          calls_.push_back(std::move(frame));
+        }
+        call_queued_.notify_one();
       } else {
         break;  // shutdown, or nothing a runner expects
       }
@@ -120,6 +128,7 @@ class RunnerChannel {
     std::lock_guard lock(mutex_);
     ended_ = true;
     changed_.notify_all();
+    call_queued_.notify_all();
   }
 
   std::optional<std::string> wait_for_config() {
@@ -131,7 +140,7 @@ class RunnerChannel {
   // The next hook call, or nullopt once the channel ended.
   std::optional<Frame> next_call() {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !calls_.empty() || ended_; });
+    call_queued_.wait(lock, [&] { return !calls_.empty() || ended_; });
     if (ended_) return std::nullopt;
     Frame f = std::move(calls_.front());
     calls_.pop_front();
@@ -141,7 +150,9 @@ class RunnerChannel {
   void call_done() {
     std::lock_guard lock(mutex_);
     --busy_;
-    changed_.notify_all();
+    // Only the end of the runner waits for the busy count; waking it on every call cost a
+    // context switch per call.
+    if (ended_) changed_.notify_all();
   }
 
   // Waits for the end of the channel; true when no hook call is running then.
@@ -155,10 +166,18 @@ class RunnerChannel {
  private:
   Channel& channel_;
   std::mutex write_mutex_;
+  // A host call's reply, and the one worker waiting for it.
+  struct Reply {
+    std::optional<Frame> frame;
+    std::condition_variable arrived;
+  };
   std::mutex mutex_;
+  // Configuration, the end of the channel, and the busy count; each hook call queued wakes one
+  // worker (call_queued_) and each reply only the worker that asked, never every thread.
   std::condition_variable changed_;
+  std::condition_variable call_queued_;
   uint64_t next_id_ = 1;
-  std::map<uint64_t, std::shared_ptr<std::optional<Frame>>> replies_;
+  std::map<uint64_t, std::shared_ptr<Reply>> replies_;
   std::optional<std::string> config_;
   std::deque<Frame> calls_;
   int busy_ = 0;

@@ -3,6 +3,7 @@
 #include "audit/audit_log.hpp"
 #include "catalog/catalog.hpp"
 #include "core/clock.hpp"
+#include "domain/fields.hpp"
 #include "events/event_log.hpp"
 #include "store/json_column.hpp"
 
@@ -277,6 +278,74 @@ domain::Result<Json::Value> assign_services(store::Tx& tx, const auth::Principal
         tx, {who.tenant_id, "service.assigned", "client", client_id, payload, who.token_id, ""});
   }
   return after;
+}
+
+domain::Result<ClientChange> read_client_change(const Json::Value& body, bool create) {
+  domain::Fields f(body);
+  f.only({"name", "type", "status", "parent_id", "self_managed_profile", "external_ids"});
+  ClientChange c;
+  c.name = f.non_empty("name", create);
+  c.type = f.one_of("type", false, kClientTypes);
+  c.status = f.one_of("status", false, kClientStatuses);
+  c.parent_id = f.non_empty("parent_id", false, 100);
+  c.self_managed_profile = f.boolean("self_managed_profile", false);
+  if (body.isMember("external_ids")) {
+    const auto& ids = body["external_ids"];
+    // One id per connector a client is linked to: a handful, never thousands.
+    constexpr Json::ArrayIndex kMaxExternalIds = 50;
+    bool ok = ids.isObject() && ids.size() <= kMaxExternalIds;
+    for (const auto& k : ok ? ids.getMemberNames() : std::vector<std::string>{}) {
+      ok = ok && ids[k].isString() && ids[k].asString().size() <= 200 && k.size() <= 100;
+    }
+    if (ok)
+      c.external_ids = ids;
+    else
+      f.error("external_ids",
+              "expected an object of at most 50 connector ids (up to 100 characters) to string "
+              "ids (up to 200 characters)");
+  }
+  if (!f.ok()) return f.to_refusal();
+  return c;
+}
+
+domain::Result<std::vector<ServiceAssignment>> read_services(const Json::Value& body) {
+  domain::Fields top(body);
+  top.only({"items"});
+  std::vector<ServiceAssignment> items;
+  if (!body["items"].isArray()) top.error("items", "expected an array");
+  const Json::Value& list = body["items"];
+  for (Json::ArrayIndex i = 0; list.isArray() && i < list.size(); ++i) {
+    if (!list[i].isObject()) {
+      top.error("items[" + std::to_string(i) + "]", "expected an object");
+      continue;
+    }
+    domain::Fields f(list[i], "items[" + std::to_string(i) + "]");
+    f.only({"sku", "quantity", "since"});
+    auto sku = f.text("sku", true, 100);
+    auto qty = f.integer("quantity", true, 0, 1'000'000);
+    auto since = f.date("since", false);
+    for (const auto& e : f.errors()) top.error(e["field"].asString(), e["message"].asString());
+    if (sku && qty) items.push_back({*sku, *qty, since.value_or(today())});
+    for (std::size_t j = 0; sku && j + 1 < items.size(); ++j) {
+      if (items[j].sku == *sku) top.error("items[" + std::to_string(i) + "].sku", "appears twice");
+    }
+  }
+  if (!top.ok()) return top.to_refusal();
+  return items;
+}
+
+bool link_external_id(store::Tx& tx, const std::string& tenant_id, const std::string& client_id,
+                      const std::string& system, const std::string& external_id) {
+  auto row = tx.query_one("SELECT external_ids FROM clients WHERE id = ? AND tenant_id = ?",
+                          {client_id, tenant_id});
+  if (!row) return false;
+  Json::Value ids = from_text(row->text(0));
+  if (!ids.isObject()) ids = Json::Value(Json::objectValue);
+  if (ids[system] == Json::Value(external_id)) return true;
+  ids[system] = external_id;
+  tx.exec("UPDATE clients SET external_ids = ? WHERE id = ? AND tenant_id = ?",
+          {to_text(ids), client_id, tenant_id});
+  return true;
 }
 
 }  // namespace psahost::clients

@@ -29,6 +29,11 @@ struct ClientChange {
   std::optional<Json::Value> external_ids;  // connector -> its id for the client
 };
 
+// Reads a create (name required) or a change of a client from a JSON document, as the route and
+// the webhook applier are given one: refused as invalid naming each member that is wrong or not
+// known.
+domain::Result<ClientChange> read_client_change(const Json::Value& body, bool create);
+
 // The client as the API shows it, with "billing_info": {"complete","missing"}; null when the
 // tenant has no such client.
 Json::Value client_json(store::Tx& tx, const std::string& tenant_id, const std::string& client_id);
@@ -89,11 +94,21 @@ Json::Value services_json(store::Tx& tx, const std::string& tenant_id,
 domain::Result<Json::Value> client_services(store::Tx& tx, const std::string& tenant_id,
                                             const std::string& client_id);
 
+// Reads {"items":[{"sku","quantity","since"}]} (since defaults to today, UTC); refused as invalid
+// naming each item member that is wrong, or a sku listed twice.
+domain::Result<std::vector<ServiceAssignment>> read_services(const Json::Value& body);
+
 // Replaces the client's assigned services with these, as the platform sees them; a
 // service.assigned event when they changed. Refused as invalid (items[i].sku) for a product not
 // in the catalog, or a sku listed twice.
 domain::Result<Json::Value> assign_services(store::Tx& tx, const auth::Principal& who,
                                             const std::string& client_id,
                                             const std::vector<ServiceAssignment>& items);
+
+// Records that system knows the client as external_id in its external_ids (what a connector
+// reads with clients.get to find the record it pushes to); false when the tenant has no such
+// client. Nothing is written when it is so already.
+bool link_external_id(store::Tx& tx, const std::string& tenant_id, const std::string& client_id,
+                      const std::string& system, const std::string& external_id);
 
 }  // namespace psahost::clients

@@ -147,6 +147,11 @@ void Outbox::stop() {
   }
 }
 
+void Outbox::events_committed() {
+  if (events_committed_) events_committed_();
+  notify();
+}
+
 void Outbox::notify() {
   {
     std::lock_guard lock(mutex_);
@@ -590,7 +595,14 @@ void Outbox::request_done(const Pending& d, const webhooks::Connection& connecti
       }
       try {
         const Json::Value& changes = answer.body["changes"];
-        if (changes.isArray() && !changes.empty()) applier_.apply(connection, changes);
+        if (changes.isArray() && !changes.empty()) {
+          const auto results = applier_.apply(connection, changes);
+          // What the features wrote appended events: the dispatcher and the outbox fan them out.
+          if (std::any_of(results.begin(), results.end(),
+                          [](const auto& c) { return c.outcome == "applied"; })) {
+            events_committed();
+          }
+        }
       } catch (const std::exception& e) {
         a.verdict = "retry";
         a.error += std::string("; applying the connector's changes failed: ") + e.what();
@@ -780,7 +792,7 @@ void Outbox::record(const Pending& d, const Attempt& a, const std::string& targe
             log_.error("could not record a delivery attempt; it will be made again", f);
           }
         }
-        if (*appended && events_committed_) events_committed_();
+        if (*appended) events_committed();
         finish(id, target);
       });
 }

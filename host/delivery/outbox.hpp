@@ -65,6 +65,8 @@ std::optional<std::vector<std::chrono::milliseconds>> parse_retry_schedule(std::
 
 class Outbox {
  public:
+  // events_committed wakes the event dispatcher once the outbox appended events (a delivery's
+  // record, or the changes a connector's sync.result asked for); the outbox wakes itself too.
   Outbox(store::Store& store, webhooks::Connections& connections,
          const plugins::PluginRegistry& plugins, const webhooks::ChangeApplier& applier,
          const crypto::SecretBox& secrets, net::HttpsClient& client, Logger& log,
@@ -118,6 +120,8 @@ class Outbox {
   std::chrono::milliseconds wait_after(int64_t failures, const Attempt& attempt);
   void post_work(std::function<void()> job);
   void finish(int64_t id, const std::string& target);
+  // Events were appended here: the dispatcher and this outbox go through them.
+  void events_committed();
 
   store::Store& store_;
   webhooks::Connections& connections_;

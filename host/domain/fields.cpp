@@ -53,6 +53,12 @@ void Fields::error(std::string_view name, std::string message) {
   errors_.emplace_back(path(name), std::move(message));
 }
 
+Refusal Fields::to_refusal() const {
+  std::vector<FieldError> fields;
+  for (const auto& [field, message] : errors_) fields.push_back({field, message});
+  return Refusal::invalid(std::move(fields));
+}
+
 Json::Value Fields::errors() const {
   Json::Value out(Json::arrayValue);
   for (const auto& [field, message] : errors_) {

@@ -2,6 +2,8 @@
 // problem by its field path, so a refusal names each invalid field at once and nothing is written.
 #pragma once
 
+#include "domain/refusal.hpp"
+
 #include <json/value.h>
 
 #include <cstdint>
@@ -42,6 +44,8 @@ class Fields {
   bool ok() const { return errors_.empty(); }
   // [{"field","message"}], for validation_failed().
   Json::Value errors() const;
+  // The errors as a refusal of the request as invalid, for a feature that reads a document.
+  Refusal to_refusal() const;
 
  private:
   std::string path(std::string_view name) const;

@@ -15,15 +15,6 @@
 
 namespace psahost::http {
 
-// Who a request built inside the host acts as (the inbox applying a connector's changes through
-// the API's own routes). The server never sets it: only host code that builds a Request itself
-// can, so it cannot come from the network.
-struct InternalCaller {
-  std::string tenant_id;
-  std::string role;   // a role name, e.g. "integration"
-  std::string actor;  // recorded as the actor of events and audit rows: "connection:<name>"
-};
-
 struct Request {
   std::string method;  // upper case: GET, POST, ...
   std::string target;  // as received: path and query
@@ -31,8 +22,7 @@ struct Request {
   std::string query;  // raw query string, without '?'
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
-  std::string remote;                              // peer address, for logs
-  std::shared_ptr<const InternalCaller> internal;  // null for every request from the network
+  std::string remote;  // peer address, for logs
 
   // Header value by lower-case name, or nullopt.
   std::optional<std::string_view> header(std::string_view lower_name) const;

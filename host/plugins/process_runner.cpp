@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <psa/sdk.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -310,18 +311,26 @@ struct ProcessRunner::Impl : std::enable_shared_from_this<ProcessRunner::Impl> {
     return true;
   }
 
+  // How long a frame the runner has begun may take to arrive whole. A runner writes each frame
+  // at once, so a longer pause means it sent part of one and stopped; it is then restarted
+  // rather than left holding the channel until enough calls have missed their deadlines.
+  std::chrono::milliseconds frame_stall_limit() const {
+    return std::max(std::chrono::milliseconds(manifest.timeout_ms),
+                    std::chrono::milliseconds(2000));
+  }
+
   // Reads the runner's frames until it ends or misbehaves; returns what happened.
   std::string read_loop(const std::shared_ptr<runner::Channel>& ch) {
     for (;;) {
       Frame frame;
       std::string why;
-      switch (ch->read(frame, why)) {
+      switch (ch->read(frame, why, std::nullopt, frame_stall_limit())) {
         case runner::Channel::ReadStatus::frame:
           break;
         case runner::Channel::ReadStatus::closed:
         case runner::Channel::ReadStatus::error:
         case runner::Channel::ReadStatus::timeout:
-          return "closed its channel";
+          return why.empty() ? "closed its channel" : "sent " + why;
         case runner::Channel::ReadStatus::garbage:
           return "sent " + why;
       }
@@ -332,26 +341,38 @@ struct ProcessRunner::Impl : std::enable_shared_from_this<ProcessRunner::Impl> {
       if (frame.type != FrameType::result) {
         return "sent an unexpected frame of type " + std::to_string(static_cast<int>(frame.type));
       }
-      std::lock_guard lock(mutex);
-      if (frame.id == 0 || frame.id >= next_id) {
-        return "answered request id " + std::to_string(frame.id) + ", which was never sent";
+      {
+        std::lock_guard lock(mutex);
+        if (frame.id == 0 || frame.id >= next_id) {
+          return "answered request id " + std::to_string(frame.id) + ", which was never sent";
+        }
+        // A late answer: its caller has had the policy's.
+        if (pending.find(frame.id) == pending.end()) continue;
       }
-      auto it = pending.find(frame.id);
-      if (it == pending.end()) continue;  // a late answer: its caller has had the policy's
-      auto& p = *it->second;
-      p.result.code = frame.code;
+      // Parsed without the lock, so that other callers' sends and wake-ups do not wait on it.
+      HookResult result;
+      result.code = frame.code;
       if (!frame.a.empty()) {
         std::string errors;
         if (!psa::json::reader().parse(frame.a.data(), frame.a.data() + frame.a.size(),
-                                       &p.result.body, &errors)) {
-          p.result = failed_result("plugin answered with malformed JSON: " + errors);
+                                       &result.body, &errors)) {
+          result = failed_result("plugin answered with malformed JSON: " + errors);
         }
       } else if (frame.code == PSA_OK) {
-        p.result = failed_result("plugin answered with no response");
+        result = failed_result("plugin answered with no response");
       }
-      p.done = true;
-      p.changed.notify_all();
-      pending.erase(it);
+      std::shared_ptr<Pending> p;
+      {
+        std::lock_guard lock(mutex);
+        auto it = pending.find(frame.id);
+        if (it == pending.end()) continue;
+        p = it->second;
+        p->result = std::move(result);
+        p->done = true;
+        pending.erase(it);
+      }
+      // Woken after the lock is released, so the caller does not run into it and sleep again.
+      p->changed.notify_one();
     }
   }
 
@@ -365,7 +386,14 @@ struct ProcessRunner::Impl : std::enable_shared_from_this<ProcessRunner::Impl> {
       std::lock_guard lock(mutex);
       running = false;
       child = pid;
-      reason = kill_reason.empty() ? what_happened : kill_reason;
+      // A runner killed on purpose may have been caught half-way through a frame: say both.
+      if (kill_reason.empty()) {
+        reason = what_happened;
+      } else if (what_happened == "closed its channel") {
+        reason = kill_reason;
+      } else {
+        reason = kill_reason + " (it " + what_happened + ")";
+      }
       in_flight.swap(pending);
     }
     int status = 0;

@@ -79,8 +79,36 @@ Channel::ReadStatus Channel::fill(std::size_t want,
 }
 
 Channel::ReadStatus Channel::read(Frame& out, std::string& why,
-                                  std::optional<std::chrono::steady_clock::time_point> deadline) {
-  if (auto s = fill(4, deadline); s != ReadStatus::frame) return s;
+                                  std::optional<std::chrono::steady_clock::time_point> deadline,
+                                  std::optional<std::chrono::milliseconds> stall_limit) {
+  if (auto s = fill(1, deadline); s != ReadStatus::frame) return s;
+  // From the frame's first byte on, the rest must follow within stall_limit.
+  auto rest_deadline = deadline;
+  bool stall_decides = false;
+  if (stall_limit) {
+    const auto stall_at = std::chrono::steady_clock::now() + *stall_limit;
+    if (!deadline || stall_at < *deadline) {
+      rest_deadline = stall_at;
+      stall_decides = true;
+    }
+  }
+  const auto unfinished = [&](ReadStatus s, std::size_t want) {
+    const std::size_t have = buffer_.size() - start_;
+    const std::string part = std::to_string(have) + " of " +
+                             (want > 4 ? std::to_string(want) : std::string("at least 4")) +
+                             " bytes";
+    if (s == ReadStatus::timeout && stall_decides) {
+      why = "part of a frame (" + part + ") and then nothing for " +
+            std::to_string(stall_limit->count()) + " ms";
+      return ReadStatus::garbage;
+    }
+    if (s == ReadStatus::closed || s == ReadStatus::error) {
+      why = "part of a frame (" + part + ") and then closed the channel";
+      return ReadStatus::error;
+    }
+    return s;
+  };
+  if (auto s = fill(4, rest_deadline); s != ReadStatus::frame) return unfinished(s, 4);
   const auto length = static_cast<uint32_t>(get(buffer_.data() + start_, 4));
   if (length > kMaxFrameBytes) {
     why = "a frame of " + std::to_string(length) + " bytes, over the limit of " +
@@ -91,8 +119,8 @@ Channel::ReadStatus Channel::read(Frame& out, std::string& why,
     why = "a frame of " + std::to_string(length) + " bytes, too short for its header";
     return ReadStatus::garbage;
   }
-  if (auto s = fill(4 + length, deadline); s != ReadStatus::frame) {
-    return s == ReadStatus::closed ? ReadStatus::error : s;
+  if (auto s = fill(4 + length, rest_deadline); s != ReadStatus::frame) {
+    return unfinished(s, 4 + length);
   }
   const char* p = buffer_.data() + start_ + 4;
   const auto type = static_cast<uint8_t>(p[0]);

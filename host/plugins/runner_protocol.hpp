@@ -50,9 +50,12 @@ class Channel {
 
   enum class ReadStatus { frame, closed, garbage, error, timeout };
   // Blocks until a whole frame arrived (or the peer closed, or sent a bad frame, or deadline
-  // passed). Only one thread reads. why says what was wrong with a garbage frame.
+  // passed). Only one thread reads. why says what was wrong with a garbage frame, or that the
+  // channel ended in the middle of one. With stall_limit, a frame begun but not finished within
+  // it is garbage: a peer that sends part of a frame and then nothing is not waited for forever.
   ReadStatus read(Frame& out, std::string& why,
-                  std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+                  std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt,
+                  std::optional<std::chrono::milliseconds> stall_limit = std::nullopt);
   // Writes one encoded frame, waiting at most until deadline for room; false when it could not
   // (the peer is gone or did not read in time). Callers serialise writes.
   bool write(const std::string& bytes,

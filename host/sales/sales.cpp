@@ -3,6 +3,7 @@
 #include "audit/audit_log.hpp"
 #include "clients/clients.hpp"
 #include "core/clock.hpp"
+#include "domain/fields.hpp"
 #include "domain/reference_data.hpp"
 #include "events/event_log.hpp"
 #include "store/json_column.hpp"
@@ -82,6 +83,23 @@ admission::Review review_of(const auth::Principal& who, const std::string& opera
 }
 
 }  // namespace
+
+domain::Result<ItemFields> read_item_fields(const Json::Value& body, bool create) {
+  domain::Fields f(body);
+  f.only(
+      {"client_id", "sku", "description", "quantity", "unit_price", "currency", "date", "status"});
+  ItemFields i;
+  i.client_id = f.non_empty("client_id", create, 100);
+  i.sku = f.non_empty("sku", false, 100);
+  i.description = f.non_empty("description", create, 1000);
+  i.quantity = f.integer("quantity", create, 1, 1'000'000);
+  i.unit_price = f.integer("unit_price", create, 0, 1'000'000'000'000);
+  i.currency = f.currency("currency", create);
+  i.date = f.date("date", false);
+  i.status = f.one_of("status", false, {"draft", "approved"});
+  if (!f.ok()) return f.to_refusal();
+  return i;
+}
 
 Json::Value ItemFields::to_json() const {
   Json::Value v(Json::objectValue);

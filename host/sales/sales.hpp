@@ -26,6 +26,10 @@ struct ItemFields {
   Json::Value to_json() const;
 };
 
+// Reads a create (client_id, description, quantity, unit_price and currency required) or a change
+// of an item from a JSON document; refused as invalid naming each member wrong or not known.
+domain::Result<ItemFields> read_item_fields(const Json::Value& body, bool create);
+
 std::optional<Json::Value> load_item(store::Tx& tx, const std::string& tenant_id,
                                      const std::string& id);
 domain::Result<Json::Value> get_item(store::Tx& tx, const std::string& tenant_id,

@@ -2,6 +2,7 @@
 
 #include "clients/client_record.hpp"
 #include "core/clock.hpp"
+#include "domain/fields.hpp"
 #include "events/event_log.hpp"
 
 namespace psahost::tickets {
@@ -107,6 +108,24 @@ domain::Result<std::vector<TimeEntry>> ticket_time(store::Tx& tx, const std::str
               " FROM time_entries WHERE ticket_id = ? AND tenant_id = ? ORDER BY created_at, id",
           {ticket_id, tenant_id}, [&](const store::Row& r) { out.push_back(entry_from_row(r)); });
   return out;
+}
+
+domain::Result<NewTimeEntry> read_new_time_entry(const Json::Value& body) {
+  domain::Fields f(body);
+  f.only({"minutes", "technician", "billable", "work_type", "note", "work_date"});
+  auto minutes = f.integer("minutes", true, 1, 24 * 60);
+  auto technician = f.text("technician", true, 200);
+  auto billable = f.boolean("billable", false);
+  auto work_type = f.text("work_type", false, 100);
+  auto note = f.text("note", false, 5000);
+  auto work_date = f.date("work_date", false);
+  if (!f.ok()) return f.to_refusal();
+  return NewTimeEntry{*minutes,
+                      *technician,
+                      billable.value_or(true),
+                      work_type.value_or(""),
+                      note.value_or(""),
+                      work_date.value_or(today())};
 }
 
 }  // namespace psahost::tickets

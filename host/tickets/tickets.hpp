@@ -49,6 +49,10 @@ struct NewTimeEntry {
   std::string work_date;  // YYYY-MM-DD
 };
 
+// Reads {"minutes","technician","billable","work_type","note","work_date"} (work_date defaults to
+// today, UTC); refused as invalid naming each member that is wrong or not known.
+domain::Result<NewTimeEntry> read_new_time_entry(const Json::Value& body);
+
 // Time on a ticket, submitted for approval, with a time_entry.submitted event.
 domain::Result<TimeEntry> register_time(store::Tx& tx, const auth::Principal& who,
                                         const std::string& ticket_id, const NewTimeEntry& entry);

@@ -5,6 +5,7 @@
 #include "core/json_check.hpp"
 #include "core/log.hpp"
 #include "plugins/registry.hpp"
+#include "webhooks/inbox.hpp"
 #include "webhooks/key_hosts.hpp"
 #include "webhooks/signature.hpp"
 
@@ -268,17 +269,10 @@ void InboundWebhooks::verified(const http::Request& request,
                                  "stored"));
   }
   const Connection& c = connection->connection;
-  std::vector<store::Value> row{
-      c.tenant_id,  c.id,         dedupe_key(request, body, spec), stored_headers(request, spec),
-      request.body, now_rfc3339()};
   env_.store.write_async(
-      [row = std::move(row)](store::Tx& tx) {
-        tx.exec(
-            "INSERT INTO inbox (tenant_id, connection_id, dedupe_key, headers, body, "
-            "received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connection_id, dedupe_key) DO "
-            "NOTHING",
-            row);
-      },
+      [tenant = c.tenant_id, id = c.id, key = dedupe_key(request, body, spec),
+       headers = stored_headers(request, spec), raw = request.body, at = now_rfc3339()](
+          store::Tx& tx) { store_inbox_entry(tx, tenant, id, key, headers, raw, at); },
       [this, respond = std::move(respond)](std::exception_ptr error) {
         if (error) {
           try {

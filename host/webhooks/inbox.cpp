@@ -220,6 +220,7 @@ InboxProcessor::Result InboxProcessor::process(const Entry& entry, const Connect
   Update u;
   u.id = entry.id;
   u.outcome = store::to_text(outcome);
+  for (const auto& r : results) u.applied = u.applied || r.outcome == "applied";
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].outcome != "refused") continue;
     // The connector hears of refusals by subscribing to this event (sync.push), so that the
@@ -270,6 +271,7 @@ void InboxProcessor::flush() {
               {u.error, u.next_attempt_at, u.id});
           break;
       }
+      appended = appended || u.applied;
       for (const auto& e : u.events) {
         events::append(tx, e);
         appended = true;
@@ -325,6 +327,33 @@ void InboxProcessor::wait(const Entry& entry, const std::string& why) {
   u.error = why;
   u.next_attempt_at = rfc3339(std::chrono::system_clock::now() + options_.connector_missing_delay);
   updates_.push_back(std::move(u));
+}
+
+bool store_inbox_entry(store::Tx& tx, const std::string& tenant_id,
+                       const std::string& connection_id, const std::string& dedupe_key,
+                       const std::string& headers, const std::string& body,
+                       const std::string& received_at) {
+  return tx.exec(
+             "INSERT INTO inbox (tenant_id, connection_id, dedupe_key, headers, body, "
+             "received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connection_id, dedupe_key) DO "
+             "NOTHING",
+             {tenant_id, connection_id, dedupe_key, headers, body, received_at}) > 0;
+}
+
+std::optional<Json::Value> replay_inbox_entry(store::Tx& tx, const std::string& tenant_id,
+                                              int64_t id) {
+  const auto changed = tx.exec(
+      "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, deferred = 0, "
+      "last_error = NULL WHERE tenant_id = ? AND id = ? AND status <> 'pending'",
+      {tenant_id, id});
+  auto r = tx.query_one(std::string("SELECT ") + kInboxColumns +
+                            " FROM inbox i JOIN connections c ON c.id = i.connection_id WHERE "
+                            "i.tenant_id = ? AND i.id = ?",
+                        {tenant_id, id});
+  if (!r) return std::nullopt;
+  Json::Value body = inbox_entry_json(*r, false);
+  body["replayed"] = changed > 0;
+  return body;
 }
 
 }  // namespace psahost::webhooks

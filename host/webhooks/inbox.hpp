@@ -81,6 +81,8 @@ class InboxProcessor {
     bool park = false;
     bool deferred = false;
     std::vector<events::NewEvent> events;
+    // A change was applied: the features appended events the dispatcher and outbox must hear of.
+    bool applied = false;
   };
 
   void run();
@@ -111,6 +113,19 @@ class InboxProcessor {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
+
+// The only writers of the inbox besides the processor above.
+// Stores a received request (a webhook, or a delivery a poll found) once per connection and
+// dedupe key; true when it was new.
+bool store_inbox_entry(store::Tx& tx, const std::string& tenant_id,
+                       const std::string& connection_id, const std::string& dedupe_key,
+                       const std::string& headers, const std::string& body,
+                       const std::string& received_at);
+// A replay starts the entry over: the connector maps it again, with a fresh count of attempts,
+// whatever became of it before. The entry as inbox_entry_json() shows it, with "replayed": false
+// when it was pending already; nullopt when the tenant has no such entry.
+std::optional<Json::Value> replay_inbox_entry(store::Tx& tx, const std::string& tenant_id,
+                                              int64_t id);
 
 // Rows for GET /v1/inbox and replay, shared by the routes and the CLI.
 Json::Value inbox_entry_json(const store::Row& row, bool with_body);

@@ -6,6 +6,7 @@
 #include "plugins/bounded_call.hpp"
 #include "plugins/registry.hpp"
 #include "store/json_column.hpp"
+#include "webhooks/inbox.hpp"
 
 #include <psa/sdk.hpp>
 
@@ -190,11 +191,11 @@ void ConnectionPoller::poll(const Connection& connection, const std::string& rea
     store_.write([&](store::Tx& tx) {
       stored = 0;
       for (const auto& d : body["deliveries"]) {
-        stored += static_cast<std::size_t>(tx.exec(
-            "INSERT INTO inbox (tenant_id, connection_id, dedupe_key, headers, body, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connection_id, dedupe_key) DO NOTHING",
-            {connection.tenant_id, connection.id, "poll:" + d["key"].asString(),
-             std::string(R"({"x-psahost-source":"poll"})"), psa::json::write(d["payload"]), now}));
+        stored += store_inbox_entry(tx, connection.tenant_id, connection.id,
+                                    "poll:" + d["key"].asString(), R"({"x-psahost-source":"poll"})",
+                                    psa::json::write(d["payload"]), now)
+                      ? 1
+                      : 0;
       }
       ensure_row(tx, connection.id, now);
       tx.exec(

@@ -7,7 +7,7 @@
 using psahost::auth::TenantRateLimit;
 using namespace std::chrono_literals;
 
-TEST_CASE("a tenant past its burst is told to wait; another tenant is not", "[auth][limits]") {
+TEST_CASE("a tenant past its burst is told to wait, another tenant is not", "[auth][limits]") {
   TenantRateLimit limit(2, 3);
   const auto t0 = TenantRateLimit::Clock::time_point{} + 1h;
   for (int i = 0; i < 3; ++i) CHECK_FALSE(limit.admit("a", t0));

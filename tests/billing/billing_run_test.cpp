@@ -9,10 +9,13 @@
 #include "billing/manual_invoice.hpp"
 #include "billing/numbering.hpp"
 #include "billing/numbering_review.hpp"
+#include "clients/clients.hpp"
 #include "core/log.hpp"
 #include "domain/billing_calendar.hpp"
 #include "plugins/host_calls.hpp"
 #include "plugins/registry.hpp"
+#include "sales/sales.hpp"
+#include "store/json_column.hpp"
 #include "store/store.hpp"
 #include "support/process.hpp"
 
@@ -56,32 +59,40 @@ class Billing {
     pipeline_ = std::make_unique<admission::Pipeline>(*registry_, log_);
   }
 
-  // An active client; with billing info, one approved sales item of 2 x 50.00
-  // EUR dated in the period before this one, so that a run for this month bills
-  // it.
-  void client(const std::string& id, bool with_billing) {
+  // An active client made through the clients feature, known to the test by name; with billing
+  // info, and one approved sales item of 2 x 50.00 EUR dated in the period before this one, so
+  // that a run for this month bills it.
+  void client(const std::string& name, bool with_billing) {
     const std::string day = domain::Period::of(domain::today_utc()).plus_months(-1).text() + "-05";
+    std::string id;
     store_->write([&](store::Tx& tx) {
-      tx.exec(
-          "INSERT INTO clients (id, tenant_id, name, created_at, "
-          "updated_at) VALUES (?, ?, ?, "
-          "'now', 'now')",
-          {id, tenant_, "Client " + id});
+      clients::ClientChange change;
+      change.name = "Client " + name;
+      const auto created = clients::create_client(tx, who_, change);
+      REQUIRE(created);
+      id = (*created)["id"].asString();
       if (!with_billing) return;
-      tx.exec(
-          "INSERT INTO billing_info (client_id, tenant_id, data, "
-          "updated_at) VALUES (?, ?, ?, "
-          "'now')",
-          {id, tenant_, std::string(kCompleteBilling)});
-      tx.exec(
-          "INSERT INTO sales_items (id, tenant_id, client_id, description, "
-          "quantity, unit_price, "
-          "currency, item_date, status, created_at, updated_at) VALUES (?, "
-          "?, ?, 'Cable', 2, "
-          "5000, 'EUR', ?, 'approved', 'now', 'now')",
-          {"si_" + id, tenant_, id, day});
+      const auto info = domain::parse_billing_info(store::from_text(kCompleteBilling));
+      REQUIRE(info.info);
+      REQUIRE(clients::put_billing_info(tx, who_, id, *info.info));
     });
+    ids_[name] = id;
+    if (!with_billing) return;
+    sales::ItemFields item;
+    item.client_id = id;
+    item.description = "Cable";
+    item.quantity = 2;
+    item.unit_price = 5000;
+    item.currency = "EUR";
+    item.date = day;
+    item.status = "approved";
+    const auto plan = sales::plan_create({*store_, *pipeline_}, who_, item);
+    INFO((plan ? std::string() : plan.refusal().detail));
+    REQUIRE(plan);
+    store_->write([&](store::Tx& tx) { REQUIRE(sales::create_item(tx, who_, *plan)); });
   }
+  // The id the host gave the client made under name.
+  std::string id(const std::string& name) const { return ids_.at(name); }
 
   void verify() {
     const auto verified = billing::verify_numbering({*store_, *registry_}, who_, "", {});
@@ -127,6 +138,7 @@ class Billing {
   plugins::HostCalls calls_;
   std::unique_ptr<plugins::PluginRegistry> registry_;
   std::unique_ptr<admission::Pipeline> pipeline_;
+  std::map<std::string, std::string> ids_;
 };
 
 // The run's clients by id: {outcome, reason}.
@@ -195,7 +207,7 @@ TEST_CASE("a dry run shows what it would issue, issues nothing and takes no numb
   const Json::Value run = b.run(true);
   CHECK(run["status"].asString() == "completed");
   CHECK(run["issued"].asInt64() == 1);  // that it would issue
-  CHECK(outcomes(run)["cli_1"].first == "would_issue");
+  CHECK(outcomes(run)[b.id("cli_1")].first == "would_issue");
   CHECK(b.count("SELECT COUNT(*) FROM invoices") == 0);
   CHECK(b.count("SELECT COUNT(*) FROM invoice_series WHERE next_seq > 1") == 0);
   CHECK(b.count("SELECT COUNT(*) FROM sales_items WHERE status = 'approved'") == 1);
@@ -232,17 +244,18 @@ TEST_CASE("a run lists the clients it skipped with their reason", "[billing]") {
   b.verify();
   const Json::Value run = b.run(false);
   const auto by_client = outcomes(run);
-  CHECK(by_client.at("cli_billed").first == "issued");
-  CHECK(by_client.at("cli_no_info").first == "skipped");
-  CHECK(by_client.at("cli_no_info").second == "billing_info_incomplete");
+  CHECK(by_client.at(b.id("cli_billed")).first == "issued");
+  CHECK(by_client.at(b.id("cli_no_info")).first == "skipped");
+  CHECK(by_client.at(b.id("cli_no_info")).second == "billing_info_incomplete");
   CHECK(run["skipped"].asInt64() == 1);
-  CHECK(b.count("SELECT COUNT(*) FROM invoices WHERE client_id = 'cli_no_info'") == 0);
+  CHECK(b.count("SELECT COUNT(*) FROM invoices WHERE client_id = '" + b.id("cli_no_info") + "'") ==
+        0);
 }
 
 TEST_CASE(
     "a manual invoice is refused for an unknown client, while the "
     "numbering is not "
-    "verified, and without billing info; once verified it takes the next "
+    "verified, and without billing info, and once verified it takes the next "
     "number",
     "[billing]") {
   Billing b;
@@ -255,17 +268,17 @@ TEST_CASE(
   const auto unknown = prepare("cli_nobody");
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.refusal().kind == RefusalKind::not_found);
-  const auto unverified = prepare("cli_1");
+  const auto unverified = prepare(b.id("cli_1"));
   REQUIRE_FALSE(unverified.ok());
   CHECK(unverified.refusal().slug == "numbering-not-verified");
 
   b.verify();
-  const auto no_info = prepare("cli_2");
+  const auto no_info = prepare(b.id("cli_2"));
   REQUIRE_FALSE(no_info.ok());
   CHECK(no_info.refusal().slug == "billing-info-required");
-  CHECK(no_info.refusal().prompt["client_id"].asString() == "cli_2");
+  CHECK(no_info.refusal().prompt["client_id"].asString() == b.id("cli_2"));
 
-  const auto prepared = prepare("cli_1");
+  const auto prepared = prepare(b.id("cli_1"));
   REQUIRE(prepared.ok());
   std::optional<domain::Result<billing::IssuedInvoice>> issued;
   b.store().write([&](store::Tx& tx) { issued = billing::issue_prepared(tx, *prepared); });

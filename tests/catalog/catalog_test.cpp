@@ -88,7 +88,7 @@ TEST_CASE("a price in no ISO currency is refused", "[catalog]") {
   CHECK(r.refusal().fields.at(0).field == "items[0].prices.EURO");
 }
 
-TEST_CASE("a price change is audited; an unchanged product appends no event", "[catalog]") {
+TEST_CASE("a price change is audited, and an unchanged product appends no event", "[catalog]") {
   Shelf s;
   REQUIRE(s.upsert({product("LAB1", false, 9500)}));
   REQUIRE(s.upsert({product("LAB1", false, 9500)}));

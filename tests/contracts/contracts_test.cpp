@@ -103,7 +103,7 @@ TEST_CASE("drafts get consecutive reference numbers, an event and an audit row e
   CHECK(next["created"][0]["reference_number"] == "CT-000003");
 }
 
-TEST_CASE("a client is bootstrapped once; an unknown client is skipped, nothing written for it",
+TEST_CASE("a client is bootstrapped once, and an unknown client is skipped with nothing written",
           "[contracts]") {
   Contracts k;
   const auto first = k.create({k.draft("cli_1", "bootstrap"), k.draft("cli_nobody", "bootstrap")});
@@ -242,7 +242,7 @@ TEST_CASE("activation is refused for a missing contract, unpriced parts and a st
   });
 }
 
-TEST_CASE("a draft's part is deleted with an audit row and an event; not past the draft",
+TEST_CASE("a draft's part is deleted with an audit row and an event, but not past the draft",
           "[contracts]") {
   Contracts k;
   const auth::Principal who{k.tenant(), "acme", auth::Role::admin, "tok_1"};
@@ -321,7 +321,7 @@ TEST_CASE("a part's change is refused naming the field, and nothing is changed",
   CHECK(k.contract(id)["unpriced_parts"] == 1);
 }
 
-TEST_CASE("contracts are listed a page at a time, by client and status; a bad status is named",
+TEST_CASE("contracts are listed a page at a time, by client and status, and a bad status is named",
           "[contracts]") {
   Contracts k;
   const auth::Principal who{k.tenant(), "acme", auth::Role::admin, "tok_1"};

@@ -1,6 +1,7 @@
 // The background workers: long jobs (billing runs) never take the last thread, so a short job
 // runs while they go on, and stop() hands queued jobs a token with the stop already requested.
 #include "core/background_workers.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -36,8 +37,7 @@ class Gate {
 
 // Waits for a flag the jobs set; only ever waits out the limit when the test is about to fail.
 bool becomes_true(const std::atomic<bool>& flag) {
-  for (int i = 0; i < 2000 && !flag; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  return flag;
+  return psahost::test::eventually([&] { return flag.load(); });
 }
 
 }  // namespace

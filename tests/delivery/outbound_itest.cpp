@@ -184,7 +184,7 @@ TEST_CASE("a 4xx is final, a 410 disables the endpoint and its messages wait for
   CHECK(eventually([&] { return out.deliveries("?status=pending").empty(); }));
 }
 
-TEST_CASE("a receiver that never answers times out and is retried; a 10 MB answer is cut off",
+TEST_CASE("a receiver that never answers times out and is retried, and a 10 MB answer is cut off",
           "[delivery]") {
   std::atomic<int> n{0};
   Outbound out(

@@ -170,7 +170,7 @@ TEST_CASE("items in another currency than the client's are left off with the rea
   CHECK(e.left_off[1].id == "te_2");
 }
 
-TEST_CASE("each billing entity gets its own draft; time and sales items go with the default",
+TEST_CASE("each billing entity gets its own draft, time and sales items go with the default",
           "[billing][draft]") {
   ContractFacts a = contract("2026-01-01");
   a.parts = {part("p1", 1000)};

@@ -32,6 +32,32 @@ std::string recorder_kv(const fs::path& data_dir, const std::string& key) {
   return value;
 }
 
+// One number from the host's database file: the first column of the first row of sql, or -1.
+int64_t query_number(const fs::path& data_dir, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t value = -1;
+  if (sqlite3_open_v2((data_dir / "psahost.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return value;
+}
+
+// Whether the dispatcher has been through the whole event log with the billing gate, which
+// stays on: every event up to the last one was offered to whichever plugins were on then.
+bool dispatched_to_the_end(const fs::path& data_dir) {
+  const int64_t last = query_number(data_dir, "SELECT max(seq) FROM events");
+  const int64_t gate = query_number(
+      data_dir, "SELECT last_seq FROM subscriber_cursors WHERE subscriber = 'plugin:billing-gate'");
+  return last > 0 && gate >= last;
+}
+
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -78,6 +104,8 @@ TEST_CASE("events appended while a plugin was off host-wide are delivered after 
           "[events]") {
   TempDir plugins;
   copy_plugin(PSAHOST_TEST_PLUGIN_DIR, "recorder", plugins.path());
+  // A subscriber that stays on, whose cursor shows how far the dispatcher has come.
+  copy_plugin(PSAHOST_PLUGIN_DIR, "billing-gate", plugins.path());
   ApiSession api({"--plugins-dir", plugins.path().string()});
   const fs::path data = api.server().data_dir();
   const std::string data_arg = "--data-dir=" + data.string();
@@ -96,7 +124,7 @@ TEST_CASE("events appended while a plugin was off host-wide are delivered after 
   CHECK(refused.body.find("plugin-disabled-by-operator") != std::string::npos);
   api.create_ticket(client, "First while off");
   api.create_ticket(client, "Second while off");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(eventually([&] { return dispatched_to_the_end(data); }));
   CHECK(split(recorder_kv(data, "seen")).size() == before.size());
 
   REQUIRE(run_cli({"plugins", "enable", "recorder", data_arg}).exit_code == 0);

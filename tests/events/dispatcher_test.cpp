@@ -156,10 +156,6 @@ std::vector<int64_t> concat(std::vector<int64_t> a, const std::vector<int64_t>& 
   return a;
 }
 
-bool eventually(const std::function<bool()>& condition) {
-  return psahost::test::eventually(condition, kPatience);
-}
-
 DispatcherOptions quick_retries(int max_failures = 8) {
   DispatcherOptions options;
   options.max_failures = max_failures;
@@ -269,10 +265,12 @@ TEST_CASE("a failing subscriber is retried with backoff and shows its error unti
     slow.max_backoff = 1h;
     Dispatcher dispatcher(host.store(), host.registry(), host.log(), slow);
     dispatcher.start();
-    REQUIRE(eventually([&] {
-      const auto status = find_recorder_status(dispatcher);
-      return status && status->failures == 1;
-    }));
+    REQUIRE(psahost::test::eventually(
+        [&] {
+          const auto status = find_recorder_status(dispatcher);
+          return status && status->failures == 1;
+        },
+        kPatience));
 
     const auto status = recorder_status(dispatcher);
     CHECK(status.last_seq == seqs[0]);

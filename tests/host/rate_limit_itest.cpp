@@ -7,7 +7,7 @@
 
 using namespace psahost::test;
 
-TEST_CASE("a tenant over its request limit gets 429 with Retry-After; another tenant does not",
+TEST_CASE("a tenant over its request limit gets 429 with Retry-After, another tenant does not",
           "[serve][limits]") {
   ApiSession a({"--rate-limit", "0.01", "--rate-limit-burst", "20"});
   const std::string b = create_token(a.server().data_dir(), "partner-b", "admin");

@@ -38,7 +38,7 @@ TEST_CASE("the REST API refuses bodies that are not strict JSON with valid Unico
   CHECK(ok.json()["name"].asString() == "Caf\xC3\xA9 \xF0\x9F\x98\x80");
 }
 
-TEST_CASE("a page limit must be digits; 1e3 is refused, not read as 1", "[http][json]") {
+TEST_CASE("a page limit must be digits: 1e3 is refused, not read as 1", "[http][json]") {
   ApiSession api;
   for (const char* limit : {"1e3", "10abc", "-1", "0", "1001", "+5", "0x10"}) {
     INFO(limit);

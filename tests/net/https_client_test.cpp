@@ -6,6 +6,7 @@
 #include "http/server.hpp"
 #include "http/tls.hpp"
 #include "support/process.hpp"
+#include "support/tcp_sockets.hpp"
 #include "support/wait.hpp"
 
 #include <openssl/evp.h>
@@ -711,7 +712,10 @@ TEST_CASE("a pooled connection the server has closed is noticed before the next 
 
   REQUIRE(client.send(post(server.url())).ok());
   REQUIRE(eventually([&] { return server.finished() == 1; }));
-  std::this_thread::sleep_for(50ms);  // for the FIN to reach the client's socket
+  // The server's FIN has reached the client's socket: the pool can see the connection is gone.
+  REQUIRE(eventually([&] {
+    return psahost::test::loopback_socket_to_in(server.port(), psahost::test::kTcpCloseWait);
+  }));
 
   const auto response = client.send(post(server.url(), "second"));
   REQUIRE(response.ok());

@@ -188,7 +188,7 @@ TEST_CASE("moving a sales item to a client without billing info is refused by th
   CHECK(l.count("SELECT COUNT(*) FROM sales_items WHERE client_id = 'cli_2'") == 0);
 }
 
-TEST_CASE("an invoiced sales item no longer changes; a change is audited", "[sales]") {
+TEST_CASE("an invoiced sales item no longer changes, and a change is audited", "[sales]") {
   Ledger l;
   l.complete_billing("cli_1");
   const auto item = l.create(l.admin(), usage("cli_1"));

@@ -139,7 +139,7 @@ TEST_CASE("64 threads writing 50 rows each all commit - sharing commits in group
              Catch::Matchers::Contains("psahost_store_committed_writes_total 3200\n"));
 }
 
-TEST_CASE("a job that throws rolls back only its own rows; its neighbours in the group commit",
+TEST_CASE("a job that throws rolls back only its own rows, its neighbours in the group commit",
           "[store][writer]") {
   TempDir dir;
   Logger log(LogLevel::error);

@@ -249,6 +249,10 @@ std::string HttpsClient::negotiated_protocol() const {
   return SSL_get_version(impl_->connection.stream().native_handle());
 }
 
+uint16_t HttpsClient::local_port() const {
+  return beast::get_lowest_layer(impl_->connection.stream()).socket().local_endpoint().port();
+}
+
 std::string try_handshake(uint16_t port, int tls_version) {
   ssl::context tls(ssl::context::tls_client);
   SSL_CTX* ctx = tls.native_handle();

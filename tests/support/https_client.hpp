@@ -58,6 +58,7 @@ class HttpsClient {
   std::pair<std::string, bool> read_until_closed(std::chrono::milliseconds timeout);
 
   std::string negotiated_protocol() const;  // "TLSv1.3"
+  uint16_t local_port() const;              // this end of the connection
 
  private:
   struct Impl;  // keeps Beast out of the tests that include this

@@ -203,6 +203,33 @@ TEST_CASE(
   }
 }
 
+// ConnectWise's Callbacks documentation names the types Company, Ticket and Time (a time entry's
+// callback is "Time", not "TimeEntry"); they are matched without case, and a name it does not
+// use maps nothing.
+TEST_CASE("callback types are ConnectWise's own: Time is a time entry, TimeEntry is not a type",
+          "[connectwise]") {
+  ConnectWiseSite site;
+  site.sync("companies", "Company", cw_company(330, "Fabrikam"), "m-ty-1", "added");
+  site.sync("tickets", "Ticket", cw_ticket(4400, 330, "Backup failed"), "m-ty-2", "added");
+  site.sync("entries", "Time", cw_time(77400, 4400, 330, 20), "m-ty-3", "added");
+  const Json::Value last = site.last_settled();
+  REQUIRE(last["outcome"].size() == 1);
+  CHECK(last["outcome"][0]["op"].asString() == "time_entry.upsert");
+  const std::string entry_id = last["outcome"][0]["object_id"].asString();
+  CHECK(site.api.get("/v1/time-entries/" + entry_id).json()["minutes"].asInt() == 20);
+
+  // Names ConnectWise does not use change nothing: the longer entry is not applied.
+  const Json::Value longer = cw_time(77400, 4400, 330, 45);
+  for (const std::string type : {"TimeEntry", "time_entry", "time entry"}) {
+    site.sync("entries", type, longer, "m-ty-" + type);
+    const Json::Value ignored = site.last_settled();
+    INFO(type << ": " << ignored.toStyledString());
+    CHECK(ignored["status"].asString() == "processed");
+    CHECK(ignored["outcome"].size() == 0);
+  }
+  CHECK(site.api.get("/v1/time-entries/" + entry_id).json()["minutes"].asInt() == 20);
+}
+
 TEST_CASE("a time entry arriving before its ticket and company reads them, and they sync once",
           "[connectwise]") {
   ConnectWiseSite site;

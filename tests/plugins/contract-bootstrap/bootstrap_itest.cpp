@@ -1,6 +1,7 @@
 // The seed's second rule through HTTPS: clients with services and no contract get a draft built
 // from those services, the wizard's steps are an API, and a draft activates only when complete.
 #include "support/api_session.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -538,12 +539,10 @@ TEST_CASE("a service assignment change updates the parts that follow it", "[cont
   assign(api, client, R"([{"sku":"BK","quantity":14},{"sku":"FW","quantity":3}])");
   // Delivered through the event log to the plugin: wait for it, not for a fixed time.
   Json::Value now;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  do {
+  CHECK(eventually([&] {
     now = contract(api, id);
-    if (part_by_sku(now, "BK")["quantity"].asInt64() == 14) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  } while (std::chrono::steady_clock::now() < deadline);
+    return part_by_sku(now, "BK")["quantity"].asInt64() == 14;
+  }));
   Json::Value following;
   for (const auto& p : now["parts"]) {
     if (p["sku"].asString() == "BK" && p["follows_assignment"].asBool()) following = p;

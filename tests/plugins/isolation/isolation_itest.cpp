@@ -74,9 +74,11 @@ struct IsolatedHost {
   std::unique_ptr<HttpsClient> client;
 
   explicit IsolatedHost(const std::string& mode, Json::Value manifest = Json::objectValue,
-                        std::vector<std::string> args = {}) {
+                        std::vector<std::string> args = {},
+                        const std::vector<std::string>& also = {}) {
     plugins = tmp.path() / "plugins";
     copy_plugin(PSAHOST_TEST_PLUGIN_DIR, "misbehaving", plugins);
+    for (const auto& id : also) copy_plugin(PSAHOST_TEST_PLUGIN_DIR, id, plugins);
     copy_plugin(PSAHOST_PLUGIN_DIR, "billing-gate", plugins);
     Json::Value config;
     config["mode"] = mode;
@@ -112,10 +114,10 @@ struct IsolatedHost {
     CHECK(gate.json()["allowed"].isBool());
   }
 
-  Json::Value plugin_entry() {
+  Json::Value plugin_entry(const std::string& id = "misbehaving") {
     const auto list = client->get("/v1/plugins", auth(token)).json();
     for (const auto& p : list["items"]) {
-      if (p["id"].asString() == "misbehaving") return p;
+      if (p["id"].asString() == id) return p;
     }
     return Json::nullValue;
   }
@@ -165,7 +167,7 @@ TEST_CASE("a plugin that segfaults is answered by its policy, logged with the si
   }));
 }
 
-TEST_CASE("a plugin that keeps crashing is marked failed with the reason; enabling it retries",
+TEST_CASE("a plugin that keeps crashing is marked failed with the reason, and enabling it retries",
           "[isolation]") {
   IsolatedHost host("abort");
   CHECK(eventually(
@@ -185,10 +187,35 @@ TEST_CASE("a plugin that keeps crashing is marked failed with the reason; enabli
   // A failed plugin is answered by its policy at once.
   require_allowed_by_policy(host.review_run());
 
+  const int spent = host.plugin_entry()["restarts"].asInt();
+  REQUIRE(spent >= 1);
+
   const auto enabled = host.client->post("/v1/plugins/misbehaving/enable", "{}", auth(host.token));
   INFO(enabled.body);
-  CHECK(enabled.status == 200);
-  CHECK(eventually([&] { return host.plugin_entry()["state"].asString() == "loaded"; }));
+  REQUIRE(enabled.status == 200);
+  CHECK(enabled.json()["state"].asString() == "loaded");
+  CHECK(enabled.json()["last_error"].isNull());
+  CHECK(eventually([&] { return host.logged("\"restarted\":true"); }));
+  // Started again and asked again: the call reaches a new runner, which crashes on it, rather
+  // than being answered by the failure policy without asking.
+  CHECK(eventually(
+      [&] {
+        const auto r = host.review_run();
+        return r.status == 200 && r.body.find("crashed") != std::string::npos;
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(50)));
+  // A fresh budget: it is given up on again only after as many restarts as the first time, not
+  // at the first crash after the switch.
+  CHECK(eventually(
+      [&] {
+        require_allowed_by_policy(host.review_run());
+        return host.plugin_entry()["state"].asString() == "failed";
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(50)));
+  const auto again = host.plugin_entry();
+  INFO(again);
+  CHECK(again["restarts"].asInt() == 2 * spent);
+  CHECK(again["last_error"].asString().find("SIGABRT") != std::string::npos);
 }
 
 TEST_CASE("a plugin that exits is restarted and the host serves on", "[isolation]") {
@@ -233,6 +260,49 @@ TEST_CASE("a runner writing garbage to its channel is killed and restarted", "[i
   CHECK(eventually([&] { return host.logged("over the limit"); }));
   host.others_are_served();
   CHECK(eventually([&] { return host.plugin_entry()["restarts"].asInt() >= 1; }));
+}
+
+TEST_CASE("a runner answering a request id the host never sent is killed and restarted",
+          "[isolation]") {
+  IsolatedHost host("wrong_id");
+  const auto r = host.review_run();
+  require_allowed_by_policy(r);
+  // Its answer ("not yours") decided nothing: the call was the failure policy's.
+  CHECK(r.body.find("not yours") == std::string::npos);
+  CHECK(eventually(
+      [&] { return host.logged("answered request id 987654321, which was never sent"); }));
+  host.others_are_served();
+  CHECK(eventually([&] { return host.plugin_entry()["restarts"].asInt() >= 1; }));
+}
+
+TEST_CASE("a runner that sends part of a frame and then nothing is killed and restarted",
+          "[isolation]") {
+  IsolatedHost host("partial");
+  // The call is answered by its deadline whatever the reader is waiting for.
+  require_allowed_by_policy(host.review_run());
+  host.others_are_served();
+  CHECK(
+      eventually([&] { return host.logged("part of a frame (12 of 41 bytes) and then nothing"); }));
+  CHECK(eventually([&] { return host.plugin_entry()["restarts"].asInt() >= 1; }));
+  host.others_are_served();
+}
+
+TEST_CASE("a runner whose handshake carries another ABI major is refused and the host serves on",
+          "[isolation]") {
+  IsolatedHost host("ok", Json::objectValue, {}, {"other-abi"});
+  const auto entry = host.plugin_entry("other-abi");
+  INFO(entry.toStyledString());
+  CHECK(entry["state"].asString() == "failed");
+  CHECK(entry["last_error"].asString().find("plugin ABI 2.0 has another major version") !=
+        std::string::npos);
+  CHECK(host.logged("plugin ABI 2.0 has another major version"));
+  // Neither its runner nor any call of it is left over; the plugin beside it runs.
+  CHECK(children_of(host.server->pid()).size() == 1);
+  const auto r = host.review_run();
+  INFO(r.body);
+  CHECK(r.json()["allowed"].asBool());
+  CHECK(r.json()["warnings"].size() == 0);
+  host.others_are_served();
 }
 
 TEST_CASE("a process-isolated plugin whose init fails is not loaded, with its own reason",

@@ -1,6 +1,6 @@
 // A plugin run as an HTTPS service (isolation "remote"): the host POSTs each admission review to
 // it, signed with the secret `psahost plugins secret` issued, and a bad answer (garbage, 30 MB,
-// too slow, a 5xx) is the failure policy while the host serves on.
+// too slow, a 5xx, a refused connection) is the failure policy, logged, while the host serves on.
 #include "core/crypto.hpp"
 #include "http/message.hpp"
 #include "support/https_client.hpp"
@@ -11,6 +11,12 @@
 
 #include <json/writer.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -37,7 +43,8 @@ void write_manifest(const fs::path& dir, const std::string& url) {
   m["isolation"] = "remote";
   m["remote"]["url"] = url;
   m["failure_policy"] = "fail_closed";
-  m["timeout_ms"] = 1000;
+  // Room for a 30 MB answer to be cut off on a busy machine before the deadline decides.
+  m["timeout_ms"] = 2000;
   std::ofstream(dir / "remote-gate.json") << Json::writeString(Json::StreamWriterBuilder(), m);
   sign_with_build_key(dir / "remote-gate.json");  // remote manifests need a trusted signature too
 }
@@ -135,28 +142,38 @@ TEST_CASE("a remote plugin's bad answers are its failure policy and the host ser
           "[plugins][remote]") {
   RemoteHost host;
   REQUIRE(host.issue_secret().exit_code == 0);
-  const std::vector<std::pair<std::string, Receiver::Behaviour>> cases = {
+  struct Case {
+    std::string name;
+    Receiver::Behaviour behaviour;
+    std::vector<std::string> logged;  // what the log line says went wrong (one of these)
+  };
+  const std::vector<Case> cases = {
       {"200 with garbage",
        [](const Received&) -> std::optional<Response> {
          return Response::text(200, "<html>not json", "text/html");
-       }},
+       },
+       {"a body that is not a JSON object"}},
       {"a 30 MB body",
        [](const Received&) -> std::optional<Response> {
          return Response::text(200, std::string(30u << 20, ' ') + "{}", "application/json");
-       }},
+       },
+       {"with more than 1048576 bytes"}},
       {"a 503",
        [](const Received&) -> std::optional<Response> {
          return Response::text(503, "down", "text/plain");
-       }},
+       },
+       {"with HTTP 503"}},
       {"an answer past the deadline",
        [](const Received&) -> std::optional<Response> {
-         std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
          return Response::text(200, R"({"allowed":true})", "application/json");
-       }},
+       },
+       // The host's deadline, or its client's, whichever notices first.
+       {"timed out", "could not be reached (timeout)"}},
   };
-  for (const auto& [name, behaviour] : cases) {
-    SECTION(name) {
-      host.service.set_behaviour(behaviour);
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      host.service.set_behaviour(c.behaviour);
       const auto r = host.review();
       INFO(r.body);
       CHECK(r.status == 200);
@@ -164,7 +181,54 @@ TEST_CASE("a remote plugin's bad answers are its failure policy and the host ser
       CHECK(r.json()["reason"].asString().find("could not review") != std::string::npos);
       CHECK(host.client->get("/healthz").status == 200);
       const std::string logs = host.server->stderr_text() + host.server->stdout_text();
+      INFO(logs);
       CHECK(logs.find("admission review failed") != std::string::npos);
+      CHECK(std::any_of(c.logged.begin(), c.logged.end(), [&](const std::string& text) {
+        return logs.find(text) != std::string::npos;
+      }));
+      // The next answer that is right decides again: nothing was given up on.
+      host.service.set_behaviour([](const Received&) -> std::optional<Response> {
+        return Response::text(200, R"({"allowed":true})", "application/json");
+      });
+      CHECK(eventually([&] { return host.review().json()["allowed"] == true; }));
     }
   }
+}
+
+TEST_CASE("a remote plugin whose service refuses connections is its failure policy",
+          "[plugins][remote]") {
+  // A loopback port that is bound but not listening: connecting to it is refused, and nothing
+  // else can take it while the test runs.
+  const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(holder >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const std::string url = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/review";
+
+  TempDir tmp;
+  write_manifest(tmp.path() / "plugins", url);
+  Server server(tmp.path() / "var", {"--plugins-dir", (tmp.path() / "plugins").string()});
+  server.start();
+  REQUIRE(run_cli({"plugins", "secret", "remote-gate", "--data-dir", server.data_dir().string(),
+                   "--plugins-dir", (tmp.path() / "plugins").string()})
+              .exit_code == 0);
+  const std::string token = create_token(server.data_dir(), "default", "admin");
+  HttpsClient client(server.port());
+  for (int i = 0; i < 2; ++i) {
+    const auto r = client.post("/v1/admission", kReview, {{"authorization", "Bearer " + token}});
+    INFO(r.body);
+    CHECK(r.status == 200);
+    CHECK(r.json()["allowed"] == false);
+    CHECK(r.json()["reason"].asString().find("could not be reached (connect)") !=
+          std::string::npos);
+  }
+  CHECK(client.get("/healthz").status == 200);
+  const std::string logs = server.stderr_text() + server.stdout_text();
+  CHECK(logs.find("admission review failed") != std::string::npos);
+  CHECK(logs.find("could not be reached (connect)") != std::string::npos);
+  ::close(holder);
 }

@@ -1,6 +1,7 @@
 // Ticket-time approval through HTTPS against the real binary: roundup, rates, the workflow
 // (approve, reject, resubmit, un-approve, invoiced), concurrency, bulk and the admission review.
 #include "support/api_session.hpp"
+#include "support/billing.hpp"
 #include "support/problem.hpp"
 #include "support/sqlite_file.hpp"
 
@@ -16,8 +17,8 @@ using namespace psahost::test;
 
 namespace {
 
-// The host's database file, for what the API does not offer: contracts written as a PSA sync
-// would, invoicing an entry, and counting events and audit rows.
+// The host's database file, read only to count events and audit rows; everything the tests
+// change goes through the API.
 class Db : public SqliteFile {
  public:
   explicit Db(ApiSession& api) : SqliteFile(api.server().data_dir() / "psahost.db") {}
@@ -74,26 +75,23 @@ Json::Value approve_ok(ApiSession& api, const std::string& id) {
   return r.json();
 }
 
-// A contract for the client written straight into the store, with priced parts per SKU.
-std::string insert_contract(Db& db, const std::string& client, const std::string& status,
-                            const std::map<std::string, std::string>& prices) {
-  static int n = 0;
-  const std::string id = "ctr_test_" + std::to_string(++n);
-  const std::string tenant = db.run("SELECT tenant_id FROM clients WHERE id = ?", {client});
-  db.run(
-      "INSERT INTO contracts (id, tenant_id, client_id, reference, name, start_date, currency, "
-      "status, created_at, updated_at) VALUES (?, ?, ?, ?, 'Support', '2020-01-01', 'EUR', ?, "
-      "'now', 'now')",
-      {id, tenant, client, "CT-T" + std::to_string(n), status});
-  int part = 0;
+// A draft contract for the client, made through the API as the wizard makes one, with a priced
+// labour part per SKU.
+std::string draft_contract(ApiSession& api, const std::string& client,
+                           const std::map<std::string, int64_t>& prices) {
+  std::string parts;
   for (const auto& [sku, price] : prices) {
-    db.run(
-        "INSERT INTO contract_parts (id, contract_id, tenant_id, sku, description, quantity, "
-        "price, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, CAST(? AS INTEGER), 'now', "
-        "'now')",
-        {id + "_p" + std::to_string(++part), id, tenant, sku, sku, price});
+    if (!parts.empty()) parts += ",";
+    parts += R"({"sku":")" + sku + R"(","description":")" + sku + R"(","quantity":1,"price":)" +
+             std::to_string(price) + "}";
   }
-  return id;
+  const auto r = api.post("/v1/contracts", R"({"client_id":")" + client +
+                                               R"(","name":"Support","start_date":"2020-01-01",)"
+                                               R"("currency":"EUR","parts":[)" +
+                                               parts + "]}");
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  return r.json()["id"].asString();
 }
 
 std::map<std::string, Json::Value> by_id(const Json::Value& answer) {
@@ -164,16 +162,16 @@ TEST_CASE("an active contract's labour part for the kind of work sets the rate b
           "[time-approval]") {
   ApiSession api;
   put_catalog(api);
-  Db db(api);
   const std::string client = client_with(api, "Contract client", "EUR");
   const std::string ticket = api.create_ticket(client);
-  const std::string contract =
-      insert_contract(db, client, "draft", {{"LABOUR", "7500"}, {"ONSITE", "12000"}});
+  const std::string contract = draft_contract(api, client, {{"LABOUR", 7500}, {"ONSITE", 12000}});
 
   // A draft contract does not price anything yet.
   CHECK(approve_ok(api, api.register_time(ticket, 30))["rate"].asInt64() == 9000);
 
-  db.run("UPDATE contracts SET status = 'active' WHERE id = ?", {contract});
+  const auto activated = api.post("/v1/contracts/" + contract + "/activate");
+  INFO(activated.body);
+  REQUIRE(activated.status == 200);
   const auto general = approve_ok(api, api.register_time(ticket, 30));
   CHECK(general["rate"].asInt64() == 7500);
   CHECK(general["currency"].asString() == "EUR");
@@ -285,8 +283,11 @@ TEST_CASE("an approved entry can be unapproved until it is invoiced and invoiced
   require_problem(api.post("/v1/time-entries/" + id + "/unapprove"), 409, "invalid-transition");
   CHECK(approve_ok(api, id)["billed_minutes"].asInt() == 45);
 
-  db.run("UPDATE time_entries SET status = 'invoiced', invoice_id = 'inv_1' WHERE id = ?", {id});
+  // Invoiced the way time is: by a billing run over the month it was registered in.
+  verify_numbering(api);
+  run_billing(api, period_from_now(0));
   const auto before = entry(api, id);
+  REQUIRE(before["status"].asString() == "invoiced");
   require_problem(api.post("/v1/time-entries/" + id + "/unapprove"), 409, "entry-invoiced");
   require_problem(api.patch("/v1/time-entries/" + id, R"({"minutes":10})"), 409, "entry-invoiced");
   require_problem(api.post("/v1/time-entries/" + id + "/reject", R"({"reason":"late"})"), 409,
