@@ -152,7 +152,7 @@ TEST_CASE("a change the client rules refuse is a result naming the field, and wr
   CHECK(s.count("SELECT COUNT(*) FROM events") == 0);
 }
 
-TEST_CASE("time on a ticket not synced yet waits for it; then it is registered once",
+TEST_CASE("time on a ticket not synced yet waits for it, then it is registered once",
           "[webhooks][changes]") {
   Sync s;
   s.one(R"({"op":"client.upsert","ref":{"external_id":"250"},"name":"Contoso"})");
