@@ -12,7 +12,7 @@ jobs=$(nproc)
 
 packages=(g++ cmake ninja-build pkg-config openssl
   libboost1.81-dev libboost-filesystem1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libjsoncpp-dev libssl-dev libsqlite3-dev libpq-dev catch2)
+  libjsoncpp-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev catch2)
 test_packages=(clang-format python3-jsonschema)
 bench_packages=(wrk nginx-light)
 

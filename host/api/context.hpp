@@ -63,6 +63,9 @@ struct ApiContext {
   // Requests per tenant (429 past it); null = unlimited.
   auth::TenantRateLimit* rate_limit = nullptr;
   bool metrics_public = false;
+  // Loads installed or changed plugins and drops removed ones (POST /v1/plugins/reload, as
+  // SIGHUP does); empty where routes are registered without serving (the route answers 503).
+  std::function<plugins::PluginRegistry::ReloadResult()> reload_plugins = {};
 
   // The caller's principal if the request carries a valid token with the right; otherwise
   // *refusal is set (401 no or bad token, 403 missing right, 503 not ready yet).

@@ -28,6 +28,9 @@ Json::Value to_json(const ApiContext& ctx, const std::string& tenant_id,
   v["errors"] = static_cast<Json::UInt64>(info.errors);
   v["isolation"] = info.isolation;
   v["restarts"] = info.restarts;
+  v["signature"]["status"] = info.signature;
+  v["signature"]["key_id"] =
+      info.signature_key_id.empty() ? Json::Value() : Json::Value(info.signature_key_id);
   return v;
 }
 
@@ -50,6 +53,37 @@ void add_plugin_routes(http::Router& router, const ApiContext& ctx) {
                    }
                    return http::Response::json(200, body);
                  });
+
+  // Picks up plugins installed, changed or removed on disk (as SIGHUP does). Loading runs plugin
+  // code (init), so it runs on a background worker, never on an I/O thread; requests in flight
+  // keep the plugins they hold.
+  add_route(router, ctx, "POST", "/v1/plugins/reload", auth::Right::manage_plugins,
+            [&ctx](const http::Request&, const http::Params&, const auth::Principal& who,
+                   http::Responder respond) {
+              if (!ctx.reload_plugins) {
+                return respond(http::problem(503, "unavailable", "Service Unavailable",
+                                             "this host cannot reload plugins"));
+              }
+              in_background(ctx, std::move(respond),
+                            [&ctx, who](std::stop_token, const http::Responder& respond) {
+                              const auto r = ctx.reload_plugins();
+                              Json::Value body;
+                              const auto ids = [](const std::vector<std::string>& list) {
+                                Json::Value a(Json::arrayValue);
+                                for (const auto& id : list) a.append(id);
+                                return a;
+                              };
+                              body["loaded"] = ids(r.loaded);
+                              body["replaced"] = ids(r.replaced);
+                              body["removed"] = ids(r.removed);
+                              body["failed"] = ids(r.failed);
+                              body["items"] = Json::Value(Json::arrayValue);
+                              for (const auto& info : ctx.plugins.list()) {
+                                body["items"].append(to_json(ctx, who.tenant_id, info));
+                              }
+                              respond(http::Response::json(200, body));
+                            });
+            });
 
   for (const bool enable : {true, false}) {
     add_sync_route(

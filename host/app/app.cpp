@@ -15,6 +15,7 @@
 #include "http/server.hpp"
 #include "http/tls.hpp"
 #include "net/https_client.hpp"
+#include "plugins/installer.hpp"
 #include "plugins/registry.hpp"
 #include "plugins/remote_hook.hpp"
 #include "store/store.hpp"
@@ -126,6 +127,7 @@ int serve(const ServeOptions& options, Logger& log) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // not a stop: reloads the plugins (see below)
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const DataDir dir{options.data_dir};
@@ -174,6 +176,7 @@ int serve(const ServeOptions& options, Logger& log) {
   net::HttpsClient remote_plugin_client(client_options, &log);
   plugins::RegistryOptions registry_options{dir.plugin_cache(), options.strict, {}};
   registry_options.isolate = options.isolate_plugins;
+  registry_options.trust = options.trust;
   plugins::PluginEnv plugin_env{calls, store.get(), log, &metrics};
   plugin_env.remote_client = &remote_plugin_client;
   plugin_env.secrets = &secrets;
@@ -261,8 +264,34 @@ int serve(const ServeOptions& options, Logger& log) {
   // Serving /healthz already; /readyz and the API wait for the plugins.
   const auto plugin_dirs = options.plugin_dirs.empty() ? std::vector<fs::path>{bundled_plugin_dir()}
                                                        : options.plugin_dirs;
+  // Every manifest the host should load now: its plugin folders', then the installed plugins'.
+  const auto current_manifests = [&plugin_dirs, &dir] {
+    std::vector<fs::path> all;
+    for (const auto& d : plugin_dirs) {
+      for (auto& m : plugins::manifests_in(d)) all.push_back(std::move(m));
+    }
+    for (auto& m : plugins::installed_manifests(dir.installed_plugins())) {
+      all.push_back(std::move(m));
+    }
+    return all;
+  };
+  ctx.reload_plugins = [&registry, &log, current_manifests] {
+    auto r = registry.reload(current_manifests());
+    Json::Value f;
+    for (const auto* list : {&r.loaded, &r.replaced, &r.removed, &r.failed}) {
+      const char* name = list == &r.loaded     ? "loaded"
+                         : list == &r.replaced ? "replaced"
+                         : list == &r.removed  ? "removed"
+                                               : "failed";
+      f[name] = Json::Value(Json::arrayValue);
+      for (const auto& id : *list) f[name].append(id);
+    }
+    log.info("plugins reloaded", f);
+    return r;
+  };
   try {
     for (const auto& d : plugin_dirs) registry.load_directory(d);
+    for (const auto& m : plugins::installed_manifests(dir.installed_plugins())) registry.load(m);
   } catch (const std::exception& e) {
     Json::Value f;
     f["error"] = e.what();
@@ -291,7 +320,20 @@ int serve(const ServeOptions& options, Logger& log) {
   write_address_file(dir, url);
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  // SIGHUP picks up installed and removed plugins; requests in flight keep the plugins they
+  // hold. Only a stop signal ends the loop.
+  while (sigwait(&stop_signals, &signal) == 0 && signal == SIGHUP) {
+    Json::Value h;
+    h["signal"] = "SIGHUP";
+    log.info("reloading plugins", h);
+    try {
+      ctx.reload_plugins();
+    } catch (const std::exception& e) {
+      Json::Value f;
+      f["error"] = e.what();
+      log.error("plugin reload failed", f);
+    }
+  }
   Json::Value s;
   s["signal"] = signal == SIGTERM ? "SIGTERM" : "SIGINT";
   log.info("shutting down: draining requests", s);

@@ -4,11 +4,13 @@
 
 #include "core/log.hpp"
 #include "net/address_policy.hpp"
+#include "plugins/signing.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,9 @@ struct ServeOptions {
   std::vector<std::filesystem::path> plugin_dirs;  // empty = the bundled plugins
   bool strict = false;
   std::vector<std::string> isolate_plugins;  // run in a child process: ids, or "all"
+  // Publisher keys and unsigned plugins let in (--trusted-keys, --allow-unsigned-plugins);
+  // unset: the keys shipped beside the executable, no unsigned plugin.
+  std::optional<plugins::TrustPolicy> trust;
   unsigned threads = 0;
   std::size_t body_limit = 1024 * 1024;
   std::chrono::milliseconds header_timeout{10'000};
@@ -66,6 +71,8 @@ struct DataDir {
   std::filesystem::path cert() const { return root / "tls" / "cert.pem"; }
   std::filesystem::path key() const { return root / "tls" / "key.pem"; }
   std::filesystem::path plugin_cache() const { return root / "plugin-cache"; }
+  // Plugins the partner installed (psahost plugins install), one folder each.
+  std::filesystem::path installed_plugins() const { return root / "plugins"; }
   std::filesystem::path address_file() const { return root / "run" / "address"; }
   std::filesystem::path secret_key() const { return root / "secret.key"; }
   // Creates the folders (owner-only) if missing; throws naming the path on failure.

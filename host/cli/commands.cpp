@@ -9,6 +9,8 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "delivery/outbox.hpp"
+#include "plugins/bundle.hpp"
+#include "plugins/installer.hpp"
 #include "plugins/registry.hpp"
 #include "plugins/remote_secret.hpp"
 #include "plugins/signing.hpp"
@@ -45,6 +47,8 @@ constexpr const char* kOverview =
     "  plugins verify     check manifests, signatures and libraries without serving\n"
     "  plugins keygen|sign  make a publisher key pair; sign manifests with it\n"
     "  plugins enable|disable ID   the operator's host-wide switch (applies at the next start)\n"
+    "  plugins install PATH  verify a plugin bundle (folder or .tar.gz), then install it\n"
+    "  plugins uninstall ID  remove an installed plugin\n"
     "  plugins secret ID  issue (once; --rotate: replace) a remote plugin's signing secret\n"
     "  tokens create      create an API token (prints it alone on stdout)\n"
     "  tokens list        list API tokens (never their secrets)\n"
@@ -69,26 +73,6 @@ constexpr const char* kOverview =
     "(--config FILE, or DATA_DIR/psahost.conf when present); the command line wins, then the\n"
     "environment, then the file.\n";
 
-// --isolate-plugins: "all" or plugin ids separated by commas.
-std::vector<std::string> parse_isolate(const std::string& value) {
-  std::vector<std::string> ids;
-  std::size_t start = 0;
-  while (start <= value.size()) {
-    const std::size_t end = std::min(value.find(',', start), value.size());
-    const std::string id = value.substr(start, end - start);
-    const bool valid = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    });
-    if (!valid) {
-      throw UsageError("--isolate-plugins: expected all, or plugin ids separated by commas; got '" +
-                       value + "'");
-    }
-    ids.push_back(id);
-    start = end + 1;
-  }
-  return ids;
-}
-
 int cmd_serve(const std::vector<std::string>& args) {
   po::options_description options = common_options();
   po::options_description serve("Serve options");
@@ -96,7 +80,8 @@ int cmd_serve(const std::vector<std::string>& args) {
                       "address to listen on, HOST:PORT (port 0 picks a free one)")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of plugin manifests to load (repeatable; default: the bundled plugins)")(
-      "strict", po::bool_switch(), "stop if any plugin fails to load")(
+      "strict", po::bool_switch(),
+      "stop if any plugin fails to load or is refused (otherwise the host serves without it)")(
       "isolate-plugins", po::value<std::string>(),
       "run these plugins in a child process whatever their manifest says: all, or ids "
       "separated by commas")("threads", po::value<unsigned>()->default_value(0),
@@ -137,6 +122,7 @@ int cmd_serve(const std::vector<std::string>& args) {
       "connections served at once; past it an idle one is closed, or the new one (0 = from "
       "the open file limit)");
   options.add(serve);
+  options.add(trust_options());
   const auto vm = parse("serve", options, args);
   if (vm.count("help")) {
     print_help(
@@ -154,8 +140,10 @@ int cmd_serve(const std::vector<std::string>& args) {
       o.plugin_dirs.emplace_back(d);
   }
   o.strict = vm["strict"].as<bool>();
+  o.trust = trust_policy(vm);
   if (vm.count("isolate-plugins"))
-    o.isolate_plugins = parse_isolate(vm["isolate-plugins"].as<std::string>());
+    o.isolate_plugins =
+        parse_plugin_ids("--isolate-plugins", vm["isolate-plugins"].as<std::string>());
   o.address_policy = outbound_policy(vm);
   if (vm.count("metrics-token")) {
     o.metrics_token = vm["metrics-token"].as<std::string>();
@@ -297,17 +285,121 @@ int issue_remote_secret(const po::variables_map& vm, Logger& log) {
   return 0;
 }
 
+// The data directory of a command that changes an existing host: named when it holds none.
+app::DataDir existing_data_dir(const po::variables_map& vm) {
+  const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  std::error_code ec;
+  if (!fs::is_regular_file(dir.database(), ec)) {
+    throw UsageError("--data-dir: no psahost database in " + dir.root.string() +
+                     " (start `psahost serve --data-dir " + dir.root.string() +
+                     "` once, or check the path)");
+  }
+  return dir;
+}
+
+// What a partner does after installing or removing a plugin, for a host already running.
+constexpr const char* kPickUp =
+    "A running psahost picks this up on SIGHUP (kill -HUP <pid>) or POST /v1/plugins/reload "
+    "(admin token); otherwise at its next start.";
+
+// plugins install PATH: everything is checked on a private copy before anything is copied into
+// DATA_DIR/plugins.
+int install(const po::variables_map& vm, Logger& log) {
+  const auto paths = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()
+                                          : std::vector<std::string>{};
+  if (paths.size() != 1) {
+    throw UsageError("install needs one PATH: a bundle folder or a .tar.gz of one");
+  }
+  const app::DataDir dir = existing_data_dir(vm);
+  std::vector<std::pair<std::string, fs::path>> taken;
+  for (const auto& m : plugin_dir_manifests(vm)) {
+    if (const auto parsed = plugins::load_manifest(m); parsed.manifest) {
+      taken.emplace_back(parsed.manifest->id, m);
+    }
+  }
+  const ScratchDir scratch;
+  plugins::HostCalls calls;
+  plugins::RegistryOptions options{scratch.path(), false, {}};
+  options.trust = trust_policy(vm);
+  if (vm.count("isolate-plugins")) {
+    options.isolate =
+        parse_plugin_ids("--isolate-plugins", vm["isolate-plugins"].as<std::string>());
+  }
+  plugins::InstallResult r;
+  try {
+    r = plugins::install_plugin(paths.front(), dir.installed_plugins(), options,
+                                plugins::PluginEnv{calls, nullptr, log, nullptr}, taken);
+  } catch (const plugins::LoadError& e) {
+    throw std::runtime_error("install " + paths.front() +
+                             ": refused, nothing installed: " + e.field() + ": " + e.what());
+  } catch (const plugins::BundleError& e) {
+    throw std::runtime_error("install " + paths.front() +
+                             ": refused, nothing installed: " + e.what());
+  }
+  std::cout << "installed " << r.id << " " << r.version << " into " << r.dir.string();
+  if (!r.replaced_version.empty()) std::cout << " (replacing " << r.replaced_version << ")";
+  std::cout << "\n  signature  "
+            << (r.signature == "trusted" ? "signed by trusted key " + r.key_id
+                                         : std::string("unsigned, let in by "
+                                                       "--allow-unsigned-plugins"))
+            << "\n  runs       " << r.isolation << "\n";
+  std::cout << "Next: " << kPickUp;
+  if (r.signature == "unsigned") {
+    std::cout << " The host needs --allow-unsigned-plugins " << r.id
+              << " too (in its config file or command line), or it refuses the plugin.";
+  }
+  std::cout << " It acts for every tenant until one switches it off (POST /v1/plugins/" << r.id
+            << "/disable).\n";
+  return 0;
+}
+
+int uninstall(const po::variables_map& vm) {
+  const auto ids = vm.count("manifest") ? vm["manifest"].as<std::vector<std::string>>()
+                                        : std::vector<std::string>{};
+  if (ids.size() != 1) throw UsageError("uninstall needs one plugin ID (see psahost plugins list)");
+  const std::string& id = ids.front();
+  const app::DataDir dir = existing_data_dir(vm);
+  if (plugins::uninstall_plugin(dir.installed_plugins(), id)) {
+    std::cout << "uninstalled " << id << " from " << (dir.installed_plugins() / id).string() << "\n"
+              << kPickUp << " Its settings and stored data stay, should it come back.\n";
+    return 0;
+  }
+  for (const auto& m : plugin_dir_manifests(vm)) {
+    const auto parsed = plugins::load_manifest(m);
+    if (parsed.manifest && parsed.manifest->id == id) {
+      std::cerr << "psahost plugins: " << id << " comes with psahost (" << m.string()
+                << "), it was not installed; switch it off with psahost plugins disable " << id
+                << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "psahost plugins: no plugin " << id << " is installed in "
+            << dir.installed_plugins().string() << " (see psahost plugins list)\n";
+  return 1;
+}
+
+// "signed by key ..." / "unsigned, allowed" / "signature refused" for plugins verify.
+std::string signature_note(const plugins::VerifyResult& r) {
+  if (r.signature == "trusted") return "signed by key " + r.signature_key_id;
+  if (r.signature == "unsigned") return "unsigned, let in by --allow-unsigned-plugins";
+  if (r.signature == "refused") return "signature refused";
+  return "signature not checked";
+}
+
 int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description options = common_options();
   options.add_options()("action", po::value<std::string>(),
                         "list | verify | enable | disable | keygen | sign | secret")(
-      "manifest", po::value<std::vector<std::string>>(), "manifest files to verify")(
+      "manifest", po::value<std::vector<std::string>>(), "manifest files, ids or a bundle")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of manifests (default: the bundled plugins)")("json", po::bool_switch(),
                                                             "print JSON instead of a table")(
       "out", po::value<std::string>(), "folder for the new key pair (keygen)")(
       "key", po::value<std::string>(), "the publisher's private key file (sign)")(
-      "rotate", po::bool_switch(), "secret: replace the remote plugin's signing secret");
+      "rotate", po::bool_switch(), "secret: replace the remote plugin's signing secret")(
+      "isolate-plugins", po::value<std::string>(),
+      "install: report these as run in a child process, as serve would (all, or ids)");
+  options.add(trust_options());
   po::positional_options_description positional;
   positional.add("action", 1).add("manifest", -1);
   const auto vm = parse("plugins", options, args, &positional);
@@ -317,20 +409,25 @@ int cmd_plugins(const std::vector<std::string>& args) {
         "[MANIFEST...] [options]\n       psahost plugins enable|disable ID [options]\n"
         "       psahost plugins keygen --out DIR\n"
         "       psahost plugins sign MANIFEST... --key FILE\n"
-        "       psahost plugins secret ID [--rotate] [options]",
+        "       psahost plugins secret ID [--rotate] [options]\n"
+        "       psahost plugins install PATH (a bundle folder or .tar.gz) [options]\n"
+        "       psahost plugins uninstall ID [options]",
         options);
     return vm.count("help") ? 0 : 2;
   }
   const std::string action = vm["action"].as<std::string>();
-  const std::vector<std::string> actions = {"list",   "verify", "enable", "disable",
-                                            "keygen", "sign",   "secret"};
+  const std::vector<std::string> actions = {"list", "verify", "enable",  "disable",  "keygen",
+                                            "sign", "secret", "install", "uninstall"};
   if (std::find(actions.begin(), actions.end(), action) == actions.end()) {
     throw UsageError("unknown action '" + action +
-                     "': expected list, verify, enable, disable, keygen, sign or secret");
+                     "': expected list, verify, enable, disable, keygen, sign, secret, install "
+                     "or uninstall");
   }
   if (action == "keygen") return keygen(vm);
   if (action == "sign") return sign(vm);
   Logger log(LogLevel::error);
+  if (action == "install") return install(vm, log);
+  if (action == "uninstall") return uninstall(vm);
   if (action == "secret") return issue_remote_secret(vm, log);
   if (action == "enable" || action == "disable") {
     auto store = open_store(vm, log);
@@ -345,7 +442,9 @@ int cmd_plugins(const std::vector<std::string>& args) {
   // directory (nor needs one). No store: a plugin's key/value calls are refused meanwhile.
   const ScratchDir scratch;
   plugins::HostCalls calls;
-  plugins::PluginRegistry registry({scratch.path(), false, {}},
+  plugins::RegistryOptions registry_options{scratch.path(), false, {}};
+  registry_options.trust = trust_policy(vm);
+  plugins::PluginRegistry registry(registry_options,
                                    plugins::PluginEnv{calls, nullptr, log, nullptr});
   std::vector<fs::path> manifests;
   if (vm.count("manifest")) {
@@ -365,6 +464,9 @@ int cmd_plugins(const std::vector<std::string>& args) {
         v["manifest"] = m.string();
         v["id"] = r.id;
         v["ok"] = r.errors.empty();
+        v["signature"] = r.signature;
+        v["signature_key_id"] =
+            r.signature_key_id.empty() ? Json::Value() : Json::Value(r.signature_key_id);
         v["errors"] = Json::Value(Json::arrayValue);
         for (const auto& e : r.errors) {
           Json::Value error;
@@ -374,9 +476,9 @@ int cmd_plugins(const std::vector<std::string>& args) {
         }
         items.append(v);
       } else if (r.errors.empty()) {
-        std::cout << "ok      " << m.string() << " (" << r.id << ")\n";
+        std::cout << "ok      " << m.string() << " (" << r.id << ", " << signature_note(r) << ")\n";
       } else {
-        std::cout << "FAILED  " << m.string() << "\n";
+        std::cout << "FAILED  " << m.string() << " (" << signature_note(r) << ")\n";
         for (const auto& e : r.errors) {
           std::cout << "        " << (e.field.empty() ? "" : e.field + ": ") << e.message << "\n";
         }
@@ -405,17 +507,20 @@ int cmd_plugins(const std::vector<std::string>& args) {
       v["state"] = p.state;
       v["last_error"] = p.last_error;
       v["isolation"] = p.isolation;
+      v["signature"] = p.signature;
+      v["signature_key_id"] =
+          p.signature_key_id.empty() ? Json::Value() : Json::Value(p.signature_key_id);
       v["manifest"] = p.manifest_path.string();
       items.append(v);
     }
     std::cout << items.toStyledString();
     return 0;
   }
-  std::printf("%-24s %-10s %-10s %-9s %-10s %s\n", "ID", "VERSION", "KIND", "STATE", "ISOLATION",
-              "DETAIL");
+  std::printf("%-24s %-10s %-10s %-9s %-10s %-9s %s\n", "ID", "VERSION", "KIND", "STATE",
+              "ISOLATION", "SIGNATURE", "DETAIL");
   for (const auto& p : list) {
-    std::printf("%-24s %-10s %-10s %-9s %-10s %s\n", p.id.c_str(), p.version.c_str(),
-                p.kind.c_str(), p.state.c_str(), p.isolation.c_str(),
+    std::printf("%-24s %-10s %-10s %-9s %-10s %-9s %s\n", p.id.c_str(), p.version.c_str(),
+                p.kind.c_str(), p.state.c_str(), p.isolation.c_str(), p.signature.c_str(),
                 p.last_error.empty() ? p.manifest_path.string().c_str() : p.last_error.c_str());
   }
   return 0;

@@ -192,7 +192,9 @@ int test(const po::variables_map& vm) {
   plugins::HostCalls calls;
   api::register_all_host_calls(calls, *store);
   const app::DataDir dir{vm["data-dir"].as<std::string>()};
-  plugins::PluginRegistry registry({dir.plugin_cache(), false, {}},
+  plugins::RegistryOptions registry_options{dir.plugin_cache(), false, {}};
+  registry_options.trust = trust_policy(vm);
+  plugins::PluginRegistry registry(registry_options,
                                    plugins::PluginEnv{calls, store.get(), log, nullptr});
   delivery::register_connector_http(calls, connections, registry, client, auth, log);
   for (const auto& manifest : manifest_files(vm)) {
@@ -203,6 +205,9 @@ int test(const po::variables_map& vm) {
   if (!plugin) {
     std::cerr << "psahost connections: connector " << connection->connector
               << " could not be loaded\n";
+    for (const auto& p : registry.list()) {
+      if (!p.last_error.empty()) std::cerr << "psahost connections: " << p.last_error << "\n";
+    }
     return 1;
   }
   const auto& commands = plugin->manifest().hooks.commands;
@@ -267,6 +272,7 @@ int cmd_connections(const std::vector<std::string>& args) {
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of connector manifests (default: the bundled ones)")("json", po::bool_switch(),
                                                                    "print JSON (list)");
+  options.add(trust_options());
   po::positional_options_description positional;
   positional.add("action", 1);
   const auto vm = parse("connections", options, args, &positional);

@@ -78,6 +78,7 @@ int cmd_contracts(const std::vector<std::string>& args) {
       "plugins-dir", po::value<std::string>(),
       "folder with contract-bootstrap.json (default: the bundled plugins)")(
       "json", po::bool_switch(), "print the full report as JSON");
+  options.add(trust_options());
   po::positional_options_description positional;
   positional.add("action", 1);
   const auto vm = parse("contracts", options, args, &positional);
@@ -111,7 +112,9 @@ int cmd_contracts(const std::vector<std::string>& args) {
   api::register_host_services(calls, *store);
   contracts::register_contract_host_calls(calls, *store);
   const app::DataDir dir{vm["data-dir"].as<std::string>()};
-  plugins::PluginRegistry registry({dir.plugin_cache(), false, {}},
+  plugins::RegistryOptions registry_options{dir.plugin_cache(), false, {}};
+  registry_options.trust = trust_policy(vm);
+  plugins::PluginRegistry registry(registry_options,
                                    plugins::PluginEnv{calls, store.get(), log, nullptr});
   const fs::path plugin_dir = vm.count("plugins-dir")
                                   ? fs::path(vm["plugins-dir"].as<std::string>())

@@ -3,6 +3,7 @@
 #include "api/host_services.hpp"
 #include "app/app.hpp"
 #include "auth/tokens.hpp"
+#include "plugins/installer.hpp"
 
 namespace psahost::cli {
 namespace fs = std::filesystem;
@@ -12,6 +13,7 @@ po::options_description local_host_options() {
   d.add_options()("tenant", po::value<std::string>()->default_value("default"), "tenant name")(
       "plugins-dir", po::value<std::vector<std::string>>()->composing(),
       "folder of plugin manifests to load (repeatable; default: the bundled plugins)");
+  d.add(trust_options());
   return d;
 }
 
@@ -33,11 +35,13 @@ LocalHost::LocalHost(const po::variables_map& vm, Logger& log) {
   tenant_id_ = *tenant;
   api::register_all_host_calls(calls_, *store_);
   const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  plugins::RegistryOptions registry_options{dir.plugin_cache(), false, {}};
+  registry_options.trust = trust_policy(vm);
   registry_ = std::make_unique<plugins::PluginRegistry>(
-      plugins::RegistryOptions{dir.plugin_cache(), false, {}},
-      plugins::PluginEnv{calls_, store_.get(), log, nullptr});
+      registry_options, plugins::PluginEnv{calls_, store_.get(), log, nullptr});
   // A plugin that fails is logged (stderr) and left out, as serve does.
   for (const auto& d : dirs) registry_->load_directory(d);
+  for (const auto& m : plugins::installed_manifests(dir.installed_plugins())) registry_->load(m);
   pipeline_ = std::make_unique<admission::Pipeline>(*registry_, log);
 }
 

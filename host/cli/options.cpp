@@ -1,6 +1,7 @@
 #include "cli/options.hpp"
 
 #include "app/app.hpp"
+#include "plugins/installer.hpp"
 
 #include <stdlib.h>
 
@@ -141,6 +142,58 @@ ScratchDir::~ScratchDir() {
   fs::remove_all(path_, ec);
 }
 
+std::vector<std::string> parse_plugin_ids(const std::string& option, const std::string& value) {
+  std::vector<std::string> ids;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    const std::size_t end = std::min(value.find(',', start), value.size());
+    const std::string id = value.substr(start, end - start);
+    const bool valid = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (!valid) {
+      throw UsageError(option + ": expected all, or plugin ids separated by commas; got '" + value +
+                       "'");
+    }
+    ids.push_back(id);
+    start = end + 1;
+  }
+  return ids;
+}
+
+po::options_description trust_options() {
+  po::options_description d("Plugin trust options");
+  d.add_options()("trusted-keys", po::value<std::vector<std::string>>()->composing(),
+                  "folder of publishers' Ed25519 public keys (*.pub, *.pem) whose signatures "
+                  "are trusted (repeatable; default: the keys shipped with psahost, which "
+                  "signed the bundled plugins)")(
+      "allow-unsigned-plugins", po::value<std::string>(),
+      "let these unsigned plugins load, always in a child process: ids separated by commas, or "
+      "all (a bad or unknown signature is refused whatever this says)");
+  return d;
+}
+
+plugins::TrustPolicy trust_policy(const po::variables_map& vm) {
+  plugins::TrustPolicy policy;
+  try {
+    if (vm.count("trusted-keys")) {
+      for (const auto& d : vm["trusted-keys"].as<std::vector<std::string>>()) {
+        policy.add_keys_from(d);
+      }
+    } else {
+      policy = plugins::default_trust_policy();
+    }
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    throw UsageError(what.starts_with("--trusted-keys") ? what : "--trusted-keys: " + what);
+  }
+  if (vm.count("allow-unsigned-plugins")) {
+    policy.allow_unsigned = parse_plugin_ids("--allow-unsigned-plugins",
+                                             vm["allow-unsigned-plugins"].as<std::string>());
+  }
+  return policy;
+}
+
 crypto::SecretBox open_secret_box(const po::variables_map& vm) {
   const app::DataDir dir{vm["data-dir"].as<std::string>()};
   return crypto::SecretBox::from_key_file(
@@ -149,6 +202,15 @@ crypto::SecretBox open_secret_box(const po::variables_map& vm) {
 }
 
 std::vector<fs::path> manifest_files(const po::variables_map& vm) {
+  auto manifests = plugin_dir_manifests(vm);
+  const app::DataDir dir{vm["data-dir"].as<std::string>()};
+  for (auto& m : plugins::installed_manifests(dir.installed_plugins())) {
+    manifests.push_back(std::move(m));
+  }
+  return manifests;
+}
+
+std::vector<fs::path> plugin_dir_manifests(const po::variables_map& vm) {
   std::vector<fs::path> dirs;
   if (vm.count("plugins-dir")) {
     for (const auto& d : vm["plugins-dir"].as<std::vector<std::string>>()) dirs.emplace_back(d);

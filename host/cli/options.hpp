@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "core/secret_box.hpp"
 #include "net/address_policy.hpp"
+#include "plugins/signing.hpp"
 #include "store/store.hpp"
 
 #include <boost/program_options.hpp>
@@ -66,12 +67,27 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+// "all", or plugin ids separated by commas, for an option that names plugins; throws
+// UsageError naming option otherwise.
+std::vector<std::string> parse_plugin_ids(const std::string& option, const std::string& value);
+
+// --trusted-keys DIR (repeatable) and --allow-unsigned-plugins ID,...|all: every command that
+// loads plugins takes them, so the CLI trusts exactly what serve would.
+po::options_description trust_options();
+// The trust those options describe: the keys of every --trusted-keys folder (default: the keys
+// shipped beside this executable) and the unsigned plugins let in. Throws UsageError naming the
+// option and the folder or file at fault.
+plugins::TrustPolicy trust_policy(const po::variables_map& vm);
+
 // The key that seals secrets at rest (--secret-key-file, or DATA_DIR/secret.key).
 crypto::SecretBox open_secret_box(const po::variables_map& vm);
 
 // The *.json manifests in --plugins-dir (repeatable; default: the bundled plugins), in name
-// order. Throws UsageError naming a folder that does not exist.
+// order, then those of the plugins installed in --data-dir (psahost plugins install). Throws
+// UsageError naming a folder that does not exist.
 std::vector<std::filesystem::path> manifest_files(const po::variables_map& vm);
+// The same without the installed plugins.
+std::vector<std::filesystem::path> plugin_dir_manifests(const po::variables_map& vm);
 
 // The commands beyond serve/plugins/tokens, each in its own file.
 int cmd_onboarding(const std::vector<std::string>& args);

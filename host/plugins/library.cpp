@@ -113,8 +113,9 @@ fs::path verified_copy(const Manifest& manifest, const fs::path& cache_dir, AbiV
   const std::string bytes = read_file(source);
   const std::string digest = crypto::sha256_hex(bytes);
   if (!crypto::constant_time_equal(digest, manifest.sha256)) {
-    throw LoadError("sha256", "library " + source.string() + " has sha256 " + digest +
-                                  " but the manifest expects " + manifest.sha256 +
+    throw LoadError("sha256", "plugin '" + manifest.id + "': library " + source.string() +
+                                  " has sha256 " + digest + " but the manifest expects " +
+                                  manifest.sha256 +
                                   "; the file was changed or the manifest is stale");
   }
   const fs::path copy = write_private_copy(cache_dir / manifest.id, digest + ".so", bytes);

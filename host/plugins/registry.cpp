@@ -1,5 +1,6 @@
 #include "plugins/registry.hpp"
 
+#include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "store/store.hpp"
 
@@ -31,7 +32,10 @@ Json::Value merge(const Json::Value& defaults, const Json::Value& settings) {
 }  // namespace
 
 PluginRegistry::PluginRegistry(RegistryOptions options, PluginEnv env)
-    : options_(std::move(options)), env_(env), tenant_switches_(env.store) {
+    : options_(std::move(options)),
+      trust_(options_.trust ? *options_.trust : default_trust_policy()),
+      env_(env),
+      tenant_switches_(env.store) {
   if (!env_.pool) {
     pool_ = std::make_unique<HookPool>();
     env_.pool = pool_.get();
@@ -42,9 +46,10 @@ PluginRegistry::PluginRegistry(RegistryOptions options, PluginEnv env)
   }
 }
 
-bool PluginRegistry::runs_in_process_runner(const Manifest& manifest) const {
+bool PluginRegistry::runs_in_process_runner(const Manifest& manifest, bool is_signed) const {
   if (manifest.isolation == "remote") return false;  // no library to run anywhere
-  if (manifest.isolation == "process") return true;
+  // Code no trusted publisher vouches for never shares the host's address space.
+  if (manifest.isolation == "process" || !is_signed) return true;
   return std::any_of(options_.isolate.begin(), options_.isolate.end(),
                      [&](const std::string& id) { return id == "all" || id == manifest.id; });
 }
@@ -79,7 +84,22 @@ Json::Value PluginRegistry::config_for(const Manifest& manifest) const {
   return merge(manifest.config_defaults, settings);
 }
 
-std::shared_ptr<Plugin> PluginRegistry::instantiate(const Manifest& manifest) const {
+SignatureStatus PluginRegistry::check_trust(const Json::Value& document,
+                                            const Manifest& manifest) const {
+  const SignatureStatus status = check_signature(document, manifest.id, trust_);
+  if (!status.is_signed && manifest.isolation == "in_process") {
+    Json::Value f;
+    f["plugin"] = manifest.id;
+    env_.log.warn(
+        "unsigned plugin let in by allow_unsigned_plugins; it runs in a child process, not in "
+        "the host",
+        f);
+  }
+  return status;
+}
+
+std::shared_ptr<Plugin> PluginRegistry::instantiate(const Manifest& manifest,
+                                                    bool is_signed) const {
   // A remote plugin is a service elsewhere: no library to verify, no init, no configuration.
   if (manifest.isolation == "remote") return std::make_shared<Plugin>(manifest, env_);
   const Json::Value config = config_for(manifest);
@@ -88,7 +108,7 @@ std::shared_ptr<Plugin> PluginRegistry::instantiate(const Manifest& manifest) co
     for (const auto& e : errors) msg += " " + e.field + ": " + e.message + ";";
     throw LoadError("config", msg);
   }
-  if (runs_in_process_runner(manifest)) {
+  if (runs_in_process_runner(manifest, is_signed)) {
     // The host verifies and copies the library but never loads it; the runner does.
     const fs::path copy = verified_copy(manifest, options_.cache_dir, options_.host_abi);
     return std::make_shared<Plugin>(manifest, copy, config, env_, options_.runner);
@@ -97,42 +117,65 @@ std::shared_ptr<Plugin> PluginRegistry::instantiate(const Manifest& manifest) co
   return std::make_shared<Plugin>(manifest, std::move(library), config, env_);
 }
 
-void PluginRegistry::record_failure(Manifest manifest, const std::string& message) {
+PluginRegistry::Entry PluginRegistry::failed_entry(Manifest manifest, const std::string& message,
+                                                   std::string signature) const {
   if (manifest.id.empty()) manifest.id = manifest.manifest_path.stem().string();
   Json::Value f;
   f["manifest"] = manifest.manifest_path.string();
   f["plugin"] = manifest.id;
   f["error"] = message;
   env_.log.error("plugin not loaded", f);
-  std::unique_lock lock(mutex_);
-  entries_.push_back(Entry{std::move(manifest), nullptr, "failed", message});
+  Entry entry{std::move(manifest), nullptr, "failed", message, std::move(signature), "", ""};
+  if (entry.manifest.signature) entry.signature_key_id = entry.manifest.signature->key_id;
+  return entry;
 }
 
-bool PluginRegistry::load(const fs::path& manifest_path) {
-  auto parsed = load_manifest(manifest_path);
+PluginRegistry::Entry PluginRegistry::make_entry(const fs::path& manifest_path,
+                                                 const fs::path& replacing,
+                                                 std::string* failed_field) const {
+  std::error_code ec;
+  const std::string digest =
+      fs::is_regular_file(manifest_path, ec) ? crypto::sha256_file_hex(manifest_path) : "";
+  const auto fail = [&](Manifest manifest, const std::string& field, const std::string& message,
+                        std::string signature) {
+    if (failed_field) *failed_field = field;
+    Entry entry = failed_entry(std::move(manifest), message, std::move(signature));
+    entry.digest = digest;
+    return entry;
+  };
+  // The signature is checked over exactly the document that is then parsed and used.
+  auto read = read_manifest_file(manifest_path);
+  auto parsed = read.document ? parse_manifest(*read.document, manifest_path)
+                              : ManifestResult{std::nullopt, std::move(read.errors)};
   if (!parsed.errors.empty()) {
-    const std::string message = describe(manifest_path, parsed.errors);
-    if (options_.strict) throw LoadError(parsed.errors.front().field, message);
     Manifest unreadable;
     unreadable.manifest_path = manifest_path;
-    record_failure(std::move(unreadable), message);
-    return false;
+    return fail(std::move(unreadable), parsed.errors.front().field,
+                describe(manifest_path, parsed.errors), "unchecked");
   }
   const Manifest& manifest = *parsed.manifest;
   {
     std::shared_lock lock(mutex_);
     for (const auto& e : entries_) {
-      if (e.manifest.id == manifest.id && e.state != "failed") {
-        const std::string message = manifest_path.string() + ": id: plugin '" + manifest.id +
-                                    "' is already loaded from " + e.manifest.manifest_path.string();
-        if (options_.strict) throw LoadError("id", message);
-        record_failure(manifest, message);
-        return false;
+      if (e.manifest.id == manifest.id && e.state != "failed" &&
+          e.manifest.manifest_path != replacing) {
+        return fail(manifest, "id",
+                    manifest_path.string() + ": id: plugin '" + manifest.id +
+                        "' is already loaded from " + e.manifest.manifest_path.string(),
+                    "unchecked");
       }
     }
   }
+  SignatureStatus signature;
   try {
-    auto plugin = instantiate(manifest);
+    signature = check_trust(*read.document, manifest);
+  } catch (const LoadError& e) {
+    return fail(manifest, e.field(), manifest_path.string() + ": " + e.field() + ": " + e.what(),
+                "refused");
+  }
+  const std::string signature_state = signature.is_signed ? "trusted" : "unsigned";
+  try {
+    auto plugin = instantiate(manifest, signature.is_signed);
     bool enabled = true;
     if (env_.store) {
       env_.store->read([&](store::Tx& tx) {
@@ -145,16 +188,103 @@ bool PluginRegistry::load(const fs::path& manifest_path) {
     f["plugin"] = manifest.id;
     f["version"] = manifest.version;
     f["enabled"] = enabled;
+    f["trust"] = signature_state;  // not "signature": the log redacts members of that name
+    if (signature.is_signed) f["key_id"] = signature.key_id;
     env_.log.info("plugin loaded", f);
-    std::unique_lock lock(mutex_);
-    entries_.push_back(Entry{manifest, std::move(plugin), enabled ? "loaded" : "disabled", ""});
-    return true;
+    return Entry{manifest, std::move(plugin), enabled ? "loaded" : "disabled",
+                 "",       signature_state,   signature.key_id,
+                 digest};
   } catch (const LoadError& e) {
-    const std::string message = manifest_path.string() + ": " + e.field() + ": " + e.what();
-    if (options_.strict) throw LoadError(e.field(), message);
-    record_failure(manifest, message);
-    return false;
+    return fail(manifest, e.field(), manifest_path.string() + ": " + e.field() + ": " + e.what(),
+                signature_state);
   }
+}
+
+bool PluginRegistry::load(const fs::path& manifest_path) {
+  std::string failed_field;
+  Entry entry = make_entry(manifest_path, fs::path(), &failed_field);
+  const bool loaded = entry.state != "failed";
+  if (!loaded && options_.strict) throw LoadError(failed_field, entry.last_error);
+  std::unique_lock lock(mutex_);
+  entries_.push_back(std::move(entry));
+  return loaded;
+}
+
+PluginRegistry::ReloadResult PluginRegistry::reload(const std::vector<fs::path>& manifests) {
+  const std::lock_guard one_at_a_time(reload_mutex_);
+  ReloadResult result;
+  std::vector<std::pair<fs::path, std::string>> wanted;  // path, digest now
+  for (const auto& m : manifests) {
+    std::error_code ec;
+    wanted.emplace_back(m, fs::is_regular_file(m, ec) ? crypto::sha256_file_hex(m) : "");
+  }
+  // Plugins dropped here are destroyed outside the lock, once no call holds them any more.
+  std::vector<std::shared_ptr<Plugin>> dropped;
+  {
+    std::unique_lock lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      const bool still_there = std::any_of(wanted.begin(), wanted.end(), [&](const auto& w) {
+        return w.first == it->manifest.manifest_path;
+      });
+      if (still_there) {
+        ++it;
+        continue;
+      }
+      if (it->state != "failed") {
+        result.removed.push_back(it->manifest.id);
+        Json::Value f;
+        f["plugin"] = it->manifest.id;
+        f["manifest"] = it->manifest.manifest_path.string();
+        env_.log.info("plugin removed", f);
+      }
+      dropped.push_back(std::move(it->plugin));
+      it = entries_.erase(it);
+    }
+  }
+  for (const auto& [path, digest] : wanted) {
+    bool known = false;
+    bool unchanged = false;
+    {
+      std::shared_lock lock(mutex_);
+      for (const auto& e : entries_) {
+        if (e.manifest.manifest_path != path) continue;
+        known = true;
+        unchanged = e.digest == digest && e.state != "failed";
+      }
+    }
+    if (unchanged) continue;
+    // The replacement is made first and swapped in whole: a reviewer is never missing between
+    // the old plugin and the new one.
+    Entry entry = make_entry(path, known ? path : fs::path(), nullptr);
+    const bool ok = entry.state != "failed";
+    const std::string id = entry.manifest.id;
+    std::unique_lock lock(mutex_);
+    auto old = std::find_if(entries_.begin(), entries_.end(),
+                            [&](const Entry& e) { return e.manifest.manifest_path == path; });
+    if (old != entries_.end()) {
+      if (ok) (old->state != "failed" ? result.replaced : result.loaded).push_back(id);
+      dropped.push_back(std::move(old->plugin));
+      *old = std::move(entry);
+    } else {
+      if (ok) result.loaded.push_back(id);
+      entries_.push_back(std::move(entry));
+    }
+    if (!ok) result.failed.push_back(id);
+  }
+  return result;
+}
+
+std::vector<fs::path> manifests_in(const fs::path& dir) {
+  std::vector<fs::path> manifests;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return manifests;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json") {
+      manifests.push_back(entry.path());
+    }
+  }
+  std::sort(manifests.begin(), manifests.end());
+  return manifests;
 }
 
 void PluginRegistry::load_directory(const fs::path& dir) {
@@ -165,27 +295,32 @@ void PluginRegistry::load_directory(const fs::path& dir) {
     env_.log.warn("plugin directory not found; no plugins loaded from it", f);
     return;
   }
-  std::vector<fs::path> manifests;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") {
-      manifests.push_back(entry.path());
-    }
-  }
-  std::sort(manifests.begin(), manifests.end());
-  for (const auto& m : manifests) load(m);
+  for (const auto& m : manifests_in(dir)) load(m);
 }
 
 VerifyResult PluginRegistry::verify(const fs::path& manifest_path) const {
   VerifyResult result;
   result.manifest_path = manifest_path;
-  auto parsed = load_manifest(manifest_path);
+  auto read = read_manifest_file(manifest_path);
+  auto parsed = read.document ? parse_manifest(*read.document, manifest_path)
+                              : ManifestResult{std::nullopt, std::move(read.errors)};
   if (!parsed.errors.empty()) {
     result.errors = parsed.errors;
     return result;
   }
   result.id = parsed.manifest->id;
+  if (parsed.manifest->signature) result.signature_key_id = parsed.manifest->signature->key_id;
+  SignatureStatus signature;
   try {
-    instantiate(*parsed.manifest);
+    signature = check_signature(*read.document, parsed.manifest->id, trust_);
+    result.signature = signature.is_signed ? "trusted" : "unsigned";
+  } catch (const LoadError& e) {
+    result.signature = "refused";
+    result.errors.push_back({e.field(), e.what()});
+    return result;
+  }
+  try {
+    instantiate(*parsed.manifest, signature.is_signed);
   } catch (const LoadError& e) {
     result.errors.push_back({e.field(), e.what()});
   }
@@ -205,7 +340,11 @@ std::vector<PluginInfo> PluginRegistry::list() const {
     info.last_error = e.last_error;
     info.manifest_path = e.manifest.manifest_path;
     info.hooks = e.manifest.hooks.hook_names();
-    info.isolation = runs_in_process_runner(e.manifest) ? "process" : e.manifest.isolation;
+    info.signature = e.signature;
+    info.signature_key_id = e.signature_key_id;
+    info.isolation = runs_in_process_runner(e.manifest, e.signature != "unsigned")
+                         ? "process"
+                         : e.manifest.isolation;
     if (e.plugin) {
       info.calls = e.plugin->call_count();
       info.errors = e.plugin->error_count();

@@ -5,10 +5,12 @@
 #include "plugins/hook_pool.hpp"
 #include "plugins/plugin.hpp"
 #include "plugins/process_runner.hpp"
+#include "plugins/signing.hpp"
 #include "plugins/tenant_switches.hpp"
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -25,6 +27,10 @@ struct RegistryOptions {
   std::vector<std::string> isolate = {};
   // The runner of process-isolated plugins: psahost itself (default: this executable).
   RunnerSettings runner = {};
+  // Whose signatures make a plugin trusted, and which unsigned ones the partner lets in (those
+  // always run in a runner). Unset: the keys shipped beside this executable and no unsigned
+  // plugin (default_trust_policy()); every plugin's signature is checked either way.
+  std::optional<TrustPolicy> trust = std::nullopt;
 };
 
 struct PluginInfo {
@@ -34,9 +40,13 @@ struct PluginInfo {
   std::string kind;
   std::string state;  // loaded | failed | disabled
   std::string last_error;
-  std::string isolation;       // in_process | process (as it runs, after configuration)
-  int restarts = 0;            // of its runner, since the host started
-  bool runner_failed = false;  // failed because its runner ran out of restarts (enable retries)
+  std::string isolation;  // in_process | process | remote (as it runs, after configuration)
+  // trusted (signed by a trusted publisher key) | unsigned (let in by allow_unsigned_plugins) |
+  // refused (see last_error) | unchecked (the manifest could not be read that far)
+  std::string signature = "unchecked";
+  std::string signature_key_id;  // the key the manifest says signed it, when it has one
+  int restarts = 0;              // of its runner, since the host started
+  bool runner_failed = false;    // failed because its runner ran out of restarts (enable retries)
   std::filesystem::path manifest_path;
   std::vector<std::string> hooks;
   uint64_t calls = 0;
@@ -47,7 +57,9 @@ struct PluginInfo {
 struct VerifyResult {
   std::filesystem::path manifest_path;
   std::string id;
-  std::vector<ManifestError> errors;  // empty = good
+  std::vector<ManifestError> errors;    // empty = good
+  std::string signature = "unchecked";  // as PluginInfo::signature
+  std::string signature_key_id;
 };
 
 // What require() found for a capability.
@@ -67,6 +79,18 @@ class PluginRegistry {
   void load_directory(const std::filesystem::path& dir);
   // Loads one manifest; returns false (recording the failure) if it could not.
   bool load(const std::filesystem::path& manifest_path);
+
+  struct ReloadResult {
+    std::vector<std::string> loaded;    // new manifests, loaded
+    std::vector<std::string> replaced;  // changed manifests, loaded again
+    std::vector<std::string> removed;   // manifests gone, their plugins dropped
+    std::vector<std::string> failed;    // new or changed manifests that did not load
+  };
+  // Brings the registry in line with manifests (every manifest the host should load now): a new
+  // one loads, a plugin whose manifest is gone is dropped, a changed manifest (or a failed one)
+  // is loaded again; an unchanged plugin is not touched. A call in flight keeps the plugin it
+  // holds until it returns. Never throws for a plugin, whatever strict says.
+  ReloadResult reload(const std::vector<std::filesystem::path>& manifests);
 
   // Full verification of a manifest and its library (loads a copy, runs init, unloads).
   VerifyResult verify(const std::filesystem::path& manifest_path) const;
@@ -106,22 +130,38 @@ class PluginRegistry {
     std::shared_ptr<Plugin> plugin;
     std::string state;
     std::string last_error;
+    std::string signature = "unchecked";
+    std::string signature_key_id;
+    std::string digest;  // SHA-256 of the manifest file as loaded, to see it changed
   };
-  std::shared_ptr<Plugin> instantiate(const Manifest& manifest) const;
+  // Checks the signature of the document a manifest was parsed from; throws LoadError.
+  SignatureStatus check_trust(const Json::Value& document, const Manifest& manifest) const;
+  std::shared_ptr<Plugin> instantiate(const Manifest& manifest, bool is_signed) const;
   Json::Value config_for(const Manifest& manifest) const;
-  // Records a plugin that could not be loaded; manifest is what could be read of it.
-  void record_failure(Manifest manifest, const std::string& message);
+  // A plugin that could not be loaded, logged; manifest is what could be read of it.
+  Entry failed_entry(Manifest manifest, const std::string& message, std::string signature) const;
+  // Reads, checks and instantiates one manifest (the entry is failed, with the reason, when
+  // anything is refused). replacing: the manifest path whose plugin this one will replace, so
+  // its id is not taken. failed_field: set to the field at fault when it failed.
+  Entry make_entry(const std::filesystem::path& manifest_path,
+                   const std::filesystem::path& replacing, std::string* failed_field) const;
 
-  // Whether a manifest runs in a runner, by its own choice or the partner's configuration.
-  bool runs_in_process_runner(const Manifest& manifest) const;
+  // Whether a manifest runs in a runner, by its own choice, the partner's configuration, or
+  // because no trusted publisher signed it.
+  bool runs_in_process_runner(const Manifest& manifest, bool is_signed) const;
 
   RegistryOptions options_;
+  TrustPolicy trust_;
   std::unique_ptr<HookPool> pool_;  // before env_ and the entries, which use it
   PluginEnv env_;
   mutable std::shared_mutex mutex_;
+  std::mutex reload_mutex_;  // one reload at a time (SIGHUP and the API)
   std::vector<Entry> entries_;
   TenantSwitches tenant_switches_;
 };
+
+// The *.json manifests directly in dir, in name order; none when dir does not exist.
+std::vector<std::filesystem::path> manifests_in(const std::filesystem::path& dir);
 
 // Appends each plugin's state, isolation and runner restarts in Prometheus text format (for
 // /metrics): psahost_plugin_state{plugin,state,isolation} 1, psahost_plugin_runner_restarts_total.

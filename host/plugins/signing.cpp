@@ -252,6 +252,23 @@ void TrustPolicy::add_keys_from(const fs::path& dir) {
   }
 }
 
+fs::path default_trusted_keys_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "trusted-keys";
+  const fs::path beside = exe.parent_path() / "trusted-keys";
+  if (fs::is_directory(beside, ec)) return beside;
+  return exe.parent_path().parent_path() / "lib" / "psahost" / "trusted-keys";
+}
+
+TrustPolicy default_trust_policy() {
+  TrustPolicy policy;
+  const fs::path dir = default_trusted_keys_dir();
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) policy.add_keys_from(dir);
+  return policy;
+}
+
 const PublicKey* TrustPolicy::find(std::string_view key_id) const {
   for (const auto& k : keys) {
     if (k.id == key_id) return &k;

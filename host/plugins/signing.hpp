@@ -53,6 +53,15 @@ struct TrustPolicy {
   bool allows_unsigned(std::string_view plugin_id) const;
 };
 
+// Where the publisher keys shipped with this psahost are: trusted-keys beside the executable (a
+// build tree's bin/trusted-keys, holding the key the build signed its plugins with), or
+// <prefix>/lib/psahost/trusted-keys when installed.
+std::filesystem::path default_trusted_keys_dir();
+
+// The keys in default_trusted_keys_dir(); none when that folder does not exist. Throws
+// std::runtime_error naming a file in it that is not an Ed25519 public key.
+TrustPolicy default_trust_policy();
+
 struct SignatureStatus {
   bool is_signed = false;  // by a trusted key; otherwise an unsigned plugin the policy allows
   std::string key_id;

@@ -3,6 +3,7 @@
 #include <json/reader.h>
 #include <json/writer.h>
 
+#include "support/process.hpp"
 #include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
@@ -185,6 +186,7 @@ fs::path recorder_subscribed_to(const fs::path& dir, const std::vector<std::stri
   for (const auto& type : types) manifest["hooks"]["events"].append(type);
   fs::path out = dir / "recorder.json";
   std::ofstream(out) << Json::writeString(Json::StreamWriterBuilder(), manifest);
+  psahost::test::sign_with_build_key(out);
   return out;
 }
 

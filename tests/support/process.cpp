@@ -1,5 +1,8 @@
 #include "support/process.hpp"
 
+#include "plugins/manifest.hpp"
+#include "plugins/signing.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -177,6 +180,14 @@ void copy_plugin(const fs::path& from_dir, const std::string& id, const fs::path
   fs::copy_file(from_dir / (id + ".so"), dir / (id + ".so"));
 }
 
+void sign_with_build_key(const fs::path& manifest) {
+  auto read = plugins::read_manifest_file(manifest);
+  if (!read.document) throw std::runtime_error(plugins::describe(manifest, read.errors));
+  const Json::Value signed_document = plugins::sign_manifest(*read.document, PSAHOST_BUILD_KEY);
+  std::ofstream(manifest, std::ios::trunc)
+      << Json::writeString(Json::StreamWriterBuilder(), signed_document);
+}
+
 void set_config_defaults(const fs::path& manifest, const Json::Value& members) {
   Json::Value doc;
   std::string errors;
@@ -190,6 +201,7 @@ void set_config_defaults(const fs::path& manifest, const Json::Value& members) {
     doc["config"]["defaults"][name] = members[name];
   }
   std::ofstream(manifest, std::ios::trunc) << Json::writeString(Json::StreamWriterBuilder(), doc);
+  if (doc.isMember("signature")) sign_with_build_key(manifest);
 }
 
 }  // namespace psahost::test

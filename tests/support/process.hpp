@@ -83,8 +83,13 @@ std::string read_file(const std::filesystem::path& path);
 void copy_plugin(const std::filesystem::path& from_dir, const std::string& id,
                  const std::filesystem::path& dir);
 
+// Signs a manifest in place with this build's key (the one the bundled and test plugins are
+// signed with and the host trusts by default), for a test that writes or changes a manifest.
+void sign_with_build_key(const std::filesystem::path& manifest);
+
 // Sets members of a plugin manifest's config defaults (what the plugin gets without partner
-// settings), e.g. {"last_number":"INV-2026-01041"} for a copied test plugin.
+// settings), e.g. {"last_number":"INV-2026-01041"} for a copied test plugin; a signed manifest
+// is signed again with this build's key.
 void set_config_defaults(const std::filesystem::path& manifest, const Json::Value& members);
 
 }  // namespace psahost::test

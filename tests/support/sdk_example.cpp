@@ -28,7 +28,11 @@ std::filesystem::path build_sdk_example(const std::string& example,
   run("cmake -S " + src.string() + " -B " + build.string() +
       " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + prefix.string());
   run("cmake --build " + build.string());
-  return build / "plugin";
+  // The author signs what they built; this build's key stands in for theirs, so a host that
+  // trusts the bundled plugins trusts this one too.
+  const fs::path plugin_dir = build / "plugin";
+  sign_with_build_key(plugin_dir / (example + ".json"));
+  return plugin_dir;
 }
 
 }  // namespace psahost::test
