@@ -73,8 +73,9 @@ constexpr const char* kOverview =
     "(--config FILE, or DATA_DIR/psahost.conf when present); the command line wins, then the\n"
     "environment, then the file.\n";
 
-int cmd_serve(const std::vector<std::string>& args) {
-  po::options_description options = common_options();
+}  // namespace
+
+po::options_description serve_options() {
   po::options_description serve("Serve options");
   serve.add_options()("listen", po::value<std::string>()->default_value("127.0.0.1:8443"),
                       "address to listen on, HOST:PORT (port 0 picks a free one)")(
@@ -121,7 +122,14 @@ int cmd_serve(const std::vector<std::string>& args) {
       "max-connections", po::value<std::size_t>()->default_value(0),
       "connections served at once; past it an idle one is closed, or the new one (0 = from "
       "the open file limit)");
-  options.add(serve);
+  return serve;
+}
+
+namespace {
+
+int cmd_serve(const std::vector<std::string>& args) {
+  po::options_description options = common_options();
+  options.add(serve_options());
   options.add(trust_options());
   const auto vm = parse("serve", options, args);
   if (vm.count("help")) {

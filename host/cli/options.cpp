@@ -67,7 +67,21 @@ po::variables_map parse(const std::string& command, const po::options_descriptio
     std::ifstream in(*config);
     if (!in) throw UsageError("cannot read config file " + config->string());
     try {
-      po::store(po::parse_config_file(in, options, false), vm);
+      // Only serve reads every key; the other commands share the file and take what is theirs.
+      const bool serve = command == "serve";
+      const auto parsed = po::parse_config_file(in, options, !serve);
+      if (!serve) {
+        po::options_description host = common_options();
+        host.add(serve_options());
+        host.add(trust_options());
+        for (const auto& option : parsed.options) {
+          if (option.unregistered && !host.find_nothrow(option.string_key, false)) {
+            throw UsageError("config file " + config->string() + ": unrecognised option '" +
+                             option.string_key + "'");
+          }
+        }
+      }
+      po::store(parsed, vm);
     } catch (const po::error& e) {
       throw UsageError("config file " + config->string() + ": " + e.what());
     }
@@ -77,7 +91,6 @@ po::variables_map parse(const std::string& command, const po::options_descriptio
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
-  (void)command;
   return vm;
 }
 

@@ -28,7 +28,13 @@ struct UsageError : std::runtime_error {
 // --help, --data-dir, --config, --log-level.
 po::options_description common_options();
 
+// What `serve` takes besides the common and trust options; other commands read the same config
+// file and skip these there.
+po::options_description serve_options();
+
 // Parses args, then PSAHOST_* variables, then the config file, into one map (first one wins).
+// The file is the host's: a command other than serve skips the serve options in it and refuses,
+// naming it, a key no command knows.
 po::variables_map parse(const std::string& command, const po::options_description& options,
                         const std::vector<std::string>& args,
                         const po::positional_options_description* positional = nullptr);

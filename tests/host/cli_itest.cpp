@@ -25,6 +25,30 @@ TEST_CASE("a malformed config file is named with what is wrong in it", "[cli]") 
   CHECK_FALSE(fs::exists(tmp.path() / "var" / "psahost.db"));
 }
 
+TEST_CASE("the data directory's config file serves every command, each taking its own keys",
+          "[cli]") {
+  TempDir tmp;
+  const std::string data = (tmp.path() / "var").string();
+  create_token(data, "acme", "admin");
+  const fs::path conf = fs::path(data) / "psahost.conf";
+  {
+    std::ofstream out(conf);
+    out << "listen = 127.0.0.1:0\nrate-limit = 50\nlog-level = warn\n";
+  }
+  // Serve-only keys in the host's file are not this command's business.
+  const auto list = run_cli({"tokens", "list", "--data-dir", data});
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.out, Catch::Contains("acme"));
+  // A key no command knows is still named, for every command.
+  {
+    std::ofstream out(conf, std::ios::app);
+    out << "listen-backlog = 5\n";
+  }
+  const auto typo = run_cli({"tokens", "list", "--data-dir", data});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Catch::Contains(conf.string()) && Catch::Contains("listen-backlog"));
+}
+
 TEST_CASE("a bad listen address names the option and what is expected", "[cli]") {
   TempDir tmp;
   const auto r =
