@@ -18,6 +18,7 @@
 #include "plugins/registry.hpp"
 #include "plugins/remote_hook.hpp"
 #include "plugins/remote_secret.hpp"
+#include "plugins/signing.hpp"
 #include "store/json_column.hpp"
 #include "store/store.hpp"
 
@@ -195,8 +196,12 @@ int main(int argc, char** argv) {
       m["remote"]["url"] = "https://127.0.0.1:" + std::to_string(service.port()) + "/review";
       m["failure_policy"] = "fail_closed";
       m["timeout_ms"] = 1000;
+      // Signed by a publisher key of the bench's own, which only this registry trusts: the
+      // host loads no unsigned remote plugin.
       fs::create_directories(dir / "remote");
-      std::ofstream(dir / "remote" / "billing-gate.json") << store::to_text(m);
+      plugins::generate_key_pair(dir / "publisher");
+      std::ofstream(dir / "remote" / "billing-gate.json")
+          << store::to_text(plugins::sign_manifest(m, dir / "publisher" / "publisher.key"));
     }
     net::ClientOptions client_options;
     client_options.extra_ca_file = dir / "cert.pem";
@@ -205,7 +210,11 @@ int main(int argc, char** argv) {
     plugins::PluginEnv remote_env{calls_table, store.get(), log, nullptr};
     remote_env.remote_client = &remote_client;
     remote_env.secrets = &box;
-    plugins::PluginRegistry remote_registry({dir / "cache-remote", true, {}}, remote_env);
+    plugins::RegistryOptions remote_options{dir / "cache-remote", true, {}};
+    remote_options.trust = plugins::TrustPolicy{};
+    remote_options.trust->keys.push_back(
+        plugins::read_public_key(dir / "publisher" / "publisher.pub"));
+    plugins::PluginRegistry remote_registry(remote_options, remote_env);
     remote_registry.load(dir / "remote" / "billing-gate.json");
     auto remote = remote_registry.find("billing-gate");
     if (!remote) {

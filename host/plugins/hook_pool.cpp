@@ -66,23 +66,26 @@ struct HookPool::Shared : std::enable_shared_from_this<HookPool::Shared> {
           lock.lock();
         } else {
           task.waiter->state = State::done;
-          task.waiter->changed.notify_all();
+          // Woken after the unlock, so the caller does not wake only to wait for this mutex;
+          // task holds the waiter, so it outlives a caller that has already gone.
+          lock.unlock();
+          task.waiter->changed.notify_one();
+          lock.lock();
         }
       }
-      idle.notify_all();
+      if (stopping) idle.notify_all();
     }
     --threads;
     idle.notify_all();
   }
 
-  // Called with the lock held, after queueing: a thread for the job when none is free.
-  void grow() {
-    if (waiting >= queue.size() || threads >= max_threads) {
-      work.notify_one();
-      return;
-    }
+  // Called with the lock held, after queueing: a thread for the job when none is free. True
+  // when a waiting thread is to be woken, which the caller does once it has unlocked.
+  bool grow() {
+    if (waiting >= queue.size() || threads >= max_threads) return true;
     ++threads;
     handles.emplace_back([self = shared_from_this()] { self->work_loop(); });
+    return false;
   }
 };
 
@@ -101,7 +104,11 @@ HookPool::Outcome HookPool::run(const std::function<void()>& job, Clock::time_po
   std::unique_lock lock(shared_->mutex);
   if (shared_->stopping) return Outcome::not_run;
   shared_->queue.push_back(Task{job, waiter});
-  shared_->grow();
+  if (shared_->grow()) {
+    lock.unlock();
+    shared_->work.notify_one();
+    lock.lock();
+  }
   waiter->changed.wait_until(lock, deadline, [&] {
     return waiter->state == State::done || waiter->state == State::dropped;
   });
@@ -115,10 +122,13 @@ HookPool::Outcome HookPool::run(const std::function<void()>& job, Clock::time_po
 }
 
 bool HookPool::post(std::function<void()> job) {
-  std::lock_guard lock(shared_->mutex);
+  std::unique_lock lock(shared_->mutex);
   if (shared_->stopping) return false;
   shared_->queue.push_back(Task{std::move(job), nullptr});
-  shared_->grow();
+  if (shared_->grow()) {
+    lock.unlock();
+    shared_->work.notify_one();
+  }
   return true;
 }
 
