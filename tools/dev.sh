@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The project's one entry point for people and CI:
 #   tools/dev.sh run [serve options]   install what is missing, build (Release), serve
-#   tools/dev.sh test [--sanitize]     install what is missing, build, check format, run ctest
-#                                      (--sanitize: the suite under ASan+UBSan, own build folder)
+#   tools/dev.sh test [--quick|--sanitize]  install what is missing, build, check format, run
+#                                      ctest, then the suite again under ASan+UBSan (own build
+#                                      folder); --quick: the Release run only; --sanitize: only
+#                                      the sanitized one
 #   tools/dev.sh bench [name]          build and run the benchmarks in bench/ (prints figures)
 #   tools/dev.sh deps                  only install the missing system packages
 set -euo pipefail
@@ -101,7 +103,8 @@ sanitize_tests() {
       -DPSAHOST_SANITIZE=ON "${launcher[@]}"
   fi
   echo "==> build with ASan+UBSan ($sbuild)"
-  cmake --build "$sbuild" -j "$jobs"
+  # Debug info makes ccache hash the build folder; without that, checkouts share the cache.
+  CCACHE_NOHASHDIR=1 cmake --build "$sbuild" -j "$jobs"
   [ -d "$build/npm" ] && [ ! -e "$sbuild/npm" ] && ln -s "$build/npm" "$sbuild/npm"
   echo "==> ctest under ASan+UBSan"
   (cd "$sbuild" &&
@@ -132,7 +135,10 @@ case "$cmd" in
     install_ui_test_packages
     check_format
     echo "==> ctest"
-    (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300) ;;
+    (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300)
+    # The whole suite means under the sanitizers too; --quick is the Release run alone, for a
+    # developer's inner loop.
+    [ "${1:-}" = "--quick" ] || sanitize_tests ;;
   bench)
     install_missing "${packages[@]}" "${bench_packages[@]}"
     configure_and_build
