@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # The project's one entry point for people and CI:
 #   tools/dev.sh run [serve options]   install what is missing, build (Release), serve
-#   tools/dev.sh test [--quick|--sanitize]  install what is missing, build, check format, run
-#                                      ctest, then the suite again under ASan+UBSan (own build
-#                                      folder); --quick: the Release run only; --sanitize: only
-#                                      the sanitized one
+#   tools/dev.sh test [--sanitize]     install what is missing, build, check format, run ctest
+#                                      (--sanitize: the suite under ASan+UBSan, own build folder)
 #   tools/dev.sh bench [name]          build and run the benchmarks in bench/ (prints figures)
 #   tools/dev.sh deps                  only install the missing system packages
 set -euo pipefail
@@ -135,10 +133,7 @@ case "$cmd" in
     install_ui_test_packages
     check_format
     echo "==> ctest"
-    (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300)
-    # The whole suite means under the sanitizers too; --quick is the Release run alone, for a
-    # developer's inner loop.
-    [ "${1:-}" = "--quick" ] || sanitize_tests ;;
+    (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300) ;;
   bench)
     install_missing "${packages[@]}" "${bench_packages[@]}"
     configure_and_build
