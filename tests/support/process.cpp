@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,17 +24,30 @@ namespace fs = std::filesystem;
 
 namespace {
 
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
 pid_t spawn(const std::string& program, const std::vector<std::string>& args, const fs::path& out,
-            const fs::path& err) {
+            const fs::path& err, const std::vector<std::string>& env) {
   std::vector<char*> argv;
   std::string binary = program;
   argv.push_back(binary.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_copy = env;
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // No child outlives a test runner that dies (a failed REQUIRE, a crash, ctest's timeout).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     const int in_fd = ::open("/dev/null", O_RDONLY);
     const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -49,19 +63,12 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, co
     ::setenv("PSAHOST_ALLOW_OUTBOUND_NETWORK", "127.0.0.0/8,::1/128", 0);
     // Likewise /metrics, which tests read; a test about the token passes --metrics-access=closed.
     ::setenv("PSAHOST_METRICS_ACCESS", "public", 0);
+    for (auto& e : env_copy) ::putenv(e.data());
     ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
   return pid;
 }
-
-int decode_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-}  // namespace
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

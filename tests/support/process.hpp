@@ -37,6 +37,13 @@ struct CliResult {
 };
 
 // Runs `psahost args...` to completion (stdin closed) and captures its output.
+// Starts program (looked up in PATH) with args in the background: stdin from /dev/null, stdout
+// and stderr into out and err, env ("NAME=value") added to the environment it inherits. It is
+// killed when the test runner dies. The caller waits for it.
+pid_t spawn(const std::string& program, const std::vector<std::string>& args,
+            const std::filesystem::path& out, const std::filesystem::path& err,
+            const std::vector<std::string>& env = {});
+
 CliResult run_cli(const std::vector<std::string>& args);
 // Runs another program (looked up on PATH) the same way.
 CliResult run_program(const std::string& program, const std::vector<std::string>& args);

@@ -8,9 +8,7 @@
 #include "support/https_client.hpp"
 #include "support/process.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,40 +33,14 @@ bool node_available() {
   return run_program("node", {"--version"}).exit_code == 0;
 }
 
-// `node server.js` in the background with the given environment (PATH is passed on), its output
-// in files; stopped with SIGTERM when this goes away, and killed with the test runner.
+// `node server.js` in the background with the given environment added, its output in files;
+// stopped with SIGTERM when this goes away, and killed with the test runner.
 class NodeService {
  public:
-  NodeService(const fs::path& dir, const std::vector<std::string>& env) : dir_(dir) {
-    std::vector<std::string> env_copy = env;
-    if (const char* path = std::getenv("PATH")) env_copy.push_back(std::string("PATH=") + path);
-    std::vector<char*> envp;
-    for (auto& e : env_copy) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::string node = "node";
-    std::string script = (kExample / "server.js").string();
-    char* argv[] = {node.data(), script.data(), nullptr};
-    const fs::path out = dir_ / "node.out";
-    const fs::path err = dir_ / "node.err";
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      const int in_fd = ::open("/dev/null", O_RDONLY);
-      const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(in_fd, 0);
-      ::dup2(out_fd, 1);
-      ::dup2(err_fd, 2);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::execvpe(argv[0], argv, envp.data());
-      ::_exit(127);
-    }
-  }
+  NodeService(const fs::path& dir, const std::vector<std::string>& env)
+      : dir_(dir),
+        pid_(spawn("node", {(kExample / "server.js").string()}, dir / "node.out", dir / "node.err",
+                   env)) {}
   ~NodeService() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
