@@ -3,7 +3,11 @@
 #include "core/log.hpp"
 #include "http/message.hpp"
 
+#include <psa/sdk.hpp>
+
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 
 namespace psahost::admission {
 
@@ -29,7 +33,7 @@ domain::Refusal Verdict::to_refusal() const {
   return r;
 }
 
-Verdict Pipeline::review(const Review& review) const {
+Json::Value Pipeline::request_of(const Review& review) {
   Json::Value request;
   request["uid"] = review.uid;
   request["tenant_id"] = review.tenant_id;
@@ -37,60 +41,134 @@ Verdict Pipeline::review(const Review& review) const {
   request["object"] = review.object;
   request["old_object"] = review.old_object;
   request["user"] = review.user;
+  return request;
+}
 
+bool Pipeline::weigh(const Review& review, const plugins::Plugin& plugin,
+                     const plugins::HookResult& result, std::chrono::steady_clock::duration elapsed,
+                     Verdict& verdict) const {
+  const auto& m = plugin.manifest();
+  // In-process hooks cannot be interrupted, so a late answer is discarded and treated as a
+  // timeout: a verdict that came too late must not decide, whichever way it went.
+  std::string failure;
+  if (elapsed > std::chrono::milliseconds(m.timeout_ms)) {
+    failure =
+        "timed out after " +
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()) +
+        " ms (limit " + std::to_string(m.timeout_ms) + " ms)";
+  } else if (!result.ok()) {
+    failure = result.error_message();
+  } else if (!result.body.isObject() || !result.body["allowed"].isBool()) {
+    failure = "answer has no boolean 'allowed'";
+  }
+
+  if (!failure.empty()) {
+    Json::Value f;
+    f["plugin"] = m.id;
+    f["operation"] = review.operation;
+    f["error"] = failure;
+    f["failure_policy"] = m.failure_policy;
+    if (m.failure_policy == "fail_open") {
+      log_.warn("admission review failed; allowed by fail_open policy", f);
+      verdict.warnings.push_back(m.id + " could not review (" + failure + "); allowed by policy");
+      return false;
+    }
+    log_.error("admission review failed; denied by fail_closed policy", f);
+    verdict.allowed = false;
+    verdict.type = "admission-review-failed";
+    verdict.reason =
+        "The " + m.id + " plugin could not review " + review.operation + ": " + failure + ".";
+    verdict.decided_by = m.id;
+    return true;
+  }
+
+  for (const auto& w : result.body["warnings"]) verdict.warnings.push_back(w.asString());
+  if (!result.body["allowed"].asBool()) {
+    verdict.allowed = false;
+    verdict.type = result.body.get("type", "admission-denied").asString();
+    verdict.reason = result.body["reason"].asString();
+    verdict.prompt = result.body["prompt"];
+    verdict.decided_by = m.id;
+    return true;
+  }
+  return false;
+}
+
+Verdict Pipeline::review(const Review& review) const {
+  const Json::Value request = request_of(review);
   Verdict verdict;
   for (const auto& plugin : plugins_.reviewers_of(review.operation)) {
     if (!plugins_.acts_for(review.tenant_id, plugin->id())) continue;  // the tenant's own switch
-    const auto& m = plugin->manifest();
     const auto started = std::chrono::steady_clock::now();
     const auto result = plugin->call("admission.review", request);
-    const auto elapsed = std::chrono::steady_clock::now() - started;
-
-    // In-process hooks cannot be interrupted, so a late answer is discarded and treated as a
-    // timeout: a verdict that came too late must not decide, whichever way it went.
-    std::string failure;
-    if (elapsed > std::chrono::milliseconds(m.timeout_ms)) {
-      failure =
-          "timed out after " +
-          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()) +
-          " ms (limit " + std::to_string(m.timeout_ms) + " ms)";
-    } else if (!result.ok()) {
-      failure = result.error_message();
-    } else if (!result.body.isObject() || !result.body["allowed"].isBool()) {
-      failure = "answer has no boolean 'allowed'";
-    }
-
-    if (!failure.empty()) {
-      Json::Value f;
-      f["plugin"] = m.id;
-      f["operation"] = review.operation;
-      f["error"] = failure;
-      f["failure_policy"] = m.failure_policy;
-      if (m.failure_policy == "fail_open") {
-        log_.warn("admission review failed; allowed by fail_open policy", f);
-        verdict.warnings.push_back(m.id + " could not review (" + failure + "); allowed by policy");
-        continue;
-      }
-      log_.error("admission review failed; denied by fail_closed policy", f);
-      verdict.allowed = false;
-      verdict.type = "admission-review-failed";
-      verdict.reason =
-          "The " + m.id + " plugin could not review " + review.operation + ": " + failure + ".";
-      verdict.decided_by = m.id;
-      return verdict;
-    }
-
-    for (const auto& w : result.body["warnings"]) verdict.warnings.push_back(w.asString());
-    if (!result.body["allowed"].asBool()) {
-      verdict.allowed = false;
-      verdict.type = result.body.get("type", "admission-denied").asString();
-      verdict.reason = result.body["reason"].asString();
-      verdict.prompt = result.body["prompt"];
-      verdict.decided_by = m.id;
-      return verdict;
+    if (weigh(review, *plugin, result, std::chrono::steady_clock::now() - started, verdict)) {
+      break;
     }
   }
   return verdict;
+}
+
+struct Pipeline::Run {
+  Review review;
+  std::string request;  // the hook document, written once for every reviewer
+  std::vector<std::shared_ptr<plugins::Plugin>> reviewers;
+  std::size_t next = 0;
+  Verdict verdict;
+  std::function<void(Verdict)> done;
+};
+
+void Pipeline::review_async(const Review& review, std::function<void(Verdict)> done) const {
+  auto run = std::make_shared<Run>();
+  run->review = review;
+  run->request = psa::json::write(request_of(review));
+  run->reviewers = plugins_.reviewers_of(review.operation);
+  run->done = std::move(done);
+  next(run);
+}
+
+void Pipeline::next(const std::shared_ptr<Run>& run) const {
+  while (run->next < run->reviewers.size()) {
+    auto plugin = run->reviewers[run->next++];
+    if (!plugins_.acts_for(run->review.tenant_id, plugin->id())) continue;
+    const auto started = std::chrono::steady_clock::now();
+    plugin->call_async("admission.review", run->request,
+                       [this, run, plugin, started](plugins::HookResult result) {
+                         const auto elapsed = std::chrono::steady_clock::now() - started;
+                         if (weigh(run->review, *plugin, result, elapsed, run->verdict)) {
+                           run->done(std::move(run->verdict));
+                         } else {
+                           next(run);
+                         }
+                       });
+    return;
+  }
+  run->done(std::move(run->verdict));
+}
+
+std::vector<Verdict> Pipeline::review_all(const std::vector<Review>& reviews) const {
+  struct Wait {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<Verdict> verdicts;
+    std::size_t left = 0;
+  };
+  auto wait = std::make_shared<Wait>();
+  wait->verdicts.resize(reviews.size());
+  wait->left = reviews.size();
+  {
+    const plugins::HookPool::Burst burst;  // the pool is woken once, for all of them
+    for (std::size_t i = 0; i < reviews.size(); ++i) {
+      review_async(reviews[i], [wait, i](Verdict v) {
+        std::lock_guard lock(wait->mutex);
+        wait->verdicts[i] = std::move(v);
+        if (--wait->left == 0) wait->changed.notify_all();
+      });
+    }
+  }
+  // Every review is answered by its plugins' deadlines, so this wait ends.
+  std::unique_lock lock(wait->mutex);
+  wait->changed.wait(lock, [&] { return wait->left == 0; });
+  return std::move(wait->verdicts);
 }
 
 }  // namespace psahost::admission

@@ -7,6 +7,9 @@
 
 #include <json/value.h>
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,8 +48,22 @@ class Pipeline {
   Pipeline(const plugins::PluginRegistry& plugins, Logger& log) : plugins_(plugins), log_(log) {}
 
   Verdict review(const Review& review) const;
+  // The same, without waiting: each reviewer is asked once the one before has allowed, and done
+  // runs once with the verdict, on whichever thread answered last (a plugin's pool thread, its
+  // runner's reader, a deadline's timer) or on this one. done must not block.
+  void review_async(const Review& review, std::function<void(Verdict)> done) const;
+  // Every review at once, their plugin calls overlapping rather than queueing one behind
+  // another; the verdicts in the order of reviews.
+  std::vector<Verdict> review_all(const std::vector<Review>& reviews) const;
 
  private:
+  struct Run;
+  static Json::Value request_of(const Review& review);
+  // Weighs one reviewer's answer into verdict; true when that settles it (a denial).
+  bool weigh(const Review& review, const plugins::Plugin& plugin, const plugins::HookResult& result,
+             std::chrono::steady_clock::duration elapsed, Verdict& verdict) const;
+  void next(const std::shared_ptr<Run>& run) const;
+
   const plugins::PluginRegistry& plugins_;
   Logger& log_;
 };

@@ -284,6 +284,9 @@ class Runner {
   // Drafts and reviews a page of clients; nothing is written here.
   std::vector<Outcome> decide(std::vector<ClientWork>& page) {
     std::vector<Outcome> out;
+    // The page's invoices are reviewed together once drafted: out[under_review[i]] by reviews[i].
+    std::vector<admission::Review> reviews;
+    std::vector<std::size_t> under_review;
     for (auto& w : page) {
       if (!w.billing || !w.billing->is_complete()) {
         // Drafted again after a change, a client keeps what the run already did for it.
@@ -332,28 +335,36 @@ class Runner {
           admission::Review review{auth::new_id("adm"),         tenant_,         "invoice.issue",
                                    review_object(inv, run_id_), Json::nullValue, Json::nullValue};
           review.user["token_id"] = actor_;
-          const auto verdict = env_.admission.review(review);
-          if (!verdict.allowed) {
-            o.outcome = "skipped";
-            o.reason = "refused";
-            o.detail = verdict.reason;
-            o.report["type"] = verdict.to_json("")["type"];  // the problem type a client knows
-            o.report["decided_by"] = verdict.decided_by;
-            if (!verdict.prompt.isNull()) o.report["prompt"] = verdict.prompt;
-          } else if (dry_run_) {
-            o.outcome = "would_issue";
-            o.report["invoice"] = draft_json(inv.draft, w.client_id, issue_date_);
-            o.report["currency"] = inv.draft.currency;
-            o.report["total_amount"] = static_cast<Json::Int64>(inv.draft.totals.total());
-            o.to_issue = std::move(inv);  // counted in the totals, never issued
-          } else {
-            o.to_issue = std::move(inv);
-          }
+          reviews.push_back(std::move(review));
+          under_review.push_back(out.size());
+          o.to_issue = std::move(inv);
         }
         out.push_back(std::move(o));
       }
     }
+    const auto verdicts = env_.admission.review_all(reviews);
+    for (std::size_t i = 0; i < verdicts.size(); ++i) judge(out[under_review[i]], verdicts[i]);
     return out;
+  }
+
+  // A drafted invoice once its reviewers have spoken: refused, or to be issued (in a dry run,
+  // reported as it would be issued and counted in the totals, never issued).
+  void judge(Outcome& o, const admission::Verdict& verdict) {
+    if (!verdict.allowed) {
+      o.outcome = "skipped";
+      o.reason = "refused";
+      o.detail = verdict.reason;
+      o.report["type"] = verdict.to_json("")["type"];  // the problem type a client knows
+      o.report["decided_by"] = verdict.decided_by;
+      if (!verdict.prompt.isNull()) o.report["prompt"] = verdict.prompt;
+      o.to_issue.reset();
+    } else if (dry_run_) {
+      const auto& inv = *o.to_issue;
+      o.outcome = "would_issue";
+      o.report["invoice"] = draft_json(inv.draft, o.client_id, issue_date_);
+      o.report["currency"] = inv.draft.currency;
+      o.report["total_amount"] = static_cast<Json::Int64>(inv.draft.totals.total());
+    }
   }
 
   // After the previous batch's write: the clients whose invoice met a change made while it was
@@ -379,7 +390,16 @@ class Runner {
     writing.start(env_.store, [this, batch, clients](store::Tx& tx) {
       Tally tally = *tally_;  // applied only once the whole job went through
       tally.progress.processed += clients;
-      for (auto& o : *batch) apply(tx, o, tally);
+      // The batch's numbers asked for at once, one run of them per series.
+      NumberingAhead ahead;
+      if (!dry_run_) {
+        std::map<std::string, std::size_t> count_by_entity;
+        for (const auto& o : *batch) {
+          if (o.to_issue) ++count_by_entity[o.to_issue->draft.billing_entity];
+        }
+        ahead.ask(tx, *numbering_, tenant_, count_by_entity, issue_date_);
+      }
+      for (auto& o : *batch) apply(tx, o, tally, ahead);
       tx.exec(
           "UPDATE billing_runs SET clients = ?, processed = ?, issued = ?, skipped = ?, failed = "
           "?, totals = ?, updated_at = ? WHERE id = ?",
@@ -390,11 +410,11 @@ class Runner {
     });
   }
 
-  void apply(store::Tx& tx, Outcome& o, Tally& tally) {
+  void apply(store::Tx& tx, Outcome& o, Tally& tally, const NumberingAhead& ahead) {
     if (o.to_issue && !dry_run_) {
       IssueRefusal refusal;
       const auto issued =
-          issue_invoice(tx, *numbering_, tenant_, *o.to_issue, issue_date_, &refusal);
+          issue_invoice(tx, *numbering_, tenant_, *o.to_issue, issue_date_, &refusal, &ahead);
       if (issued) {
         o.outcome = "issued";
         o.invoice_id = issued->id;

@@ -309,7 +309,8 @@ std::optional<IssuedInvoice> issue_in_savepoint(store::Tx& tx, plugins::Plugin& 
                                                 const std::string& tenant_id,
                                                 const InvoiceToIssue& in,
                                                 const std::string& issue_date,
-                                                IssueRefusal* refusal) {
+                                                IssueRefusal* refusal,
+                                                const NumberingAhead* ahead) {
   const domain::DraftInvoice& d = in.draft;
   if (in.period) {
     if (const auto existing = tx.query_one(
@@ -323,7 +324,7 @@ std::optional<IssuedInvoice> issue_in_savepoint(store::Tx& tx, plugins::Plugin& 
   }
   NumberRefusal no_number;
   const auto taken =
-      take_number(tx, numbering, tenant_id, d.billing_entity, issue_date, &no_number);
+      take_number(tx, numbering, tenant_id, d.billing_entity, issue_date, &no_number, ahead);
   if (!taken) {
     *refusal = {no_number.reason, no_number.detail};
     return std::nullopt;
@@ -558,11 +559,12 @@ plugins::CallResult set_external_id(store::Store& store, const plugins::CallerIn
 std::optional<IssuedInvoice> issue_invoice(store::Tx& tx, plugins::Plugin& numbering,
                                            const std::string& tenant_id,
                                            const InvoiceToIssue& invoice,
-                                           const std::string& issue_date, IssueRefusal* refusal) {
+                                           const std::string& issue_date, IssueRefusal* refusal,
+                                           const NumberingAhead* ahead) {
   tx.exec("SAVEPOINT invoice");
   std::optional<IssuedInvoice> issued;
   try {
-    issued = issue_in_savepoint(tx, numbering, tenant_id, invoice, issue_date, refusal);
+    issued = issue_in_savepoint(tx, numbering, tenant_id, invoice, issue_date, refusal, ahead);
   } catch (const store::ConstraintError& e) {
     // A unique key said no (the checks above make it unlikely, the keys make it impossible):
     // this invoice is refused, the others of the write go on.

@@ -17,6 +17,8 @@
 
 namespace psahost::billing {
 
+class NumberingAhead;
+
 using clients::ClientRecord;
 
 struct InvoiceToIssue {
@@ -51,11 +53,13 @@ domain::Refusal issue_refusal(const IssueRefusal& refusal);
 // leaves nothing of it behind, the number included. What it checks in the write, because the
 // draft was made from an earlier read: no invoice for the same client, period and entity; every
 // time entry and sales item still approved, not invoiced and as billed; every contract still
-// active. Throws only for store failures.
+// active. Throws only for store failures. ahead: numbers asked for ahead by a write that issues
+// many (see NumberingAhead).
 std::optional<IssuedInvoice> issue_invoice(store::Tx& tx, plugins::Plugin& numbering,
                                            const std::string& tenant_id,
                                            const InvoiceToIssue& invoice,
-                                           const std::string& issue_date, IssueRefusal* refusal);
+                                           const std::string& issue_date, IssueRefusal* refusal,
+                                           const NumberingAhead* ahead = nullptr);
 
 // The client as an invoice keeps it: {"id","name","business_name","legal_form","debtor_code",
 // "email","vat_number","address":{...},"phone","invoice_delivery","direct_debit"}.

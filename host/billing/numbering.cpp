@@ -3,6 +3,8 @@
 #include "core/clock.hpp"
 #include "store/json_column.hpp"
 
+#include <psa/sdk.hpp>
+
 #include <algorithm>
 
 namespace psahost::billing {
@@ -140,16 +142,79 @@ domain::Result<std::shared_ptr<plugins::Plugin>> find_numbering_plugin(
       "no invoice numbering plugin is loaded, so no invoice can be numbered");
 }
 
+namespace {
+
+// Only what numbering needs, read for every invoice: not the verification record's JSON.
+constexpr const char* kCounter =
+    "SELECT billing_entity, prefix, pattern, reset, next_seq, seq_year, verified_at IS NOT NULL "
+    "FROM invoice_series WHERE tenant_id = ? AND billing_entity = ?";
+
+// The series that numbers billing_entity: its own, else the default one.
+std::optional<store::Row> numbering_series(store::Tx& tx, const std::string& tenant_id,
+                                           const std::string& billing_entity) {
+  auto series = tx.query_one(kCounter, {tenant_id, billing_entity});
+  if (!series && !billing_entity.empty()) series = tx.query_one(kCounter, {tenant_id, ""});
+  return series;
+}
+
+// numbering.allocate's request for the series (a kCounter row) as stored now.
+Json::Value allocate_request(const store::Row& series, const std::string& tenant_id,
+                             const std::string& issue_date) {
+  Json::Value ask;
+  ask["tenant_id"] = tenant_id;
+  ask["series"]["billing_entity"] = series.text(0);
+  ask["series"]["prefix"] = series.text(1);
+  ask["series"]["pattern"] = series.text(2);
+  ask["series"]["reset"] = series.text(3);
+  ask["counter"]["next"] = static_cast<Json::Int64>(series.integer(4));
+  ask["counter"]["year"] =
+      series.is_null(5) ? Json::Value() : Json::Value(static_cast<int>(series.integer(5)));
+  ask["issue_date"] = issue_date;
+  return ask;
+}
+
+}  // namespace
+
+void NumberingAhead::ask(store::Tx& tx, plugins::Plugin& numbering, const std::string& tenant_id,
+                         const std::map<std::string, std::size_t>& count_by_entity,
+                         const std::string& issue_date) {
+  std::map<std::string, std::pair<Json::Value, std::size_t>> by_series;
+  for (const auto& [entity, count] : count_by_entity) {
+    const auto series = numbering_series(tx, tenant_id, entity);
+    if (!series || series->integer(6) == 0) continue;
+    auto& [first, total] = by_series[series->text(0)];
+    if (total == 0) first = allocate_request(*series, tenant_id, issue_date);
+    total += count;
+  }
+  for (auto& [name, wanted] : by_series) {
+    // The request after an answer is the one take_number builds once the counter is stored.
+    auto answers = numbering.call_sequence(
+        "numbering.allocate", std::move(wanted.first),
+        [](const Json::Value& request, const plugins::HookResult& answer) {
+          if (!well_formed(answer.body)) return Json::Value();
+          Json::Value next = request;
+          const Json::Value& counter = answer.body["counter"];
+          next["counter"]["next"] = static_cast<Json::Int64>(counter["next"].asInt64());
+          next["counter"]["year"] =
+              counter["year"].isInt() ? Json::Value(counter["year"].asInt()) : Json::Value();
+          return next;
+        },
+        wanted.second);
+    for (auto& [request, answer] : answers) answers_.emplace(std::move(request), std::move(answer));
+  }
+}
+
+const plugins::HookResult* NumberingAhead::answer(const std::string& request_json) const {
+  const auto it = answers_.find(request_json);
+  return it == answers_.end() ? nullptr : &it->second;
+}
+
 std::optional<TakenNumber> take_number(store::Tx& tx, plugins::Plugin& numbering,
                                        const std::string& tenant_id,
                                        const std::string& billing_entity,
-                                       const std::string& issue_date, NumberRefusal* refusal) {
-  // Only what numbering needs, read for every invoice: not the verification record's JSON.
-  constexpr const char* kCounter =
-      "SELECT billing_entity, prefix, pattern, reset, next_seq, seq_year, verified_at IS NOT NULL "
-      "FROM invoice_series WHERE tenant_id = ? AND billing_entity = ?";
-  auto series = tx.query_one(kCounter, {tenant_id, billing_entity});
-  if (!series && !billing_entity.empty()) series = tx.query_one(kCounter, {tenant_id, ""});
+                                       const std::string& issue_date, NumberRefusal* refusal,
+                                       const NumberingAhead* ahead) {
+  const auto series = numbering_series(tx, tenant_id, billing_entity);
   if (!series) {
     *refusal = {"numbering_not_configured",
                 "no invoice numbering series is set up; verify the numbering settings"};
@@ -164,17 +229,9 @@ std::optional<TakenNumber> take_number(store::Tx& tx, plugins::Plugin& numbering
                     " changed since they were verified; verify them again"};
     return std::nullopt;
   }
-  Json::Value ask;
-  ask["tenant_id"] = tenant_id;
-  ask["series"]["billing_entity"] = name;
-  ask["series"]["prefix"] = series->text(1);
-  ask["series"]["pattern"] = series->text(2);
-  ask["series"]["reset"] = series->text(3);
-  ask["counter"]["next"] = static_cast<Json::Int64>(series->integer(4));
-  ask["counter"]["year"] =
-      series->is_null(5) ? Json::Value() : Json::Value(static_cast<int>(series->integer(5)));
-  ask["issue_date"] = issue_date;
-  const auto answer = numbering.call("numbering.allocate", ask);
+  const Json::Value ask = allocate_request(*series, tenant_id, issue_date);
+  const plugins::HookResult* known = ahead ? ahead->answer(psa::json::write(ask)) : nullptr;
+  const auto answer = known ? *known : numbering.call("numbering.allocate", ask);
   if (!answer.ok() || !well_formed(answer.body)) {
     *refusal = {"numbering_failed", "the numbering plugin gave no number: " +
                                         (answer.ok() ? std::string("its answer is malformed")

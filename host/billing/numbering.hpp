@@ -10,9 +10,11 @@
 #include <json/value.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace psahost::billing {
@@ -73,14 +75,36 @@ struct NumberRefusal {
   std::string detail;
 };
 
+// numbering.allocate's answers asked ahead, by the exact request each answers. A write that
+// issues many invoices asks the plugin once per series for a run of numbers from the stored
+// counter, instead of once per invoice. numbering.allocate is pure (its answer depends on its
+// request alone, as the SDK's contract for it says), so a stored answer is the one asking again
+// would give; a request nobody asked ahead (an invoice refused after it took a number leaves
+// the counter where it was, so the next one asks the same request again) goes to the plugin.
+class NumberingAhead {
+ public:
+  // Within tx: for each billing entity, count numbers of the series that numbers it, from the
+  // counter stored now. Asks nothing for a series missing or unverified (take_number refuses
+  // those) or of a plugin that cannot answer ahead.
+  void ask(store::Tx& tx, plugins::Plugin& numbering, const std::string& tenant_id,
+           const std::map<std::string, std::size_t>& count_by_entity,
+           const std::string& issue_date);
+  const plugins::HookResult* answer(const std::string& request_json) const;
+
+ private:
+  std::unordered_map<std::string, plugins::HookResult> answers_;
+};
+
 // Takes the next number of the series that numbers billing_entity (its own, else the default
-// series) for issue_date, inside the issuing write: asks numbering.allocate, a pure hook, and
-// advances the stored counter in tx, so the number is consumed exactly when tx commits. Sets
-// *refusal and returns nothing when the series is missing, unverified, or the plugin fails.
+// series) for issue_date, inside the issuing write: asks numbering.allocate, a pure hook (or
+// finds its answer in ahead), and advances the stored counter in tx, so the number is consumed
+// exactly when tx commits. Sets *refusal and returns nothing when the series is missing,
+// unverified, or the plugin fails.
 std::optional<TakenNumber> take_number(store::Tx& tx, plugins::Plugin& numbering,
                                        const std::string& tenant_id,
                                        const std::string& billing_entity,
-                                       const std::string& issue_date, NumberRefusal* refusal);
+                                       const std::string& issue_date, NumberRefusal* refusal,
+                                       const NumberingAhead* ahead = nullptr);
 
 // numbering.status (numbering:read): {"tenant_id"} -> numbering_status().
 void register_numbering_host_calls(plugins::HostCalls& calls, store::Store& store);

@@ -239,16 +239,26 @@ constexpr int kMaxStuckCalls = 4;
 
 }  // namespace
 
+namespace {
+
+std::string timed_out_message(const std::string& hook, std::chrono::milliseconds timeout) {
+  return hook + " timed out after " + std::to_string(timeout.count()) +
+         " ms (the plugin's timeout_ms)";
+}
+
+std::string stuck_message(const std::string& plugin_id, int n) {
+  return std::to_string(n) + " earlier calls to " + plugin_id +
+         " never returned; it gets no more until they do";
+}
+
+}  // namespace
+
 HookResult Plugin::call_json(std::string_view hook, const std::string& request_json,
                              std::chrono::milliseconds timeout) {
   const auto started = std::chrono::steady_clock::now();
   if (timeout.count() <= 0) timeout = std::chrono::milliseconds(manifest_.timeout_ms);
   const auto deadline = started + timeout;
   const std::string hook_name(hook);
-  const auto timed_out = [&] {
-    return error_result(hook_name + " timed out after " + std::to_string(timeout.count()) +
-                        " ms (the plugin's timeout_ms)");
-  };
   HookResult result;
   if (remote_) {
     result = remote_->call(hook_name, request_json, deadline);
@@ -257,8 +267,7 @@ HookResult Plugin::call_json(std::string_view hook, const std::string& request_j
   } else if (!env_.pool) {
     result = call_here(hook_name, request_json);
   } else if (const int n = stuck(); n >= kMaxStuckCalls) {
-    result = error_result(std::to_string(n) + " earlier calls to " + manifest_.id +
-                          " never returned; it gets no more until they do");
+    result = error_result(stuck_message(manifest_.id, n));
   } else {
     // The job holds the plugin (and so its library) and its own copy of the call until it
     // returns, even when its caller has stopped waiting.
@@ -276,17 +285,142 @@ HookResult Plugin::call_json(std::string_view hook, const std::string& request_j
       result = std::move(job->answer);
     } else {
       if (outcome == HookPool::Outcome::late) stuck_.fetch_add(1, std::memory_order_relaxed);
-      result = timed_out();
+      result = error_result(timed_out_message(hook_name, timeout));
     }
   }
+  account(hook_name, result, started);
+  return result;
+}
+
+void Plugin::account(const std::string& hook, const HookResult& result,
+                     std::chrono::steady_clock::time_point started) {
   calls_.fetch_add(1, std::memory_order_relaxed);
   if (!result.ok()) errors_.fetch_add(1, std::memory_order_relaxed);
   if (env_.metrics) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    env_.metrics->observe_plugin_call(manifest_.id, hook_name, result.ok(), secs);
+    env_.metrics->observe_plugin_call(manifest_.id, hook, result.ok(), secs);
   }
-  return result;
+}
+
+std::vector<std::pair<std::string, HookResult>> Plugin::call_sequence(std::string_view hook,
+                                                                      Json::Value first,
+                                                                      NextRequest next,
+                                                                      std::size_t count) {
+  if (runner_ || remote_ || !env_.pool || count == 0 || stuck() >= kMaxStuckCalls) return {};
+  struct Sequence {
+    std::shared_ptr<Plugin> plugin;
+    std::string hook;
+    Json::Value request;
+    NextRequest next;
+    std::size_t count;
+    std::vector<std::pair<std::string, HookResult>> answers;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  auto seq = std::make_shared<Sequence>(Sequence{
+      shared_from_this(), std::string(hook), std::move(first), std::move(next), count, {}});
+  const auto outcome = env_.pool->run(
+      [seq] {
+        while (seq->answers.size() < seq->count && !seq->request.isNull()) {
+          std::string text = psa_host_context::compact(seq->request);
+          const auto call_started = std::chrono::steady_clock::now();
+          HookResult result = seq->plugin->call_here(seq->hook, text);
+          seq->plugin->account(seq->hook, result, call_started);
+          const bool ok = result.ok();
+          seq->answers.emplace_back(std::move(text), std::move(result));
+          if (!ok) break;
+          seq->request = seq->next(seq->request, seq->answers.back().second);
+        }
+      },
+      started + std::chrono::milliseconds(manifest_.timeout_ms),
+      [seq] { seq->plugin->stuck_.fetch_sub(1, std::memory_order_relaxed); });
+  if (outcome == HookPool::Outcome::done) return std::move(seq->answers);
+  if (outcome == HookPool::Outcome::late) stuck_.fetch_add(1, std::memory_order_relaxed);
+  return {};
+}
+
+void Plugin::call_async(std::string_view hook, std::string request_json, Answer answer,
+                        std::chrono::milliseconds timeout) {
+  // One call in flight: answered exactly once, by whoever comes first (the plugin, the runner,
+  // the deadline), and accounted as call_json accounts a call.
+  struct Call {
+    std::shared_ptr<Plugin> plugin;
+    std::string hook;
+    std::string request;
+    Answer answer;
+    std::chrono::steady_clock::time_point started;
+    std::atomic<bool> answered{false};
+    // In-process: queued, running, done, expired (before it ran) or late (while it ran).
+    enum State : int { queued, running, done, expired, late };
+    std::atomic<int> state{queued};
+    HookPool::Timer timer;
+
+    void finish(HookResult result) {
+      if (answered.exchange(true, std::memory_order_acq_rel)) return;
+      plugin->account(hook, result, started);
+      auto to = std::move(answer);
+      to(std::move(result));
+    }
+  };
+  const auto started = std::chrono::steady_clock::now();
+  if (timeout.count() <= 0) timeout = std::chrono::milliseconds(manifest_.timeout_ms);
+  const auto deadline = started + timeout;
+  auto call = std::make_shared<Call>();
+  call->plugin = shared_from_this();
+  call->hook = std::string(hook);
+  call->request = std::move(request_json);
+  call->answer = std::move(answer);
+  call->started = started;
+
+  if (runner_) {
+    runner_->call_async(call->hook, call->request, deadline,
+                        [call](HookResult r) { call->finish(std::move(r)); });
+    return;
+  }
+  if (!env_.pool) {
+    call->finish(remote_ ? remote_->call(call->hook, call->request, deadline)
+                         : call_here(call->hook, call->request));
+    return;
+  }
+  if (remote_) {
+    // The HTTPS call blocks a pool thread, never the caller's, and ends by its own deadline.
+    const bool posted = env_.pool->post([call, deadline] {
+      call->finish(call->plugin->remote_->call(call->hook, call->request, deadline));
+    });
+    if (!posted) call->finish(error_result("the host is stopping"));
+    return;
+  }
+  if (const int n = stuck(); n >= kMaxStuckCalls) {
+    call->finish(error_result(stuck_message(manifest_.id, n)));
+    return;
+  }
+  // Set before the job is queued, so that a job done at once always finds its timer to cancel.
+  call->timer = env_.pool->at(deadline, [call, timeout] {
+    int s = Call::queued;
+    if (call->state.compare_exchange_strong(s, Call::expired)) {
+      call->finish(error_result(timed_out_message(call->hook, timeout)));
+    } else if (s == Call::running && call->state.compare_exchange_strong(s, Call::late)) {
+      // The job's end takes this back.
+      call->plugin->stuck_.fetch_add(1, std::memory_order_relaxed);
+      call->finish(error_result(timed_out_message(call->hook, timeout)));
+    }
+  });
+  const bool posted = env_.pool->post([call] {
+    int s = Call::queued;
+    if (!call->state.compare_exchange_strong(s, Call::running)) return;  // answered at its deadline
+    auto result = call->plugin->call_here(call->hook, call->request);
+    s = Call::running;
+    if (call->state.compare_exchange_strong(s, Call::done)) {
+      call->plugin->env_.pool->cancel(call->timer);
+      call->finish(std::move(result));
+    } else {
+      call->plugin->stuck_.fetch_sub(1, std::memory_order_relaxed);  // late: discarded
+    }
+  });
+  if (!posted) {
+    env_.pool->cancel(call->timer);
+    call->finish(error_result("the host is stopping"));
+  }
 }
 
 HookResult Plugin::call_here(const std::string& hook_name, const std::string& request_json) {

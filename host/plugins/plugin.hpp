@@ -11,9 +11,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 struct psa_host_context;
 
@@ -86,6 +89,26 @@ class Plugin : public std::enable_shared_from_this<Plugin> {
   HookResult call_json(std::string_view hook, const std::string& request_json,
                        std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
+  // Calls a hook without waiting for it: answer runs exactly once, by the deadline (timeout 0:
+  // the manifest's timeout_ms), on a pool, runner or timer thread, or at once when the call
+  // cannot start. answer must not block; it is how a request thread hands its plugin call off
+  // and goes on serving others.
+  using Answer = std::function<void(HookResult)>;
+  void call_async(std::string_view hook, std::string request_json, Answer answer,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
+  // For a pure hook whose caller needs many answers in a row, each request made from the answer
+  // before: calls hook with first, then with next(request, answer) until count answers, an
+  // error, or a null request; in-process, all on one pool thread, for one hand-off instead of
+  // count. The whole sequence has one call's timeout; a sequence that misses it answers nothing
+  // (and counts as a stuck call until it returns). Process-isolated and remote plugins answer
+  // nothing here: their calls are made one by one as they are needed. Returns each request
+  // (compact JSON, as call() sends it) with its answer.
+  using NextRequest = std::function<Json::Value(const Json::Value& request, const HookResult&)>;
+  std::vector<std::pair<std::string, HookResult>> call_sequence(std::string_view hook,
+                                                                Json::Value first, NextRequest next,
+                                                                std::size_t count);
+
   // "in_process", "process" or "remote": how it actually runs (configuration may force process).
   const char* isolation() const { return remote_ ? "remote" : runner_ ? "process" : "in_process"; }
   // Why the plugin is given up on (a runner out of restarts), or "".
@@ -110,6 +133,8 @@ class Plugin : public std::enable_shared_from_this<Plugin> {
   std::unique_ptr<ProcessRunner> runner_;  // process isolation; stopped before the table goes
   std::unique_ptr<RemoteHook> remote_;     // remote isolation
   HookResult call_here(const std::string& hook, const std::string& request_json);
+  void account(const std::string& hook, const HookResult& result,
+               std::chrono::steady_clock::time_point started);
   void install_host_api();
   std::atomic<int> stuck_{0};
   std::atomic<uint64_t> calls_{0};

@@ -21,6 +21,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace psahost::plugins {
@@ -81,10 +82,11 @@ pid_t spawn(const fs::path& exe, const std::vector<std::string>& args, int chann
   ::_exit(127);
 }
 
+// A hook call sent and not answered yet: answered once, by the runner, its crash or the
+// deadline's timer, whichever takes it out of the map first.
 struct Pending {
-  bool done = false;
-  HookResult result;
-  std::condition_variable changed;
+  std::function<void(HookResult)> answer;
+  HookPool::Timer timer;
 };
 
 struct StartFailure {
@@ -366,14 +368,51 @@ struct ProcessRunner::Impl : std::enable_shared_from_this<ProcessRunner::Impl> {
         std::lock_guard lock(mutex);
         auto it = pending.find(frame.id);
         if (it == pending.end()) continue;
-        p = it->second;
-        p->result = std::move(result);
-        p->done = true;
+        p = std::move(it->second);
         pending.erase(it);
+        missed_in_row = 0;
       }
-      // Woken after the lock is released, so the caller does not run into it and sleep again.
-      p->changed.notify_one();
+      answer(*p, std::move(result));  // outside the lock: the answer may start the next call
     }
+  }
+
+  void answer(Pending& p, HookResult result) {
+    pool.cancel(p.timer);
+    auto to = std::move(p.answer);
+    to(std::move(result));
+  }
+
+  std::shared_ptr<Pending> take(uint64_t id) {
+    std::lock_guard lock(mutex);
+    const auto it = pending.find(id);
+    if (it == pending.end()) return nullptr;
+    auto p = std::move(it->second);
+    pending.erase(it);
+    return p;
+  }
+
+  // The deadline of call id passed: answered as timed out, and a runner that keeps missing
+  // deadlines is killed (its supervisor restarts it).
+  void expire(uint64_t id, const std::shared_ptr<runner::Channel>& ch, const std::string& hook,
+              Clock::time_point started) {
+    std::shared_ptr<Pending> p;
+    int missed = 0;
+    {
+      std::lock_guard lock(mutex);
+      const auto it = pending.find(id);
+      if (it == pending.end()) return;
+      p = std::move(it->second);
+      pending.erase(it);
+      missed = ++missed_in_row;
+    }
+    if (missed >= settings.missed_deadlines_before_kill) {
+      kill_runner(ch, "missed " + std::to_string(missed) + " deadlines in a row");
+    }
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    auto to = std::move(p->answer);
+    to(failed_result(hook + " timed out after " + std::to_string(ms) +
+                     " ms (the plugin's timeout_ms)"));
   }
 
   // Ends the runner that just stopped (killing it if needed), fails every call in flight and
@@ -421,12 +460,8 @@ struct ProcessRunner::Impl : std::enable_shared_from_this<ProcessRunner::Impl> {
       pid = -1;
       changed.notify_all();
     }
-    for (auto& [id, p] : in_flight) {
-      std::lock_guard lock(mutex);
-      p->result = failed_result("the plugin runner crashed (" + full + ")");
-      p->done = true;
-      p->changed.notify_all();
-    }
+    for (auto& [id, p] : in_flight)
+      answer(*p, failed_result("the plugin runner crashed (" + full + ")"));
     return full;
   }
 
@@ -537,46 +572,65 @@ ProcessRunner::~ProcessRunner() {
   impl_->changed.wait(lock, [&] { return impl_->host_calls_running == 0; });
 }
 
-HookResult ProcessRunner::call(const std::string& hook, const std::string& request_json,
-                               Clock::time_point deadline) {
+void ProcessRunner::call_async(const std::string& hook, const std::string& request_json,
+                               Clock::time_point deadline, std::function<void(HookResult)> answer) {
   auto& impl = *impl_;
   const auto started = Clock::now();
   auto pending = std::make_shared<Pending>();
+  pending->answer = std::move(answer);
   std::shared_ptr<runner::Channel> ch;
   uint64_t id = 0;
+  std::string refused;
   {
     std::lock_guard lock(impl.mutex);
     if (!impl.failed.empty()) {
-      return failed_result("plugin " + impl.manifest.id + " has failed: " + impl.failed);
+      refused = "plugin " + impl.manifest.id + " has failed: " + impl.failed;
+    } else if (!impl.running) {
+      refused = "the plugin runner is restarting";
+    } else {
+      id = impl.next_id++;
+      impl.pending.emplace(id, pending);
+      ch = impl.channel;
     }
-    if (!impl.running) return failed_result("the plugin runner is restarting");
-    id = impl.next_id++;
-    impl.pending.emplace(id, pending);
-    ch = impl.channel;
   }
+  if (!refused.empty()) {
+    auto to = std::move(pending->answer);
+    to(failed_result(refused));
+    return;
+  }
+  // Set before the frame goes out, so that an answer always finds its timer to cancel.
+  pending->timer =
+      impl.pool.at(deadline, [weak = std::weak_ptr<Impl>(impl_), id, ch, hook, started] {
+        if (auto self = weak.lock()) self->expire(id, ch, hook, started);
+      });
   if (!impl.send(ch, Frame{FrameType::call, id, 0, hook, request_json}, deadline)) {
-    {
-      std::lock_guard lock(impl.mutex);
-      impl.pending.erase(id);
-    }
     impl.kill_runner(ch, "did not read its channel in time");
-    return failed_result(hook + " could not be sent to the plugin runner in time");
+    if (auto p = impl.take(id)) {
+      impl.answer(*p, failed_result(hook + " could not be sent to the plugin runner in time"));
+    }
   }
-  std::unique_lock lock(impl.mutex);
-  if (pending->changed.wait_until(lock, deadline, [&] { return pending->done; })) {
-    impl.missed_in_row = 0;
-    return std::move(pending->result);
-  }
-  impl.pending.erase(id);
-  const int missed = ++impl.missed_in_row;
-  lock.unlock();
-  if (missed >= impl.settings.missed_deadlines_before_kill) {
-    impl.kill_runner(ch, "missed " + std::to_string(missed) + " deadlines in a row");
-  }
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  return failed_result(hook + " timed out after " + std::to_string(ms) +
-                       " ms (the plugin's timeout_ms)");
+}
+
+HookResult ProcessRunner::call(const std::string& hook, const std::string& request_json,
+                               Clock::time_point deadline) {
+  struct Wait {
+    std::mutex mutex;
+    std::condition_variable answered;
+    std::optional<HookResult> result;
+  };
+  auto wait = std::make_shared<Wait>();
+  call_async(hook, request_json, deadline, [wait](HookResult r) {
+    {
+      std::lock_guard lock(wait->mutex);
+      wait->result = std::move(r);
+    }
+    wait->answered.notify_one();
+  });
+  // The deadline's timer answers a call the runner does not; the wait needs no deadline of its
+  // own.
+  std::unique_lock lock(wait->mutex);
+  wait->answered.wait(lock, [&] { return wait->result.has_value(); });
+  return std::move(*wait->result);
 }
 
 std::string ProcessRunner::failure() const {

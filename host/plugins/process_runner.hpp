@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,7 +44,12 @@ class ProcessRunner {
   ProcessRunner(const ProcessRunner&) = delete;
   ProcessRunner& operator=(const ProcessRunner&) = delete;
 
-  // Sends one hook call and waits for its answer until deadline. Never throws.
+  // Sends one hook call; answer runs once, with the runner's answer (on its reader thread), a
+  // failure, or a timeout at deadline (on the pool's timer thread). Never throws; answer must
+  // not block. Several calls are in flight at once.
+  void call_async(const std::string& hook, const std::string& request_json,
+                  Clock::time_point deadline, std::function<void(HookResult)> answer);
+  // The same, waiting for the answer. Never throws.
   HookResult call(const std::string& hook, const std::string& request_json,
                   Clock::time_point deadline);
 

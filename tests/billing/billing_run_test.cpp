@@ -287,3 +287,50 @@ TEST_CASE(
   CHECK(b.count("SELECT COUNT(*) FROM invoices WHERE kind = 'manual' AND "
                 "total_amount = 12100") == 1);
 }
+
+TEST_CASE(
+    "numbers asked ahead are the numbers asked one by one, and a refused invoice's number goes "
+    "to the next",
+    "[billing]") {
+  Billing b;
+  b.verify();
+  const auto found = billing::find_numbering_plugin(b.registry());
+  REQUIRE(found.ok());
+  plugins::Plugin& numbering = **found;
+  const std::string tenant = b.who().tenant_id;
+  const std::string date = domain::format_date(domain::today_utc());
+  const auto take = [&](store::Tx& tx, const billing::NumberingAhead* ahead) {
+    billing::NumberRefusal refusal;
+    const auto taken = billing::take_number(tx, numbering, tenant, "", date, &refusal, ahead);
+    INFO(refusal.detail);
+    REQUIRE(taken);
+    return taken->number;
+  };
+  b.store().write([&](store::Tx& tx) {
+    // One by one, then undone: what asking ahead must give.
+    std::vector<std::string> one_by_one;
+    tx.exec("SAVEPOINT live");
+    for (int i = 0; i < 4; ++i) one_by_one.push_back(take(tx, nullptr));
+    tx.exec("ROLLBACK TO live");
+    tx.exec("RELEASE live");
+
+    billing::NumberingAhead ahead;
+    ahead.ask(tx, numbering, tenant, {{"", 3}}, date);
+    const auto calls = numbering.call_count();
+    std::vector<std::string> numbers;
+    numbers.push_back(take(tx, &ahead));
+    // The next invoice is refused after taking its number: its savepoint takes the number back.
+    tx.exec("SAVEPOINT refused");
+    const std::string given_back = take(tx, &ahead);
+    tx.exec("ROLLBACK TO refused");
+    tx.exec("RELEASE refused");
+    numbers.push_back(take(tx, &ahead));
+    numbers.push_back(take(tx, &ahead));
+    CHECK(given_back == numbers[1]);
+    CHECK(numbering.call_count() == calls);  // all three answered from what was asked ahead
+    numbers.push_back(take(tx, &ahead));     // one more than asked for: asked now
+    CHECK(numbering.call_count() == calls + 1);
+    CHECK(numbers == one_by_one);
+  });
+  CHECK(b.count("SELECT next_seq FROM invoice_series WHERE billing_entity = ''") == 5);
+}

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -96,4 +97,63 @@ TEST_CASE("stopping the pool does not wait on a stuck hook past the grace", "[ho
     CHECK_FALSE(pool.post([] {}));
   }
   gate->release();  // the detached thread ends by itself
+}
+
+TEST_CASE("a timer runs at its time, once, unless it is cancelled first", "[hook-pool]") {
+  HookPool pool(2);
+  std::mutex mutex;
+  std::condition_variable fired_changed;
+  int fired = 0;
+  const auto set_at = HookPool::Clock::now();
+  auto first = pool.at(set_at + std::chrono::milliseconds(20), [&] {
+    std::lock_guard lock(mutex);
+    ++fired;
+    fired_changed.notify_all();
+  });
+  auto never = pool.at(set_at + std::chrono::hours(1), [&] {
+    std::lock_guard lock(mutex);
+    fired += 100;
+  });
+  CHECK(pool.cancel(never));
+  CHECK_FALSE(pool.cancel(never));  // a timer is cancelled once
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(fired_changed.wait_for(lock, std::chrono::seconds(30), [&] { return fired > 0; }));
+  }
+  CHECK(HookPool::Clock::now() >= set_at + std::chrono::milliseconds(20));
+  CHECK_FALSE(pool.cancel(first));  // it has run
+  pool.stop(std::chrono::seconds(30));
+  CHECK(fired == 1);
+}
+
+TEST_CASE("timers still set when the pool stops run then, and later ones at once", "[hook-pool]") {
+  HookPool pool(2);
+  std::atomic<int> fired{0};
+  pool.at(HookPool::Clock::now() + std::chrono::hours(1), [&] { ++fired; });
+  CHECK(fired == 0);
+  pool.stop(std::chrono::seconds(30));
+  CHECK(fired == 1);  // answered now: nobody would ever be there to answer it later
+  pool.at(HookPool::Clock::now() + std::chrono::hours(1), [&] { ++fired; });
+  CHECK(fired == 2);
+}
+
+TEST_CASE("a job queued behind threads blocked in their jobs gets a thread of its own",
+          "[hook-pool]") {
+  HookPool pool(8);
+  auto gate = std::make_shared<Gate>();
+  auto started = std::make_shared<std::atomic<int>>(0);
+  // More blocked jobs than this machine has cores, so the pool must grow past its core threads.
+  const int blocked = static_cast<int>(std::max(2U, std::thread::hardware_concurrency()));
+  const int posted = std::min(blocked, 6);
+  for (int i = 0; i < posted; ++i) {
+    REQUIRE(pool.post([gate, started] {
+      ++*started;
+      gate->wait();
+    }));
+  }
+  CHECK(pool.run([] {}, HookPool::Clock::now() + std::chrono::seconds(30)) ==
+        HookPool::Outcome::done);
+  gate->release();
+  CHECK(pool.stop(std::chrono::seconds(30)) == 0);
+  CHECK(*started == posted);
 }
