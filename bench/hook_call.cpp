@@ -2,6 +2,9 @@
 // across the C ABI, plus its billing_info.status host call into SQLite), in-process (on the hook
 // pool), process-isolated (over the runner's channel, the host call travelling back) and remote
 // (POSTed signed over loopback HTTPS to a service that runs the same gate and answers with it).
+// Beside them, this machine's floors: the cheapest hand-off between two threads (what the hook
+// pool adds at least) and the cheapest round trip between two processes over a socketpair (what
+// a runner adds at least), so that the figures can be read against what the machine allows.
 // Usage: psahost_bench_hook PLUGIN_DIR [CALLS] [PSAHOST_BINARY]
 #include "api/host_services.hpp"
 #include "auth/tokens.hpp"
@@ -22,8 +25,15 @@
 #include "store/json_column.hpp"
 #include "store/store.hpp"
 
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +72,77 @@ std::pair<double, double> median_p99_ns(int calls, F&& call) {
   }
   std::sort(each.begin(), each.end());
   return {each[each.size() / 2], each[each.size() * 99 / 100]};
+}
+
+// Median and p99 of a round trip to another thread that waits on a condition variable: the
+// least a call handed to a pool thread and waited for can cost here.
+std::pair<double, double> thread_hand_off_ns(int calls) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  uint64_t asked = 0;
+  uint64_t answered = 0;
+  bool stop = false;
+  std::thread other([&] {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      changed.wait(lock, [&] { return stop || asked > answered; });
+      if (stop) return;
+      answered = asked;
+      lock.unlock();
+      changed.notify_all();
+      lock.lock();
+    }
+  });
+  const auto result = median_p99_ns(calls, [&] {
+    std::unique_lock lock(mutex);
+    ++asked;
+    lock.unlock();
+    changed.notify_all();
+    lock.lock();
+    changed.wait(lock, [&] { return answered == asked; });
+  });
+  {
+    std::lock_guard lock(mutex);
+    stop = true;
+  }
+  changed.notify_all();
+  other.join();
+  return result;
+}
+
+// Median and p99 of a 64-byte round trip to a child process blocked reading a socketpair: the
+// least a call to a plugin runner can cost here.
+std::pair<double, double> process_round_trip_ns(int calls) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return {0, 0};
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(sv[0]);
+    char buf[64];
+    for (;;) {
+      std::size_t got = 0;
+      while (got < sizeof buf) {
+        const ssize_t n = ::read(sv[1], buf + got, sizeof buf - got);
+        if (n <= 0) ::_exit(0);
+        got += static_cast<std::size_t>(n);
+      }
+      if (::write(sv[1], buf, sizeof buf) != static_cast<ssize_t>(sizeof buf)) ::_exit(1);
+    }
+  }
+  ::close(sv[1]);
+  char buf[64] = {};
+  const auto result = median_p99_ns(calls, [&] {
+    if (::write(sv[0], buf, sizeof buf) != static_cast<ssize_t>(sizeof buf)) return;
+    std::size_t got = 0;
+    while (got < sizeof buf) {
+      const ssize_t n = ::read(sv[0], buf + got, sizeof buf - got);
+      if (n <= 0) return;
+      got += static_cast<std::size_t>(n);
+    }
+  });
+  ::close(sv[0]);
+  ::waitpid(child, nullptr, 0);
+  return result;
 }
 
 }  // namespace
@@ -251,6 +332,12 @@ int main(int argc, char** argv) {
                 remote_call.first / 1000, remote_call.second / 1000);
     std::printf("process / in_process median: %.2f  (goal: process median < 25 us)\n",
                 process.first / in_process.first);
+    const auto hand_off = thread_hand_off_ns(each);
+    const auto round_trip = process_round_trip_ns(each);
+    std::printf("floor, hand-off to another thread and back:   median %.1f us  p99 %.1f us\n",
+                hand_off.first / 1000, hand_off.second / 1000);
+    std::printf("floor, socketpair round trip to a process:    median %.1f us  p99 %.1f us\n",
+                round_trip.first / 1000, round_trip.second / 1000);
     service.shutdown(std::chrono::milliseconds(200));
   }
   fs::remove_all(dir);
