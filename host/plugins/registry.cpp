@@ -54,6 +54,11 @@ bool PluginRegistry::runs_in_process_runner(const Manifest& manifest, bool is_si
                      [&](const std::string& id) { return id == "all" || id == manifest.id; });
 }
 
+TrustPolicy PluginRegistry::trust() const {
+  std::lock_guard lock(trust_mutex_);
+  return trust_;
+}
+
 std::size_t PluginRegistry::stop_calls(std::chrono::milliseconds grace) {
   return pool_ ? pool_->stop(grace) : 0;
 }
@@ -86,7 +91,7 @@ Json::Value PluginRegistry::config_for(const Manifest& manifest) const {
 
 SignatureStatus PluginRegistry::check_trust(const Json::Value& document,
                                             const Manifest& manifest) const {
-  const SignatureStatus status = check_signature(document, manifest.id, trust_);
+  const SignatureStatus status = check_signature(document, manifest.id, trust());
   if (!status.is_signed && manifest.isolation == "in_process") {
     Json::Value f;
     f["plugin"] = manifest.id;
@@ -213,6 +218,23 @@ bool PluginRegistry::load(const fs::path& manifest_path) {
 PluginRegistry::ReloadResult PluginRegistry::reload(const std::vector<fs::path>& manifests) {
   const std::lock_guard one_at_a_time(reload_mutex_);
   ReloadResult result;
+  // A publisher key added to (or removed from) a trusted folder counts from this reload on.
+  bool keys_changed = false;
+  try {
+    TrustPolicy fresh = trust().reread();
+    if (fresh.key_ids() != trust().key_ids()) {
+      Json::Value f;
+      f["keys"] = static_cast<Json::UInt64>(fresh.keys.size());
+      env_.log.info("trusted publisher keys changed; every plugin is checked again", f);
+      std::lock_guard lock(trust_mutex_);
+      trust_ = std::move(fresh);
+      keys_changed = true;
+    }
+  } catch (const std::runtime_error& e) {
+    Json::Value f;
+    f["error"] = e.what();
+    env_.log.error("trusted publisher keys could not be read again; the keys read before stay", f);
+  }
   std::vector<std::pair<fs::path, std::string>> wanted;  // path, digest now
   for (const auto& m : manifests) {
     std::error_code ec;
@@ -249,7 +271,7 @@ PluginRegistry::ReloadResult PluginRegistry::reload(const std::vector<fs::path>&
       for (const auto& e : entries_) {
         if (e.manifest.manifest_path != path) continue;
         known = true;
-        unchanged = e.digest == digest && e.state != "failed";
+        unchanged = !keys_changed && e.digest == digest && e.state != "failed";
       }
     }
     if (unchanged) continue;
@@ -312,7 +334,7 @@ VerifyResult PluginRegistry::verify(const fs::path& manifest_path) const {
   if (parsed.manifest->signature) result.signature_key_id = parsed.manifest->signature->key_id;
   SignatureStatus signature;
   try {
-    signature = check_signature(*read.document, parsed.manifest->id, trust_);
+    signature = check_signature(*read.document, parsed.manifest->id, trust());
     result.signature = signature.is_signed ? "trusted" : "unsigned";
   } catch (const LoadError& e) {
     result.signature = "refused";

@@ -88,8 +88,10 @@ class PluginRegistry {
   };
   // Brings the registry in line with manifests (every manifest the host should load now): a new
   // one loads, a plugin whose manifest is gone is dropped, a changed manifest (or a failed one)
-  // is loaded again; an unchanged plugin is not touched. A call in flight keeps the plugin it
-  // holds until it returns. Never throws for a plugin, whatever strict says.
+  // is loaded again; an unchanged plugin is not touched. The trusted publisher keys are read
+  // again from their folders first; when they changed, every plugin is checked and loaded again.
+  // A call in flight keeps the plugin it holds until it returns. Never throws for a plugin,
+  // whatever strict says.
   ReloadResult reload(const std::vector<std::filesystem::path>& manifests);
 
   // Full verification of a manifest and its library (loads a copy, runs init, unloads).
@@ -151,7 +153,10 @@ class PluginRegistry {
   bool runs_in_process_runner(const Manifest& manifest, bool is_signed) const;
 
   RegistryOptions options_;
+  // Read again by reload(); under trust_mutex_, since verify() reads it from other threads.
   TrustPolicy trust_;
+  mutable std::mutex trust_mutex_;
+  TrustPolicy trust() const;
   std::unique_ptr<HookPool> pool_;  // before env_ and the entries, which use it
   PluginEnv env_;
   mutable std::shared_mutex mutex_;

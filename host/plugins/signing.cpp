@@ -250,6 +250,21 @@ void TrustPolicy::add_keys_from(const fs::path& dir) {
     PublicKey key = read_public_key(file);
     if (!find(key.id)) keys.push_back(std::move(key));
   }
+  key_dirs.push_back(dir);
+}
+
+TrustPolicy TrustPolicy::reread() const {
+  TrustPolicy fresh;
+  fresh.allow_unsigned = allow_unsigned;
+  for (const auto& dir : key_dirs) fresh.add_keys_from(dir);
+  return fresh;
+}
+
+std::vector<std::string> TrustPolicy::key_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& k : keys) ids.push_back(k.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 fs::path default_trusted_keys_dir() {

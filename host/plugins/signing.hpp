@@ -49,6 +49,13 @@ struct TrustPolicy {
   // Adds every *.pub and *.pem public key in dir; throws std::runtime_error naming a file that
   // is not an Ed25519 public key, or a missing dir.
   void add_keys_from(const std::filesystem::path& dir);
+  // The folders the keys were read from.
+  std::vector<std::filesystem::path> key_dirs;
+  // The same policy with the keys its folders hold now (one added, replaced or removed since);
+  // throws std::runtime_error as add_keys_from does.
+  TrustPolicy reread() const;
+  // The trusted key ids, sorted: equal for two policies that trust the same keys.
+  std::vector<std::string> key_ids() const;
   const PublicKey* find(std::string_view key_id) const;
   bool allows_unsigned(std::string_view plugin_id) const;
 };

@@ -320,3 +320,45 @@ TEST_CASE("bad trust options are named", "[plugins][trust][cli]") {
   CHECK(bad_ids.err.find("--allow-unsigned-plugins: expected all, or plugin ids") !=
         std::string::npos);
 }
+
+TEST_CASE("a publisher key added to or removed from --trusted-keys counts from the next reload",
+          "[plugins][trust]") {
+  TrustHost host;
+  const fs::path keys = host.tmp.path() / "publisher";
+  REQUIRE(run_cli({"plugins", "keygen", "--out", keys.string()}).exit_code == 0);
+  REQUIRE(
+      run_cli({"plugins", "sign", host.probe.string(), "--key", (keys / "publisher.key").string()})
+          .exit_code == 0);
+  const fs::path trusted = host.tmp.path() / "trusted";
+  fs::create_directories(trusted);
+  host.start({"--trusted-keys", trusted.string(), "--trusted-keys", PSAHOST_TRUSTED_KEYS_DIR});
+  CHECK(host.listed("probe")["state"].asString() == "failed");
+  const auto reload = [&] {
+    const auto r = host.client->post("/v1/plugins/reload", "", auth(host.token));
+    REQUIRE(r.status == 200);
+    return r.json();
+  };
+
+  fs::copy_file(keys / "publisher.pub", trusted / "acme.pub");
+  reload();
+  auto entry = host.listed("probe");
+  CHECK(entry["state"].asString() == "loaded");
+  CHECK(entry["signature"]["status"].asString() == "trusted");
+  CHECK(host.server->stderr_text().find("trusted publisher keys changed") != std::string::npos);
+
+  // Taken back: the plugin it vouched for is checked again and refused, the others serve on.
+  fs::remove(trusted / "acme.pub");
+  reload();
+  entry = host.listed("probe");
+  CHECK(entry["state"].asString() == "failed");
+  CHECK(entry["last_error"].asString().find("not among the trusted publisher keys") !=
+        std::string::npos);
+  CHECK(host.listed("billing-gate")["state"].asString() == "loaded");
+
+  // A key file that is not a key leaves the keys read before in force, and says why.
+  std::ofstream(trusted / "broken.pub") << "not a key\n";
+  reload();
+  CHECK(host.listed("billing-gate")["state"].asString() == "loaded");
+  CHECK(host.server->stderr_text().find("trusted publisher keys could not be read again") !=
+        std::string::npos);
+}
