@@ -276,6 +276,12 @@ class QuickBooks final : public psa::Plugin {
     change["billing_info"] = billing_info_of(*customer);
     change["merge"] = true;
     change["if_linked"] = true;
+    // QuickBooks debtor codes are customer ids: a client known by the merged-away customer's
+    // id is known by the survivor's from now on (a code the partner chose stays).
+    if (n.operation == "merge" && connectors::is_record_id(n.deleted) && n.deleted != n.id) {
+      change["replace_debtor_code"]["from"] = n.deleted;
+      change["replace_debtor_code"]["to"] = n.id;
+    }
     m.changes.append(change);
   }
 

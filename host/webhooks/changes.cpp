@@ -355,6 +355,19 @@ ChangeResult ChangeApplier::put_client_data(const Connection& connection,
         [&](store::Tx& tx) { current = clients::billing_info(tx, connection.tenant_id, client); });
     if (*current) info = merged((*current)->to_json(), info);
   }
+  // A debtor code that names the connector's own record moves with it (a customer merged into
+  // another): {"from","to"}, applied only where the client's code is still "from", so a code
+  // the partner chose is never overwritten.
+  if (const Json::Value& moved = member(change, "replace_debtor_code"); !moved.isNull()) {
+    if (!moved.isObject() || !moved["from"].isString() || !moved["to"].isString() ||
+        moved["to"].asString().empty()) {
+      throw InvalidChange("replace_debtor_code must be {\"from\", \"to\"} with text");
+    }
+    if (info["debtor_code"].isString() &&
+        info["debtor_code"].asString() == moved["from"].asString()) {
+      info["debtor_code"] = moved["to"];
+    }
+  }
   const auto parsed = domain::parse_billing_info(info);
   if (!parsed.info) return refused(op, domain::Refusal::invalid(parsed.errors), client);
   return outcome_of(op, commit([&](store::Tx& tx) {

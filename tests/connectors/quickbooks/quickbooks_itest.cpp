@@ -318,6 +318,8 @@ TEST_CASE(
   CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == survivor);
   CHECK(c.api.get("/v1/clients/" + client + "/billing-info").json()["business_name"] ==
         "Contoso Group");
+  // Its debtor code was the merged-away customer's id: it is the survivor's now.
+  CHECK(c.api.get("/v1/clients/" + client + "/billing-info").json()["debtor_code"] == survivor);
 
   // The classic shape: the survivor merged again, into a third customer.
   Json::Value holding = group;
@@ -333,6 +335,24 @@ TEST_CASE(
   INFO(again.toStyledString());
   REQUIRE(again["status"] == "processed");
   CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == third);
+  CHECK(c.api.get("/v1/clients/" + client + "/billing-info").json()["debtor_code"] == third);
+
+  // A debtor code the partner chose is theirs: a merge moves the link, not the code.
+  REQUIRE(
+      c.api.put("/v1/clients/" + client + "/billing-info", R"({"debtor_code":"D-1001"})").status ==
+      200);
+  Json::Value group2 = holding;
+  group2["DisplayName"] = "Contoso Worldwide";
+  group2["CompanyName"] = "Contoso Worldwide";
+  const std::string fourth = c.qbo.add_customer(group2);
+  const std::string chosen =
+      R"({"eventNotifications":[{"realmId":")" + std::string(QuickBooksFake::kRealm) +
+      R"(","dataChangeEvent":{"entities":[{"name":"Customer","id":")" + fourth +
+      R"(","operation":"Merge","lastUpdated":"2026-12-04T15:35:00.000Z","deletedId":")" + third +
+      R"("}]}}]})";
+  REQUIRE(c.deliver(chosen)["status"] == "processed");
+  CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == fourth);
+  CHECK(c.api.get("/v1/clients/" + client + "/billing-info").json()["debtor_code"] == "D-1001");
   // A merge of customers no client is linked to changes nothing and waits for nothing.
   const std::string unrelated = R"({"eventNotifications":[{"realmId":")" +
                                 std::string(QuickBooksFake::kRealm) +
@@ -341,5 +361,5 @@ TEST_CASE(
   const auto nothing = c.deliver(unrelated);
   INFO(nothing.toStyledString());
   CHECK(nothing["status"] == "processed");
-  CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == third);
+  CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == fourth);
 }
