@@ -321,17 +321,22 @@ TEST_CASE(
   // Its debtor code was the merged-away customer's id: it is the survivor's now.
   CHECK(c.api.get("/v1/clients/" + client + "/billing-info").json()["debtor_code"] == survivor);
 
-  // The classic shape: the survivor merged again, into a third customer.
-  Json::Value holding = group;
-  holding["DisplayName"] = "Contoso Holding";
-  holding["CompanyName"] = "Contoso Holding";
-  const std::string third = c.qbo.add_customer(holding);
-  const std::string classic =
-      R"({"eventNotifications":[{"realmId":")" + std::string(QuickBooksFake::kRealm) +
-      R"(","dataChangeEvent":{"entities":[{"name":"Customer","id":")" + third +
-      R"(","operation":"Merge","lastUpdated":"2026-12-04T15:30:00.000Z","deletedId":")" + survivor +
-      R"("}]}}]})";
-  const auto again = c.deliver(classic);
+  // The classic shape: an eventNotifications entity with operation "Merge" and deletedId.
+  const auto classic_merge = [](const std::string& into, const std::string& away) {
+    return R"({"eventNotifications":[{"realmId":")" + std::string(QuickBooksFake::kRealm) +
+           R"(","dataChangeEvent":{"entities":[{"name":"Customer","id":")" + into +
+           R"(","operation":"Merge","lastUpdated":"2026-12-04T15:30:00.000Z","deletedId":")" +
+           away + R"("}]}}]})";
+  };
+  const auto another_customer = [&](const char* name) {
+    Json::Value customer = group;
+    customer["DisplayName"] = name;
+    customer["CompanyName"] = name;
+    return c.qbo.add_customer(customer);
+  };
+  // The survivor merged again, into a third customer.
+  const std::string third = another_customer("Contoso Holding");
+  const auto again = c.deliver(classic_merge(third, survivor));
   INFO(again.toStyledString());
   REQUIRE(again["status"] == "processed");
   CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == third);
@@ -341,24 +346,12 @@ TEST_CASE(
   REQUIRE(
       c.api.put("/v1/clients/" + client + "/billing-info", R"({"debtor_code":"D-1001"})").status ==
       200);
-  Json::Value group2 = holding;
-  group2["DisplayName"] = "Contoso Worldwide";
-  group2["CompanyName"] = "Contoso Worldwide";
-  const std::string fourth = c.qbo.add_customer(group2);
-  const std::string chosen =
-      R"({"eventNotifications":[{"realmId":")" + std::string(QuickBooksFake::kRealm) +
-      R"(","dataChangeEvent":{"entities":[{"name":"Customer","id":")" + fourth +
-      R"(","operation":"Merge","lastUpdated":"2026-12-04T15:35:00.000Z","deletedId":")" + third +
-      R"("}]}}]})";
-  REQUIRE(c.deliver(chosen)["status"] == "processed");
+  const std::string fourth = another_customer("Contoso Worldwide");
+  REQUIRE(c.deliver(classic_merge(fourth, third))["status"] == "processed");
   CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == fourth);
   CHECK(c.api.get("/v1/clients/" + client + "/billing-info").json()["debtor_code"] == "D-1001");
   // A merge of customers no client is linked to changes nothing and waits for nothing.
-  const std::string unrelated = R"({"eventNotifications":[{"realmId":")" +
-                                std::string(QuickBooksFake::kRealm) +
-                                R"(","dataChangeEvent":{"entities":[{"name":"Customer","id":")" +
-                                third + R"(","operation":"Merge","deletedId":"9999"}]}}]})";
-  const auto nothing = c.deliver(unrelated);
+  const auto nothing = c.deliver(classic_merge(third, "9999"));
   INFO(nothing.toStyledString());
   CHECK(nothing["status"] == "processed");
   CHECK(c.api.get("/v1/clients/" + client).json()["external_ids"]["quickbooks"] == fourth);
