@@ -83,7 +83,8 @@ pid_t spawn(const fs::path& exe, const std::vector<std::string>& args, int chann
 }
 
 // A hook call sent and not answered yet: answered once, by the runner, its crash or the
-// deadline's timer, whichever takes it out of the map first.
+// deadline's timer, whichever takes it out of the map first. timer is written under the
+// runner's lock while the call is in the map, and read by whoever took it out.
 struct Pending {
   std::function<void(HookResult)> answer;
   HookPool::Timer timer;
@@ -598,11 +599,25 @@ void ProcessRunner::call_async(const std::string& hook, const std::string& reque
     to(failed_result(refused));
     return;
   }
-  // Set before the frame goes out, so that an answer always finds its timer to cancel.
-  pending->timer =
+  // Set before the frame goes out, so that an answer always finds its timer to cancel; under
+  // the lock, since a runner that crashes meanwhile answers the call from another thread.
+  const auto timer =
       impl.pool.at(deadline, [weak = std::weak_ptr<Impl>(impl_), id, ch, hook, started] {
         if (auto self = weak.lock()) self->expire(id, ch, hook, started);
       });
+  bool answered_already = false;
+  {
+    std::lock_guard lock(impl.mutex);
+    if (const auto it = impl.pending.find(id); it != impl.pending.end()) {
+      it->second->timer = timer;
+    } else {
+      answered_already = true;
+    }
+  }
+  if (answered_already) {
+    impl.pool.cancel(timer);
+    return;
+  }
   if (!impl.send(ch, Frame{FrameType::call, id, 0, hook, request_json}, deadline)) {
     impl.kill_runner(ch, "did not read its channel in time");
     if (auto p = impl.take(id)) {
