@@ -30,6 +30,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <psa/sdk.hpp>
@@ -351,7 +352,8 @@ int serve(const ServeOptions& options, Logger& log) {
   workers.stop();
   dispatcher.stop();
   // No request waits on a plugin any more; a hook stuck in one is not waited for past the grace.
-  if (const auto stuck = registry.stop_calls(std::chrono::milliseconds(2000)); stuck > 0) {
+  const auto stuck = registry.stop_calls(std::chrono::milliseconds(2000));
+  if (stuck > 0) {
     Json::Value f;
     f["calls"] = static_cast<Json::UInt64>(stuck);
     log.warn("plugin hook calls still running at shutdown; not waiting for them", f);
@@ -360,6 +362,13 @@ int serve(const ServeOptions& options, Logger& log) {
   std::error_code ec;
   fs::remove(dir.address_file(), ec);
   log.info("shutdown complete");
+  if (stuck > 0) {
+    // A thread still runs plugin code with the plugin and what it calls: tearing down the
+    // objects it uses (and the process's statics) under it could only crash. Everything is
+    // written and closed; the process ends here.
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
   return 0;
 }
 

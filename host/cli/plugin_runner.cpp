@@ -232,9 +232,12 @@ struct RemoteHost {
 void apply_limits(const Options& o) {
   // Few malloc arenas: each reserves 64 MiB of address space, which the memory limit counts.
   ::mallopt(M_ARENA_MAX, 2);
+#if !defined(__SANITIZE_ADDRESS__)  // ASan's shadow memory is terabytes of address space; the
+                                    // host gives a sanitized runner an RSS limit instead
   const rlim_t bytes = static_cast<rlim_t>(o.memory_mb) << 20;
   const rlimit memory{bytes, bytes};
   ::setrlimit(RLIMIT_AS, &memory);
+#endif
   const rlimit cpu{static_cast<rlim_t>(o.cpu_seconds), static_cast<rlim_t>(o.cpu_seconds) + 5};
   ::setrlimit(RLIMIT_CPU, &cpu);
   const rlimit no_core{0, 0};

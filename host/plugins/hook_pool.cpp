@@ -98,8 +98,10 @@ struct HookPool::Shared : std::enable_shared_from_this<HookPool::Shared> {
         continue;
       }
       const auto first = timers.begin();
-      if (!timers_stopping && first->first.first > Clock::now()) {
-        timers_changed.wait_until(lock, first->first.first);
+      // A copy: the wait releases the lock, and a cancel may free the timer meanwhile.
+      const Clock::time_point due = first->first.first;
+      if (!timers_stopping && due > Clock::now()) {
+        timers_changed.wait_until(lock, due);
         continue;
       }
       auto fn = std::move(first->second);

@@ -195,7 +195,7 @@ class AutotaskFake {
   }
 
   static void unit(std::string& out, uint32_t u) {
-    char buf[8];
+    char buf[16];  // a code unit is at most 0xFFFF; room for any uint32_t all the same
     std::snprintf(buf, sizeof buf, "\\u%04X", u);
     out += buf;
   }
