@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The project's one entry point for people and CI:
 #   tools/dev.sh run [serve options]   install what is missing, build (Release), serve
-#   tools/dev.sh test [--sanitize]     install what is missing, build, check format, run ctest
-#                                      (--sanitize: the suite under ASan+UBSan, own build folder)
+#   tools/dev.sh test [--quick|--sanitize]
+#                                      install what is missing, build, check format, run ctest,
+#                                      then the suite again under ASan+UBSan (own build folder);
+#                                      --quick: the first run only; --sanitize: the second only
 #   tools/dev.sh bench [name]          build and run the benchmarks in bench/ (prints figures)
 #   tools/dev.sh deps                  only install the missing system packages
 set -euo pipefail
@@ -137,12 +139,14 @@ case "$cmd" in
     install_ui_test_packages
     check_format
     echo "==> ctest"
-    (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300) ;;
+    (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300)
+    # CI runs this command: the sanitizers are part of it.
+    [ "${1:-}" = "--quick" ] || sanitize_tests ;;
   bench)
     install_missing "${packages[@]}" "${bench_packages[@]}"
     configure_and_build
     exec "$root/bench/run.sh" "$@" ;;
   *)
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;
 esac

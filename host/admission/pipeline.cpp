@@ -8,6 +8,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 namespace psahost::admission {
 
@@ -146,28 +148,63 @@ void Pipeline::next(const std::shared_ptr<Run>& run) const {
 }
 
 std::vector<Verdict> Pipeline::review_all(const std::vector<Review>& reviews) const {
+  // A few at a time: enough that a pool thread finds the next review waiting when it ends one
+  // (no wake-up in between), few enough that none waits long in the queue, since its deadline
+  // runs from when it was asked.
+  constexpr std::size_t kInFlight = 8;
   struct Wait {
     std::mutex mutex;
     std::condition_variable changed;
     std::vector<Verdict> verdicts;
-    std::size_t left = 0;
+    std::size_t next = 0;                 // the next review to ask
+    std::size_t left = 0;                 // not answered yet
+    std::vector<std::size_t> for_caller;  // to ask, left to the caller's thread
   };
   auto wait = std::make_shared<Wait>();
   wait->verdicts.resize(reviews.size());
   wait->left = reviews.size();
-  {
-    const plugins::HookPool::Burst burst;  // the pool is woken once, for all of them
-    for (std::size_t i = 0; i < reviews.size(); ++i) {
-      review_async(reviews[i], [wait, i](Verdict v) {
+  const auto caller = std::this_thread::get_id();
+  // Asks review i; its answer asks the next one not asked yet, on the thread that answered, or,
+  // when that is this thread (an answer given at once), from the loop below rather than deeper
+  // in the stack. reviews outlives every answer: this returns only once all are in.
+  std::function<void(std::size_t)> ask = [&](std::size_t i) {
+    review_async(reviews[i], [&ask, wait, i, caller](Verdict v) {
+      std::optional<std::size_t> following;
+      bool here = false;
+      {
         std::lock_guard lock(wait->mutex);
         wait->verdicts[i] = std::move(v);
-        if (--wait->left == 0) wait->changed.notify_all();
-      });
+        if (wait->next < wait->verdicts.size()) {
+          following = wait->next++;
+          here = std::this_thread::get_id() == caller;
+          if (here) wait->for_caller.push_back(*following);
+        }
+        --wait->left;
+        wait->changed.notify_all();
+      }
+      if (following && !here) ask(*following);
+    });
+  };
+  {
+    const plugins::HookPool::Burst burst;  // the pool is woken once for the first few
+    std::vector<std::size_t> first;
+    {
+      std::lock_guard lock(wait->mutex);
+      while (wait->next < reviews.size() && wait->next < kInFlight) first.push_back(wait->next++);
     }
+    for (const auto i : first) ask(i);
   }
-  // Every review is answered by its plugins' deadlines, so this wait ends.
+  // Every review is answered by its plugins' deadlines, so this loop ends.
   std::unique_lock lock(wait->mutex);
-  wait->changed.wait(lock, [&] { return wait->left == 0; });
+  for (;;) {
+    wait->changed.wait(lock, [&] { return wait->left == 0 || !wait->for_caller.empty(); });
+    if (wait->for_caller.empty()) break;
+    const auto mine = std::move(wait->for_caller);
+    wait->for_caller.clear();
+    lock.unlock();
+    for (const auto i : mine) ask(i);
+    lock.lock();
+  }
   return std::move(wait->verdicts);
 }
 
