@@ -29,8 +29,8 @@ struct Task {
 // This thread's open bursts, and the pools its posts have left to wake.
 struct BurstState {
   int depth = 0;
-  std::vector<std::shared_ptr<void>> to_wake;
-  std::vector<std::condition_variable*> wakes;
+  // Each pool's work signal, sharing ownership of its pool so that it outlives the burst.
+  std::vector<std::shared_ptr<std::condition_variable>> to_wake;
 };
 thread_local BurstState burst;
 
@@ -231,10 +231,9 @@ bool HookPool::post(std::function<void()> job) {
     lock.unlock();
     if (burst.depth == 0) {
       shared_->work.notify_one();
-    } else if (std::find(burst.wakes.begin(), burst.wakes.end(), &shared_->work) ==
-               burst.wakes.end()) {
-      burst.to_wake.push_back(shared_);  // kept alive until it is woken
-      burst.wakes.push_back(&shared_->work);
+    } else if (std::none_of(burst.to_wake.begin(), burst.to_wake.end(),
+                            [&](const auto& w) { return w.get() == &shared_->work; })) {
+      burst.to_wake.emplace_back(shared_, &shared_->work);
     }
   }
   return true;
@@ -246,8 +245,7 @@ HookPool::Burst::Burst() {
 
 HookPool::Burst::~Burst() {
   if (--burst.depth > 0) return;
-  for (auto* wake : burst.wakes) wake->notify_all();
-  burst.wakes.clear();
+  for (const auto& work : burst.to_wake) work->notify_all();
   burst.to_wake.clear();
 }
 
